@@ -1,0 +1,20 @@
+//! The budscaler scaling engine.
+//!
+//! A pure function of its inputs: it takes [`observation::Observation`]s stamped with an
+//! explicit time and returns [`decision::Decision`]s with their reasons. No IO, no
+//! clock, no threads, no global state, no unseeded randomness; its state serializes so
+//! a restarted scaler continues where it stopped.
+//!
+//! - [`spec`]: the `BudAIScaler` manifest types, defaults and validation.
+//! - [`window`]: Knative's bucketed window averages.
+//! - [`hpa`]: the Kubernetes HPA replica calculator and behavior.
+//! - [`kpa`]: Knative's KPA decider.
+//! - [`conformance`]: upstream test vectors as data, run against the above.
+
+pub mod conformance;
+pub mod hpa;
+pub mod kpa;
+pub mod observation;
+pub mod spec;
+pub mod time;
+pub mod window;

@@ -1,0 +1,45 @@
+//! Command-line parsing and dispatch. Each subcommand lives in its own module with an
+//! `Args` struct (clap derive) and a `run` function returning the process exit code.
+//!
+//! Exit codes (see CONTRACTS.md): 0 success, 1 a check failed, 2 bad input or usage.
+
+mod conformance;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Exit code for a check that ran and failed (conformance, validation threshold).
+pub const EXIT_CHECK_FAILED: u8 = 1;
+/// Exit code for bad input or usage; the message names the file, line or field.
+pub const EXIT_BAD_INPUT: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "budscaler",
+    version,
+    about = "Deterministic, explainable autoscaling for LLM serving"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run upstream HPA/Knative conformance cases (files or folders, recursively).
+    Conformance(conformance::Args),
+}
+
+/// Runs the parsed command; errors are bad input and exit with code 2.
+pub fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Conformance(args) => conformance::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(EXIT_BAD_INPUT)
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! Request traces and metric series: reading, writing, generating, inspecting.
+
+pub mod request;
