@@ -12,9 +12,15 @@
 //! - [`conformance`]: upstream test vectors as data, run against the above.
 
 pub mod conformance;
+pub mod decision;
 pub mod hpa;
 pub mod kpa;
 pub mod observation;
+pub mod scaler;
 pub mod spec;
 pub mod time;
 pub mod window;
+
+pub use decision::{Decision, MetricReading, Reason};
+pub use observation::Observation;
+pub use scaler::{Scaler, ScalerError, ScalerState};

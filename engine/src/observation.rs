@@ -78,4 +78,7 @@ pub struct Observation {
     pub object_metrics: BTreeMap<String, f64>,
     /// Per pod name, GPU telemetry when a GPU source is configured.
     pub gpu: BTreeMap<String, GpuSample>,
+    /// Per resource name (`cpu`, `memory`), per pod name, the pod's summed container
+    /// requests in milli-units: the denominator of resource utilization targets.
+    pub resource_requests: BTreeMap<String, BTreeMap<String, i64>>,
 }

@@ -1,0 +1,143 @@
+//! What a scaler decided and why: the output of every [`crate::scaler::Scaler::decide`].
+//!
+//! A decision is meant to be read by people (`message`) and by programs (`reason`,
+//! `metrics`): the simulator writes one JSON line per decision, the operator copies the
+//! reason into the target's status.
+
+use crate::spec::ScalingStrategy;
+use crate::time::Micros;
+use serde::{Deserialize, Serialize};
+
+/// The one thing that determined the desired replica count.
+///
+/// HPA reasons carry the Kubernetes condition reason names (`ScaleUpLimit`,
+/// `TooManyReplicas`, ...); KPA reasons name the Knative rule that applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Reason {
+    /// The proposal passed every limit unchanged.
+    DesiredWithinRange,
+    /// A scale-up rate policy capped the change.
+    ScaleUpLimit,
+    /// A scale-down rate policy capped the change.
+    ScaleDownLimit,
+    /// Clamped to `maxReplicas`.
+    TooManyReplicas,
+    /// Clamped to `minReplicas`.
+    TooFewReplicas,
+    /// The scale-up stabilization window held the count down.
+    ScaleUpStabilized,
+    /// The scale-down stabilization window held the count up.
+    ScaleDownStabilized,
+    /// The target is scaled to 0 while `minReplicas` is not: autoscaling is off.
+    ScalingDisabled,
+    /// Current replicas were above `maxReplicas`: clamped without reading metrics.
+    AboveMaxReplicas,
+    /// Current replicas were below `minReplicas`: clamped without reading metrics.
+    BelowMinReplicas,
+    /// Metrics failed (all of them, or some while the rest would scale down): no change.
+    MetricsUnavailable,
+    /// No metric is configured and nothing else asks for a change.
+    NoMetrics,
+    /// KPA: the stable window's average decided.
+    Stable,
+    /// KPA: in panic mode, the panic window's average decided.
+    Panic,
+    /// KPA: in panic mode, the count is never lowered.
+    PanicRatchet,
+    /// KPA: capped by the maximum scale-up rate.
+    MaxScaleUpRate,
+    /// KPA: capped by the maximum scale-down rate.
+    MaxScaleDownRate,
+    /// KPA: the revision is unreachable, so no floor applies.
+    Unreachable,
+    /// KPA: raised to the activation scale when scaling from zero.
+    ActivationScale,
+    /// KPA: held up by the scale-down delay window.
+    ScaleDownDelay,
+    /// KPA: held at the initial scale.
+    InitialScale,
+    /// KPA: waiting out the scale-to-zero grace period.
+    ScaleToZeroGrace,
+    /// KPA: waiting out the last pod's retention period.
+    PodRetention,
+    /// KPA: scaling to zero is not allowed (`minReplicas` > 0).
+    ScaleToZeroDisabled,
+    /// KPA: activation took too long; given up and scaled to zero.
+    ActivationTimeout,
+}
+
+impl Reason {
+    /// The reason as written in decision logs and status conditions.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::DesiredWithinRange => "DesiredWithinRange",
+            Reason::ScaleUpLimit => "ScaleUpLimit",
+            Reason::ScaleDownLimit => "ScaleDownLimit",
+            Reason::TooManyReplicas => "TooManyReplicas",
+            Reason::TooFewReplicas => "TooFewReplicas",
+            Reason::ScaleUpStabilized => "ScaleUpStabilized",
+            Reason::ScaleDownStabilized => "ScaleDownStabilized",
+            Reason::ScalingDisabled => "ScalingDisabled",
+            Reason::AboveMaxReplicas => "AboveMaxReplicas",
+            Reason::BelowMinReplicas => "BelowMinReplicas",
+            Reason::MetricsUnavailable => "MetricsUnavailable",
+            Reason::NoMetrics => "NoMetrics",
+            Reason::Stable => "Stable",
+            Reason::Panic => "Panic",
+            Reason::PanicRatchet => "PanicRatchet",
+            Reason::MaxScaleUpRate => "MaxScaleUpRate",
+            Reason::MaxScaleDownRate => "MaxScaleDownRate",
+            Reason::Unreachable => "Unreachable",
+            Reason::ActivationScale => "ActivationScale",
+            Reason::ScaleDownDelay => "ScaleDownDelay",
+            Reason::InitialScale => "InitialScale",
+            Reason::ScaleToZeroGrace => "ScaleToZeroGrace",
+            Reason::PodRetention => "PodRetention",
+            Reason::ScaleToZeroDisabled => "ScaleToZeroDisabled",
+            Reason::ActivationTimeout => "ActivationTimeout",
+        }
+    }
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One metric's contribution to a decision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MetricReading {
+    /// `targetMetric` from the manifest.
+    pub metric: String,
+    /// The value the strategy compared with the target (per-pod average, utilization
+    /// percent, or total), when it could be read.
+    pub value: Option<f64>,
+    /// The target in the same unit as `value`.
+    pub target: f64,
+    /// The replica count this metric alone proposes.
+    pub proposed_replicas: Option<i32>,
+    /// Why the metric could not be used.
+    pub error: Option<String>,
+}
+
+/// The output of one decision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Decision {
+    /// The observation's time.
+    pub at: Micros,
+    pub strategy: ScalingStrategy,
+    /// `scale.spec.replicas` when the decision was taken.
+    pub current_replicas: i32,
+    /// What the target should be scaled to.
+    pub desired_replicas: i32,
+    pub reason: Reason,
+    /// KPA only: the decider is in panic mode.
+    pub in_panic: bool,
+    /// Every configured metric, in manifest order.
+    pub metrics: Vec<MetricReading>,
+    /// One sentence a person can read: what was seen, what was proposed, what limited it.
+    pub message: String,
+}

@@ -1,0 +1,692 @@
+//! The top-level scaler: a validated manifest plus the state of its strategy.
+//!
+//! `Scaler::new(&manifest)` → `scaler.decide(&observation)` → [`Decision`]. The manifest
+//! is translated once into the strategy's own normalized config (`hpa::HpaConfig`,
+//! `kpa::KpaConfig`); each decision only reads the observation and updates the state.
+//! [`Scaler::snapshot`] and [`Scaler::restore`] carry that state across restarts so a
+//! restored scaler takes exactly the decisions the original would have taken.
+//!
+//! Strategies:
+//! - `HPA`: the Kubernetes horizontal controller (`hpa`), metric sources mapped to
+//!   HPA metric types (resource → Resource, pod/custom/inferenceEngine/prometheus
+//!   without a query → Pods, external or a PromQL query → External).
+//! - `KPA`: Knative's autoscaler (`kpa`) on the first metric source (Knative scales on
+//!   one metric): the per-pod samples of ready pods are summed into the revision total
+//!   that the stable and panic windows average.
+//! - `BudScaler`: this release's baseline for the GenAI strategy: every metric is
+//!   treated as a workload total (the sum of its per-pod samples) divided by the
+//!   per-pod target, with the HPA's behavior (stabilization, rate policies) and scale
+//!   from zero. Forecasting, learning, hints, GPU and cost awareness build on it.
+
+use crate::decision::{Decision, MetricReading, Reason};
+use crate::hpa::{
+    self, Behavior, HpaConfig, HpaReason, HpaState, LimitReason, MetricSource, ResourceKind,
+    ResourceRequests, ScalingPolicy, ScalingRulesSpec, StabilizationReason, Tolerances,
+};
+use crate::kpa::{self, Kpa, KpaConfig, KpaState, Load, Tick};
+use crate::observation::{Observation, PodPhase};
+use crate::spec::{
+    BudAIScaler, MetricSourceType, MetricTarget, PolicyType, ResolvedMetric, ResolvedRules,
+    ResolvedSpec, ScalingStrategy, SelectPolicy, ValidationErrors,
+};
+use crate::time::{Micros, SECOND};
+use serde::{Deserialize, Serialize};
+
+/// Why a manifest cannot drive a scaler.
+#[derive(Debug, thiserror::Error)]
+pub enum ScalerError {
+    /// The manifest failed validation (every problem, one per line).
+    #[error("{0}")]
+    Invalid(#[from] ValidationErrors),
+    /// The manifest is valid but asks the strategy for something it cannot do.
+    #[error("{field}: {message}")]
+    Unsupported { field: String, message: String },
+    /// A snapshot belongs to another strategy than the manifest.
+    #[error("snapshot is for strategy {found}, but the manifest asks for {expected}")]
+    SnapshotMismatch {
+        expected: ScalingStrategy,
+        found: ScalingStrategy,
+    },
+}
+
+/// Everything a scaler remembers between decisions; serialize it to survive restarts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "strategy", rename_all = "camelCase")]
+pub enum ScalerState {
+    Hpa {
+        hpa: HpaState,
+    },
+    /// `None` until the first decision: Knative creates its decider with the ready pod
+    /// count it sees then (the start-in-panic rule). `last_recorded` is the time of
+    /// the last metric value fed to its windows.
+    Kpa {
+        kpa: Option<KpaState>,
+        last_recorded: Option<Micros>,
+    },
+    BudScaler {
+        hpa: HpaState,
+    },
+}
+
+impl ScalerState {
+    fn strategy(&self) -> ScalingStrategy {
+        match self {
+            ScalerState::Hpa { .. } => ScalingStrategy::Hpa,
+            ScalerState::Kpa { .. } => ScalingStrategy::Kpa,
+            ScalerState::BudScaler { .. } => ScalingStrategy::BudScaler,
+        }
+    }
+}
+
+/// The strategy's normalized config and live state.
+#[derive(Debug, Clone)]
+enum Engine {
+    Hpa {
+        config: HpaConfig,
+        hpa: hpa::Hpa,
+    },
+    Kpa {
+        config: KpaConfig,
+        kpa: Option<Kpa>,
+        last_recorded: Option<Micros>,
+    },
+    BudScaler {
+        config: HpaConfig,
+        hpa: hpa::Hpa,
+    },
+}
+
+/// One autoscaler: a manifest, resolved, and the state of its strategy.
+#[derive(Debug, Clone)]
+pub struct Scaler {
+    name: String,
+    spec: ResolvedSpec,
+    engine: Engine,
+}
+
+impl Scaler {
+    /// Validates the manifest and builds a fresh scaler.
+    pub fn new(manifest: &BudAIScaler) -> Result<Scaler, ScalerError> {
+        let spec = manifest.resolved()?;
+        let engine = match spec.strategy {
+            ScalingStrategy::Hpa => Engine::Hpa {
+                config: hpa_config(&spec, MetricMapping::Hpa)?,
+                hpa: hpa::Hpa::new(),
+            },
+            ScalingStrategy::Kpa => Engine::Kpa {
+                config: kpa_config(&spec)?,
+                kpa: None,
+                last_recorded: None,
+            },
+            ScalingStrategy::BudScaler => Engine::BudScaler {
+                config: hpa_config(&spec, MetricMapping::WorkloadTotal)?,
+                hpa: hpa::Hpa::new(),
+            },
+        };
+        Ok(Scaler {
+            name: manifest.name().to_string(),
+            spec,
+            engine,
+        })
+    }
+
+    /// Builds a scaler from a manifest and a saved [`ScalerState`].
+    pub fn restore(manifest: &BudAIScaler, state: ScalerState) -> Result<Scaler, ScalerError> {
+        let mut scaler = Scaler::new(manifest)?;
+        let expected = scaler.spec.strategy;
+        match (&mut scaler.engine, state) {
+            (Engine::Hpa { hpa, .. }, ScalerState::Hpa { hpa: saved })
+            | (Engine::BudScaler { hpa, .. }, ScalerState::BudScaler { hpa: saved }) => {
+                *hpa = hpa::Hpa::from_state(saved);
+            }
+            (
+                Engine::Kpa {
+                    kpa, last_recorded, ..
+                },
+                ScalerState::Kpa {
+                    kpa: saved,
+                    last_recorded: saved_recorded,
+                },
+            ) => {
+                *kpa = saved.map(Kpa::from_state);
+                *last_recorded = saved_recorded;
+            }
+            (_, other) => {
+                return Err(ScalerError::SnapshotMismatch {
+                    expected,
+                    found: other.strategy(),
+                });
+            }
+        }
+        Ok(scaler)
+    }
+
+    /// The state to save; `restore(manifest, snapshot())` continues identically.
+    pub fn snapshot(&self) -> ScalerState {
+        match &self.engine {
+            Engine::Hpa { hpa, .. } => ScalerState::Hpa {
+                hpa: hpa.state().clone(),
+            },
+            Engine::Kpa {
+                kpa, last_recorded, ..
+            } => ScalerState::Kpa {
+                kpa: kpa.as_ref().map(|k| k.state().clone()),
+                last_recorded: *last_recorded,
+            },
+            Engine::BudScaler { hpa, .. } => ScalerState::BudScaler {
+                hpa: hpa.state().clone(),
+            },
+        }
+    }
+
+    /// `metadata.name` of the manifest.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The manifest with every default applied.
+    pub fn spec(&self) -> &ResolvedSpec {
+        &self.spec
+    }
+
+    /// One decision at `obs.now`. Observations must come in non-decreasing time.
+    pub fn decide(&mut self, obs: &Observation) -> Decision {
+        let spec = &self.spec;
+        match &mut self.engine {
+            Engine::Hpa { config, hpa } => {
+                let config = with_requests(config, obs);
+                decide_hpa(spec, &config, hpa, obs, ScalingStrategy::Hpa)
+            }
+            Engine::Kpa {
+                config,
+                kpa,
+                last_recorded,
+            } => decide_kpa(spec, config, kpa, last_recorded, obs),
+            Engine::BudScaler { config, hpa } => {
+                let config = with_requests(config, obs);
+                let totals = with_workload_totals(spec, obs);
+                decide_hpa(spec, &config, hpa, &totals, ScalingStrategy::BudScaler)
+            }
+        }
+    }
+}
+
+/// How manifest metric sources become HPA metric types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MetricMapping {
+    /// As the Kubernetes HPA would read them.
+    Hpa,
+    /// Pod metrics become workload totals (External average value).
+    WorkloadTotal,
+}
+
+/// A metric read as one value for the whole workload rather than per pod.
+fn is_workload_value(metric: &ResolvedMetric) -> bool {
+    metric.source == MetricSourceType::External || metric.prom_ql.is_some()
+}
+
+fn unsupported(index: usize, message: impl Into<String>) -> ScalerError {
+    ScalerError::Unsupported {
+        field: format!("spec.metricsSources[{index}].targetValue"),
+        message: message.into(),
+    }
+}
+
+fn hpa_config(spec: &ResolvedSpec, mapping: MetricMapping) -> Result<HpaConfig, ScalerError> {
+    let mut metrics = Vec::with_capacity(spec.metrics.len());
+    for (index, metric) in spec.metrics.iter().enumerate() {
+        let source = match (metric.source, metric.target) {
+            (MetricSourceType::Resource, MetricTarget::Utilization { percent }) => {
+                MetricSource::ResourceUtilization {
+                    target_percent: percent,
+                    resource: resource_kind(&metric.name),
+                    requests: ResourceRequests::default(),
+                }
+            }
+            (MetricSourceType::Resource, MetricTarget::AverageValue { milli })
+                if mapping == MetricMapping::Hpa =>
+            {
+                MetricSource::ResourceAverageValue {
+                    target_milli: milli,
+                    resource: resource_kind(&metric.name),
+                }
+            }
+            (_, MetricTarget::Utilization { .. }) => {
+                return Err(unsupported(
+                    index,
+                    "a Utilization target needs a resource metric source",
+                ));
+            }
+            (_, MetricTarget::Value { milli }) if is_workload_value(metric) => {
+                MetricSource::ExternalValue {
+                    target: milli as f64 / 1000.0,
+                }
+            }
+            (_, MetricTarget::AverageValue { milli })
+                if is_workload_value(metric) || mapping == MetricMapping::WorkloadTotal =>
+            {
+                MetricSource::ExternalAverageValue {
+                    target: milli as f64 / 1000.0,
+                }
+            }
+            (_, MetricTarget::AverageValue { milli }) => MetricSource::PodsAverageValue {
+                target: milli as f64 / 1000.0,
+            },
+            (_, MetricTarget::Value { .. }) => {
+                return Err(unsupported(
+                    index,
+                    "a Value target needs a workload-level source (external, or prometheus with promQL); per-pod sources take AverageValue",
+                ));
+            }
+        };
+        metrics.push(hpa::MetricTarget {
+            name: metric.name.clone(),
+            source,
+        });
+    }
+    let behavior = &spec.behavior;
+    let mut config = HpaConfig::new(spec.min_replicas, spec.max_replicas, metrics);
+    config.tolerance = Tolerances {
+        scale_up: behavior.scale_up.tolerance,
+        scale_down: behavior.scale_down.tolerance,
+    };
+    config.behavior = Some(Behavior {
+        scale_up: Some(rules(&behavior.scale_up)),
+        scale_down: Some(rules(&behavior.scale_down)),
+    });
+    if !config.metrics.is_empty() {
+        config.validate().map_err(|e| ScalerError::Unsupported {
+            field: "spec".into(),
+            message: e.to_string(),
+        })?;
+    }
+    Ok(config)
+}
+
+fn resource_kind(name: &str) -> ResourceKind {
+    if name == "cpu" {
+        ResourceKind::Cpu
+    } else {
+        ResourceKind::Other
+    }
+}
+
+fn rules(resolved: &ResolvedRules) -> ScalingRulesSpec {
+    ScalingRulesSpec {
+        stabilization_window: Some(resolved.stabilization_window),
+        select_policy: Some(match resolved.select_policy {
+            SelectPolicy::Max => hpa::SelectPolicy::Max,
+            SelectPolicy::Min => hpa::SelectPolicy::Min,
+            SelectPolicy::Disabled => hpa::SelectPolicy::Disabled,
+        }),
+        policies: Some(
+            resolved
+                .policies
+                .iter()
+                .map(|p| match p.kind {
+                    PolicyType::Pods => ScalingPolicy::pods(p.value, p.period),
+                    PolicyType::Percent => ScalingPolicy::percent(p.value, p.period),
+                })
+                .collect(),
+        ),
+    }
+}
+
+fn kpa_config(spec: &ResolvedSpec) -> Result<KpaConfig, ScalerError> {
+    let metric = spec
+        .metrics
+        .first()
+        .ok_or_else(|| ScalerError::Unsupported {
+            field: "spec.metricsSources".into(),
+            message: "KPA needs one metric source (per-pod concurrency or requests per second)"
+                .into(),
+        })?;
+    let target = match metric.target {
+        MetricTarget::AverageValue { milli } | MetricTarget::Value { milli } => {
+            milli as f64 / 1000.0
+        }
+        MetricTarget::Utilization { .. } => {
+            return Err(unsupported(
+                0,
+                "KPA targets a per-pod value (AverageValue), not a resource utilization",
+            ));
+        }
+    };
+    let k = &spec.kpa;
+    let config = KpaConfig {
+        target_value: target,
+        total_value: target / kpa::DEFAULT_TARGET_UTILIZATION,
+        target_burst_capacity: k.target_burst_capacity,
+        panic_threshold: k.panic_threshold_ratio(),
+        max_scale_up_rate: k.max_scale_up_rate,
+        max_scale_down_rate: k.max_scale_down_rate,
+        stable_window: k.stable_window,
+        panic_window_percentage: k.panic_window_percentage,
+        scale_down_delay: k.scale_down_delay,
+        activation_scale: k.activation_scale,
+        enable_scale_to_zero: spec.min_replicas == 0,
+        scale_to_zero_grace_period: k.scale_to_zero_grace_period,
+        scale_to_zero_pod_retention_period: k.scale_to_zero_pod_retention_period,
+        initial_scale: k.initial_scale,
+        allow_zero_initial_scale: k.allow_zero_initial_scale,
+        min_scale: spec.min_replicas,
+        max_scale: spec.max_replicas,
+        ..KpaConfig::default()
+    };
+    // Building a throwaway KPA checks the config and its window sizes, so the KPA
+    // built lazily at the first decision cannot fail.
+    Kpa::new(&config, 0, 0).map_err(|e| ScalerError::Unsupported {
+        field: "spec.kpaConfig".into(),
+        message: e.to_string(),
+    })?;
+    Ok(config)
+}
+
+/// Fills utilization metrics' per-pod requests from the observation (the HPA reads
+/// them from the pod specs at every reconcile). Borrowed when nothing needs filling.
+fn with_requests<'a>(config: &'a HpaConfig, obs: &Observation) -> std::borrow::Cow<'a, HpaConfig> {
+    let needs_requests = config
+        .metrics
+        .iter()
+        .any(|m| matches!(m.source, MetricSource::ResourceUtilization { .. }));
+    if !needs_requests {
+        return std::borrow::Cow::Borrowed(config);
+    }
+    let mut filled = config.clone();
+    for metric in &mut filled.metrics {
+        if let MetricSource::ResourceUtilization { requests, .. } = &mut metric.source {
+            requests.by_pod = obs
+                .resource_requests
+                .get(&metric.name)
+                .cloned()
+                .unwrap_or_default();
+        }
+    }
+    std::borrow::Cow::Owned(filled)
+}
+
+/// A pod that serves traffic: running, ready and not being deleted.
+fn is_ready(pod: &crate::observation::PodStatus) -> bool {
+    pod.phase == PodPhase::Running && pod.ready && !pod.deleting
+}
+
+/// The sum of a pod metric's latest samples over ready pods, or `None` without samples.
+fn ready_pod_total(obs: &Observation, metric: &str) -> Option<f64> {
+    let samples = obs.pod_metrics.get(metric)?;
+    let mut total = None;
+    for pod in obs.pods.iter().filter(|p| is_ready(p)) {
+        if let Some(sample) = samples.get(&pod.name) {
+            *total.get_or_insert(0.0) += sample.value;
+        }
+    }
+    total
+}
+
+/// BudScaler's view: per-pod metrics summed into workload totals.
+fn with_workload_totals<'a>(
+    spec: &ResolvedSpec,
+    obs: &'a Observation,
+) -> std::borrow::Cow<'a, Observation> {
+    let mut derived = std::borrow::Cow::Borrowed(obs);
+    for metric in &spec.metrics {
+        if is_workload_value(metric) || metric.source == MetricSourceType::Resource {
+            continue;
+        }
+        if let Some(total) = ready_pod_total(obs, &metric.name) {
+            derived
+                .to_mut()
+                .object_metrics
+                .insert(metric.name.clone(), total);
+        }
+    }
+    derived
+}
+
+fn decide_hpa(
+    spec: &ResolvedSpec,
+    config: &HpaConfig,
+    hpa: &mut hpa::Hpa,
+    obs: &Observation,
+    strategy: ScalingStrategy,
+) -> Decision {
+    let current = obs.current_replicas;
+    if config.metrics.is_empty() {
+        let desired = current.clamp(spec.min_replicas, spec.max_replicas);
+        return Decision {
+            at: obs.now,
+            strategy,
+            current_replicas: current,
+            desired_replicas: desired,
+            reason: Reason::NoMetrics,
+            in_panic: false,
+            metrics: Vec::new(),
+            message: format!(
+                "no metric sources: replicas kept at {desired} within [{}, {}]",
+                spec.min_replicas, spec.max_replicas
+            ),
+        };
+    }
+    let outcome = match hpa.decide(config, obs) {
+        Ok(outcome) => outcome,
+        // The config was validated when the scaler was built; keep the count if the
+        // HPA still refuses it rather than guessing.
+        Err(error) => {
+            return Decision {
+                at: obs.now,
+                strategy,
+                current_replicas: current,
+                desired_replicas: current,
+                reason: Reason::MetricsUnavailable,
+                in_panic: false,
+                metrics: Vec::new(),
+                message: error.to_string(),
+            };
+        }
+    };
+    let metrics: Vec<MetricReading> = config
+        .metrics
+        .iter()
+        .zip(&spec.metrics)
+        .map(|(target, resolved)| {
+            let proposal = outcome.proposals.iter().find(|p| p.metric == target.name);
+            let (value, proposed, error) = match proposal.map(|p| &p.result) {
+                Some(Ok(v)) => (
+                    Some(
+                        v.utilization_percent
+                            .map_or(v.current_milli as f64 / 1000.0, f64::from),
+                    ),
+                    Some(v.replicas),
+                    None,
+                ),
+                Some(Err(e)) => (None, None, Some(e.to_string())),
+                None => (None, None, None),
+            };
+            MetricReading {
+                metric: target.name.clone(),
+                value,
+                target: target_value(resolved.target),
+                proposed_replicas: proposed,
+                error,
+            }
+        })
+        .collect();
+    let reason = match outcome.reason {
+        HpaReason::ScalingDisabled => Reason::ScalingDisabled,
+        HpaReason::AboveMaxReplicas => Reason::AboveMaxReplicas,
+        HpaReason::BelowMinReplicas => Reason::BelowMinReplicas,
+        HpaReason::MetricsInvalid { .. } => Reason::MetricsUnavailable,
+        HpaReason::Normalized {
+            stabilization,
+            limit,
+            ..
+        } => match (limit, stabilization) {
+            (LimitReason::DesiredWithinRange, StabilizationReason::ScaleUpStabilized) => {
+                Reason::ScaleUpStabilized
+            }
+            (LimitReason::DesiredWithinRange, StabilizationReason::ScaleDownStabilized) => {
+                Reason::ScaleDownStabilized
+            }
+            (LimitReason::DesiredWithinRange, _) => Reason::DesiredWithinRange,
+            (LimitReason::ScaleUpLimit, _) => Reason::ScaleUpLimit,
+            (LimitReason::ScaleDownLimit, _) => Reason::ScaleDownLimit,
+            (LimitReason::TooManyReplicas, _) => Reason::TooManyReplicas,
+            (LimitReason::TooFewReplicas, _) => Reason::TooFewReplicas,
+        },
+    };
+    let message = sentence(
+        strategy,
+        current,
+        outcome.desired_replicas,
+        reason,
+        &metrics,
+    );
+    Decision {
+        at: obs.now,
+        strategy,
+        current_replicas: current,
+        desired_replicas: outcome.desired_replicas,
+        reason,
+        in_panic: false,
+        metrics,
+        message,
+    }
+}
+
+fn decide_kpa(
+    spec: &ResolvedSpec,
+    config: &KpaConfig,
+    kpa: &mut Option<Kpa>,
+    last_recorded: &mut Option<Micros>,
+    obs: &Observation,
+) -> Decision {
+    let metric = &spec.metrics[0];
+    let ready_pods = obs.pods.iter().filter(|p| is_ready(p)).count() as i32;
+    let kpa = match kpa {
+        Some(kpa) => kpa,
+        None => {
+            // Validated in `Scaler::new`, so construction cannot fail here.
+            let created = Kpa::new(config, obs.now, ready_pods)
+                .expect("KPA config validated when the scaler was built");
+            kpa.insert(created)
+        }
+    };
+    let total = if is_workload_value(metric) {
+        obs.object_metrics.get(&metric.name).copied()
+    } else {
+        ready_pod_total(obs, &metric.name)
+    };
+    if let Some(total) = total {
+        // Knative's collector scrapes every second and its windows count a second
+        // without a sample as zero. An observation stands for the load since the
+        // previous one, so it fills every one-second bucket since then (at most one
+        // stable window's worth).
+        let oldest = obs.now - config.stable_window + SECOND;
+        let mut at = last_recorded.map_or(obs.now, |last| (last + SECOND).max(oldest));
+        while at < obs.now {
+            kpa.record(at, total);
+            at += SECOND;
+        }
+        kpa.record(obs.now, total);
+        *last_recorded = Some(obs.now);
+    }
+    let outcome = kpa.decide(
+        config,
+        Tick {
+            now: obs.now,
+            ready_pods,
+            current_replicas: obs.current_replicas,
+        },
+        Load::Recorded,
+    );
+    let reason = match outcome.reason {
+        kpa::Reason::Stable => Reason::Stable,
+        kpa::Reason::Panic => Reason::Panic,
+        kpa::Reason::PanicRatchet => Reason::PanicRatchet,
+        kpa::Reason::MaxScaleUpRate => Reason::MaxScaleUpRate,
+        kpa::Reason::MaxScaleDownRate => Reason::MaxScaleDownRate,
+        kpa::Reason::Unreachable => Reason::Unreachable,
+        kpa::Reason::ActivationScale => Reason::ActivationScale,
+        kpa::Reason::ScaleDownDelay => Reason::ScaleDownDelay,
+        kpa::Reason::MinScale => Reason::TooFewReplicas,
+        kpa::Reason::MaxScale => Reason::TooManyReplicas,
+        kpa::Reason::InitialScale => Reason::InitialScale,
+        kpa::Reason::ScaleToZeroGrace => Reason::ScaleToZeroGrace,
+        kpa::Reason::PodRetention => Reason::PodRetention,
+        kpa::Reason::ScaleToZeroDisabled => Reason::ScaleToZeroDisabled,
+        kpa::Reason::ActivationTimeout => Reason::ActivationTimeout,
+        kpa::Reason::NoMetrics => Reason::NoMetrics,
+        kpa::Reason::InvalidConfig => Reason::MetricsUnavailable,
+    };
+    let metrics = vec![MetricReading {
+        metric: metric.name.clone(),
+        value: total,
+        target: config.target_value,
+        proposed_replicas: outcome.decider_desired,
+        error: total
+            .is_none()
+            .then(|| format!("no samples of `{}` from ready pods", metric.name)),
+    }];
+    let message = sentence(
+        ScalingStrategy::Kpa,
+        obs.current_replicas,
+        outcome.desired,
+        reason,
+        &metrics,
+    );
+    Decision {
+        at: obs.now,
+        strategy: ScalingStrategy::Kpa,
+        current_replicas: obs.current_replicas,
+        desired_replicas: outcome.desired,
+        reason,
+        in_panic: outcome.in_panic,
+        metrics,
+        message,
+    }
+}
+
+/// A target in the unit its reading is reported in.
+fn target_value(target: MetricTarget) -> f64 {
+    match target {
+        MetricTarget::Utilization { percent } => f64::from(percent),
+        MetricTarget::AverageValue { milli } | MetricTarget::Value { milli } => {
+            milli as f64 / 1000.0
+        }
+    }
+}
+
+/// "HPA 3 → 5 (ScaleUpLimit): cpu 50 vs target 30 proposes 6".
+fn sentence(
+    strategy: ScalingStrategy,
+    current: i32,
+    desired: i32,
+    reason: Reason,
+    metrics: &[MetricReading],
+) -> String {
+    let mut text = format!("{strategy} {current} → {desired} ({reason})");
+    for (i, m) in metrics.iter().enumerate() {
+        text.push_str(if i == 0 { ": " } else { "; " });
+        match (&m.error, m.value, m.proposed_replicas) {
+            (Some(error), _, _) => text.push_str(&format!("{} unavailable ({error})", m.metric)),
+            (None, Some(value), Some(replicas)) => text.push_str(&format!(
+                "{} {} vs target {} proposes {replicas}",
+                m.metric,
+                round3(value),
+                round3(m.target)
+            )),
+            (None, Some(value), None) => text.push_str(&format!(
+                "{} {} vs target {}",
+                m.metric,
+                round3(value),
+                round3(m.target)
+            )),
+            (None, None, _) => text.push_str(&format!("{} not read", m.metric)),
+        }
+    }
+    text
+}
+
+/// Three decimals at most, without trailing zeros, for sentences.
+fn round3(value: f64) -> f64 {
+    (value * 1000.0).round() / 1000.0
+}

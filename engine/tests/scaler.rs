@@ -1,0 +1,293 @@
+//! The top-level `Scaler`: manifests in, decisions out, state that survives restarts.
+
+use engine::observation::{Observation, PodPhase, PodSample, PodStatus};
+use engine::spec::BudAIScaler;
+use engine::time::{Micros, seconds};
+use engine::{Reason, Scaler, ScalerError, ScalerState};
+use proptest::prelude::*;
+use std::collections::BTreeMap;
+
+fn manifest(name: &str) -> BudAIScaler {
+    let path = format!(
+        "{}/../scenarios/scalers/{name}.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).unwrap();
+    serde_saphyr::from_str(&text).unwrap()
+}
+
+fn inline(yaml: &str) -> BudAIScaler {
+    serde_saphyr::from_str(yaml).unwrap()
+}
+
+fn pod(name: &str, started: Micros) -> PodStatus {
+    PodStatus {
+        name: name.into(),
+        phase: PodPhase::Running,
+        ready: true,
+        start_time: Some(started),
+        ready_transition_time: Some(started),
+        deleting: false,
+    }
+}
+
+/// `pods` ready pods, each reporting `value` for `metric`.
+fn observe(now: Micros, current: i32, pods: i32, metric: &str, value: f64) -> Observation {
+    let pods: Vec<PodStatus> = (0..pods).map(|i| pod(&format!("p{i}"), 0)).collect();
+    let samples = pods
+        .iter()
+        .map(|p| {
+            let sample = PodSample {
+                timestamp: now,
+                window: seconds(15),
+                value,
+            };
+            (p.name.clone(), sample)
+        })
+        .collect();
+    Observation {
+        now,
+        current_replicas: current,
+        pods,
+        pod_metrics: BTreeMap::from([(metric.to_string(), samples)]),
+        ..Observation::default()
+    }
+}
+
+#[test]
+fn hpa_scales_up_on_queue_per_pod_within_the_default_rate() {
+    let mut scaler = Scaler::new(&manifest("hpa")).unwrap();
+    // 2 pods with 20 waiting each vs a target of 4: ratio 5 -> 10 pods, but the
+    // default scale-up policy allows max(4 pods, 100%) = +4 per 15 s.
+    let decision = scaler.decide(&observe(seconds(1000), 2, 2, "num_requests_waiting", 20.0));
+    assert_eq!(decision.desired_replicas, 6);
+    assert_eq!(decision.reason, Reason::ScaleUpLimit);
+    assert_eq!(decision.metrics[0].proposed_replicas, Some(10));
+    assert_eq!(decision.metrics[0].value, Some(20.0));
+    assert!(
+        decision.message.contains("ScaleUpLimit"),
+        "{}",
+        decision.message
+    );
+}
+
+#[test]
+fn hpa_cpu_utilization_reads_requests_from_the_observation() {
+    let mut scaler = Scaler::new(&inline(
+        r#"
+apiVersion: scaler.bud.studio/v1alpha1
+kind: BudAIScaler
+metadata: { name: cpu }
+spec:
+  scaleTargetRef: { kind: Deployment, name: app }
+  minReplicas: 1
+  maxReplicas: 10
+  scalingStrategy: HPA
+  metricsSources:
+    - { metricSourceType: resource, targetMetric: cpu, targetValue: "50" }
+"#,
+    ))
+    .unwrap();
+    // Pods started long ago (outside the CPU initialization period).
+    let mut obs = observe(seconds(3600), 3, 3, "cpu", 1500.0);
+    for pod in &mut obs.pods {
+        pod.start_time = Some(0);
+        pod.ready_transition_time = Some(seconds(10));
+    }
+    // 1500m of a 1000m request = 150% vs 50% -> 9 pods; +4 per 15 s allows 7.
+    let requests = obs.pods.iter().map(|p| (p.name.clone(), 1000)).collect();
+    obs.resource_requests.insert("cpu".into(), requests);
+    let decision = scaler.decide(&obs);
+    assert_eq!(decision.metrics[0].value, Some(150.0));
+    assert_eq!(decision.metrics[0].proposed_replicas, Some(9));
+    assert_eq!(decision.desired_replicas, 7);
+
+    // Without requests the utilization metric fails and nothing changes.
+    let mut fresh = Scaler::new(&scaler_manifest_cpu()).unwrap();
+    obs.resource_requests.clear();
+    let decision = fresh.decide(&obs);
+    assert_eq!(decision.desired_replicas, 3);
+    assert_eq!(decision.reason, Reason::MetricsUnavailable);
+    assert!(decision.metrics[0].error.is_some());
+}
+
+fn scaler_manifest_cpu() -> BudAIScaler {
+    inline(
+        r#"
+apiVersion: scaler.bud.studio/v1alpha1
+kind: BudAIScaler
+metadata: { name: cpu }
+spec:
+  scaleTargetRef: { kind: Deployment, name: app }
+  maxReplicas: 10
+  scalingStrategy: HPA
+  metricsSources:
+    - { metricSourceType: resource, targetMetric: cpu, targetValue: "50" }
+"#,
+    )
+}
+
+#[test]
+fn kpa_follows_concurrency_and_panics_on_a_burst() {
+    let mut scaler = Scaler::new(&manifest("kpa")).unwrap();
+    let mut t = seconds(10);
+    // Steady: 2 pods x 16 in flight = 32 total vs 16 per pod -> 2.
+    let mut last = None;
+    for _ in 0..40 {
+        last = Some(scaler.decide(&observe(t, 2, 2, "concurrency", 16.0)));
+        t += seconds(2);
+    }
+    let steady = last.unwrap();
+    assert_eq!(steady.desired_replicas, 2, "{}", steady.message);
+    assert!(!steady.in_panic);
+    // Burst: 2 pods x 80 = 160 total -> panic (>= 2x capacity), desired 10.
+    let burst = scaler.decide(&observe(t, 2, 2, "concurrency", 80.0));
+    assert!(burst.in_panic, "{}", burst.message);
+    assert!(burst.desired_replicas > 2);
+    assert_eq!(burst.reason, Reason::Panic);
+}
+
+#[test]
+fn budscaler_baseline_divides_the_workload_total_by_the_per_pod_target() {
+    let mut scaler = Scaler::new(&manifest("budscaler")).unwrap();
+    // 3 pods with 6 waiting each: total 18 / 4 per pod -> 5 (within +4 per 15 s).
+    let mut obs = observe(seconds(100), 3, 3, "num_requests_waiting", 6.0);
+    obs.pod_metrics.insert(
+        "gpu_cache_usage_perc".into(),
+        obs.pods
+            .iter()
+            .map(|p| {
+                let sample = PodSample {
+                    timestamp: obs.now,
+                    window: seconds(1),
+                    value: 0.5,
+                };
+                (p.name.clone(), sample)
+            })
+            .collect(),
+    );
+    let decision = scaler.decide(&obs);
+    assert_eq!(decision.metrics[0].proposed_replicas, Some(5));
+    assert_eq!(decision.desired_replicas, 5, "{}", decision.message);
+}
+
+#[test]
+fn an_invalid_manifest_reports_every_problem() {
+    let error = Scaler::new(&inline(
+        r#"
+apiVersion: scaler.bud.studio/v1alpha1
+kind: BudAIScaler
+metadata: { name: bad }
+spec:
+  scaleTargetRef: { kind: Deployment, name: app }
+  minReplicas: 5
+  maxReplicas: 2
+  scalingStrategy: HPA
+  behavior:
+    scaleUp:
+      policies: [{ type: Pods, value: 4, periodSeconds: 0 }]
+"#,
+    ))
+    .unwrap_err();
+    let ScalerError::Invalid(errors) = &error else {
+        panic!("expected a validation error, got {error}")
+    };
+    let text = error.to_string();
+    assert!(errors.len() >= 3, "{text}");
+    assert!(
+        text.contains("spec.behavior.scaleUp.policies[0].periodSeconds"),
+        "{text}"
+    );
+    assert!(
+        text.contains("spec.minReplicas") || text.contains("spec.maxReplicas"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_snapshot_of_another_strategy_is_refused() {
+    let hpa = Scaler::new(&manifest("hpa")).unwrap();
+    let error = Scaler::restore(&manifest("kpa"), hpa.snapshot()).unwrap_err();
+    assert!(
+        matches!(error, ScalerError::SnapshotMismatch { .. }),
+        "{error}"
+    );
+}
+
+/// A random but valid sequence of observations for `metric`.
+fn observations(metric: &'static str) -> impl Strategy<Value = Vec<(i64, i32, i32, f64)>> {
+    // (seconds since last, current replicas, ready pods, per-pod value)
+    prop::collection::vec((1i64..60, 0i32..20, 0i32..20, 0.0f64..200.0), 1..40).prop_map(
+        move |steps| {
+            let _ = metric;
+            steps
+        },
+    )
+}
+
+fn replay(
+    scaler: &mut Scaler,
+    metric: &str,
+    steps: &[(i64, i32, i32, f64)],
+    start: Micros,
+) -> Vec<String> {
+    let mut t = start;
+    steps
+        .iter()
+        .map(|&(dt, current, pods, value)| {
+            t += seconds(dt);
+            let decision = scaler.decide(&observe(t, current, pods, metric, value));
+            serde_json::to_string(&decision).unwrap()
+        })
+        .collect()
+}
+
+const CASES: [(&str, &str); 3] = [
+    ("hpa", "num_requests_waiting"),
+    ("kpa", "concurrency"),
+    ("budscaler", "num_requests_waiting"),
+];
+
+proptest! {
+    #[test]
+    fn desired_stays_within_min_and_max(steps in observations("any"), which in 0usize..3) {
+        let (name, metric) = CASES[which];
+        let manifest = manifest(name);
+        let mut scaler = Scaler::new(&manifest).unwrap();
+        let (min, max) = (scaler.spec().min_replicas, scaler.spec().max_replicas);
+        let mut t = 0;
+        for &(dt, current, pods, value) in &steps {
+            t += seconds(dt);
+            let current = current.clamp(min.max(1), max);
+            let decision = scaler.decide(&observe(t, current, pods, metric, value));
+            prop_assert!(decision.desired_replicas >= min && decision.desired_replicas <= max,
+                "{}: {} outside [{min}, {max}]: {}", name, decision.desired_replicas, decision.message);
+        }
+    }
+
+    #[test]
+    fn same_inputs_give_the_same_decisions(steps in observations("any"), which in 0usize..3) {
+        let (name, metric) = CASES[which];
+        let mut a = Scaler::new(&manifest(name)).unwrap();
+        let mut b = Scaler::new(&manifest(name)).unwrap();
+        prop_assert_eq!(replay(&mut a, metric, &steps, 0), replay(&mut b, metric, &steps, 0));
+    }
+
+    #[test]
+    fn snapshot_and_restore_continue_identically(
+        before in observations("any"), after in observations("any"), which in 0usize..3,
+    ) {
+        let (name, metric) = CASES[which];
+        let manifest = manifest(name);
+        let mut original = Scaler::new(&manifest).unwrap();
+        replay(&mut original, metric, &before, 0);
+        let saved = serde_json::to_string(&original.snapshot()).unwrap();
+        let state: ScalerState = serde_json::from_str(&saved).unwrap();
+        let mut restored = Scaler::restore(&manifest, state).unwrap();
+        let start = seconds(before.iter().map(|s| s.0).sum::<i64>());
+        prop_assert_eq!(
+            replay(&mut original, metric, &after, start),
+            replay(&mut restored, metric, &after, start)
+        );
+    }
+}
