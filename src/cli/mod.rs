@@ -4,6 +4,9 @@
 //! Exit codes (see CONTRACTS.md): 0 success, 1 a check failed, 2 bad input or usage.
 
 mod conformance;
+mod trace;
+mod trace_generate;
+mod validate_recording;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -28,12 +31,18 @@ pub struct Cli {
 enum Command {
     /// Run upstream HPA/Knative conformance cases (files or folders, recursively).
     Conformance(conformance::Args),
+    /// Inspect, convert and generate request traces.
+    Trace(trace::Args),
+    /// Replay a recorded real vLLM run in the simulator and compare latencies and series.
+    ValidateRecording(validate_recording::Args),
 }
 
 /// Runs the parsed command; errors are bad input and exit with code 2.
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Conformance(args) => conformance::run(args),
+        Command::Trace(args) => trace::run(args),
+        Command::ValidateRecording(args) => validate_recording::run(args),
     };
     match result {
         Ok(code) => code,

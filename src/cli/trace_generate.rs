@@ -1,0 +1,213 @@
+//! `budscaler trace generate`: writes a seeded synthetic request trace.
+//!
+//! The pattern's own parameters are optional flags with documented defaults; a flag that
+//! does not apply to the chosen pattern is an error rather than silently ignored.
+
+use anyhow::{Context, bail};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use traces::generate::{GenerateConfig, Pattern, TokenModel, generate};
+use traces::{ReadOptions, Request, TraceError};
+
+#[derive(Debug, clap::Args)]
+pub struct GenerateArgs {
+    /// Arrival pattern.
+    #[arg(long, default_value = "poisson", value_parser = clap::builder::PossibleValuesParser::new(Pattern::NAMES))]
+    pub pattern: String,
+    /// Trace length: seconds or with units (600, 90s, 10m, 2h, 7d).
+    #[arg(long, value_parser = parse_duration)]
+    pub duration: i64,
+    /// Mean arrival rate, requests per second.
+    #[arg(long)]
+    pub rate: f64,
+    /// Seed of the ChaCha8 generator; the same seed gives the same trace.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Token lengths: azure-conv (log-normals fitted to the Azure 2023 conversation
+    /// trace), lognormal:MU,SIGMA[,MU_OUT,SIGMA_OUT], fixed:PROMPT,OUTPUT or
+    /// empirical:FILE (resample the sizes of any readable trace).
+    #[arg(long, default_value = "azure-conv")]
+    pub tokens: String,
+    /// gamma: coefficient of variation of the gaps (> 1 is burstier than Poisson) [default: 2].
+    #[arg(long)]
+    pub cv: Option<f64>,
+    /// diurnal: length of one "day" (shorten to compress a daily cycle) [default: 24h].
+    #[arg(long, value_parser = parse_duration)]
+    pub period: Option<i64>,
+    /// diurnal: relative daily swing, 0..=1 [default: 0.5].
+    #[arg(long)]
+    pub amplitude: Option<f64>,
+    /// diurnal: relative weekly swing (a week is 7 periods), 0..=1 [default: 0.2].
+    #[arg(long)]
+    pub weekly_amplitude: Option<f64>,
+    /// diurnal: time of day of the peak [default: 14h].
+    #[arg(long, value_parser = parse_duration)]
+    pub peak: Option<i64>,
+    /// diurnal: sigma of the log-normal noise factor (mean 1) [default: 0.1].
+    #[arg(long)]
+    pub noise: Option<f64>,
+    /// diurnal: how long each noise factor holds [default: 5m].
+    #[arg(long, value_parser = parse_duration)]
+    pub noise_interval: Option<i64>,
+    /// mmpp: arrival rate during bursts, requests per second [default: 4 x --rate].
+    #[arg(long)]
+    pub burst_rate: Option<f64>,
+    /// mmpp: mean burst length [default: 60s].
+    #[arg(long, value_parser = parse_duration)]
+    pub burst_duration: Option<i64>,
+    /// mmpp: mean time between bursts [default: 240s].
+    #[arg(long, value_parser = parse_duration)]
+    pub quiet_duration: Option<i64>,
+    /// step: when the rate changes [default: half the duration].
+    #[arg(long, value_parser = parse_duration)]
+    pub step_at: Option<i64>,
+    /// step: rate after / rate before [default: 2]; ramp: rate at the end / at the start [default: 4].
+    #[arg(long)]
+    pub factor: Option<f64>,
+    /// Print nothing on success.
+    #[arg(long)]
+    pub quiet: bool,
+    /// Output trace: canonical CSV (.csv, .csv.gz) or Parquet (.parquet).
+    pub out: PathBuf,
+}
+
+fn parse_duration(text: &str) -> Result<i64, String> {
+    traces::duration::parse_duration_us(text).map_err(|e| e.to_string())
+}
+
+pub fn run(args: GenerateArgs) -> anyhow::Result<ExitCode> {
+    let pattern = pattern(&args)?;
+    let tokens = token_model(&args.tokens)?;
+    let config = GenerateConfig {
+        pattern,
+        duration_us: args.duration,
+        rate_rps: args.rate,
+        seed: args.seed,
+        tokens,
+    };
+    let requests = generate(&config).context("trace generate")?;
+    let written = traces::write_canonical(&args.out, requests.map(Ok::<Request, TraceError>))
+        .with_context(|| format!("writing {}", args.out.display()))?;
+    if !args.quiet {
+        eprintln!(
+            "wrote {written} requests ({} pattern, {:.3} req/s over {} s, seed {}) to {}",
+            config.pattern.name(),
+            written as f64 / (config.duration_us as f64 / 1e6),
+            config.duration_us as f64 / 1e6,
+            config.seed,
+            args.out.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The pattern with its defaults, overridden by the flags that apply to it.
+fn pattern(args: &GenerateArgs) -> anyhow::Result<Pattern> {
+    let Some(mut pattern) = Pattern::with_defaults(&args.pattern, args.rate, args.duration) else {
+        bail!(
+            "--pattern: expected one of {}, found `{}`",
+            Pattern::NAMES.join(", "),
+            args.pattern
+        );
+    };
+    let mut used: Vec<&str> = Vec::new();
+    match &mut pattern {
+        Pattern::Poisson => {}
+        Pattern::Gamma { cv } => {
+            set(cv, args.cv, "--cv", &mut used);
+        }
+        Pattern::Diurnal {
+            period_us,
+            amplitude,
+            weekly_amplitude,
+            peak_us,
+            noise_sigma,
+            noise_interval_us,
+        } => {
+            set(period_us, args.period, "--period", &mut used);
+            set(amplitude, args.amplitude, "--amplitude", &mut used);
+            set(
+                weekly_amplitude,
+                args.weekly_amplitude,
+                "--weekly-amplitude",
+                &mut used,
+            );
+            set(peak_us, args.peak, "--peak", &mut used);
+            set(noise_sigma, args.noise, "--noise", &mut used);
+            set(
+                noise_interval_us,
+                args.noise_interval,
+                "--noise-interval",
+                &mut used,
+            );
+        }
+        Pattern::Mmpp {
+            burst_rate_rps,
+            mean_on_us,
+            mean_off_us,
+        } => {
+            set(burst_rate_rps, args.burst_rate, "--burst-rate", &mut used);
+            set(
+                mean_on_us,
+                args.burst_duration,
+                "--burst-duration",
+                &mut used,
+            );
+            set(
+                mean_off_us,
+                args.quiet_duration,
+                "--quiet-duration",
+                &mut used,
+            );
+        }
+        Pattern::Step { at_us, factor } => {
+            set(at_us, args.step_at, "--step-at", &mut used);
+            set(factor, args.factor, "--factor", &mut used);
+        }
+        Pattern::Ramp { factor } => {
+            set(factor, args.factor, "--factor", &mut used);
+        }
+    }
+    let given = [
+        ("--cv", args.cv.is_some()),
+        ("--period", args.period.is_some()),
+        ("--amplitude", args.amplitude.is_some()),
+        ("--weekly-amplitude", args.weekly_amplitude.is_some()),
+        ("--peak", args.peak.is_some()),
+        ("--noise", args.noise.is_some()),
+        ("--noise-interval", args.noise_interval.is_some()),
+        ("--burst-rate", args.burst_rate.is_some()),
+        ("--burst-duration", args.burst_duration.is_some()),
+        ("--quiet-duration", args.quiet_duration.is_some()),
+        ("--step-at", args.step_at.is_some()),
+        ("--factor", args.factor.is_some()),
+    ];
+    if let Some((flag, _)) = given
+        .iter()
+        .find(|(flag, set)| *set && !used.contains(flag))
+    {
+        bail!("{flag} does not apply to --pattern {}", pattern.name());
+    }
+    Ok(pattern)
+}
+
+fn set<T: Copy>(slot: &mut T, value: Option<T>, flag: &'static str, used: &mut Vec<&'static str>) {
+    used.push(flag);
+    if let Some(value) = value {
+        *slot = value;
+    }
+}
+
+fn token_model(spec: &str) -> anyhow::Result<TokenModel> {
+    if let Some(file) = spec.strip_prefix("empirical:") {
+        let path = PathBuf::from(file);
+        let reader = traces::open(&path, &ReadOptions::default())
+            .with_context(|| format!("--tokens empirical: reading {}", path.display()))?;
+        let requests = reader
+            .collect::<Result<Vec<Request>, TraceError>>()
+            .with_context(|| format!("--tokens empirical: reading {}", path.display()))?;
+        return TokenModel::empirical(requests)
+            .with_context(|| format!("--tokens empirical: {}", path.display()));
+    }
+    TokenModel::parse_spec(spec).context("--tokens")
+}

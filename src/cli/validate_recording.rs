@@ -1,0 +1,137 @@
+//! `budscaler validate-recording DIR`: replays a recorded real vLLM run in the simulator
+//! and compares latencies and the per-second series (CONTRACTS.md).
+//!
+//! Exit codes: 0 when every latency metric is within `--threshold` percent, 1 when one
+//! is not, 2 when the recording or the catalog cannot be read.
+
+use anyhow::Context;
+use simulator::Catalog;
+use simulator::validate::{ValidateOptions, ValidationReport, validate};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Recording folder with requests.jsonl, timeseries.csv and meta.json.
+    dir: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+    /// GPU catalog name, when meta.json does not name the device (or to override it).
+    #[arg(long)]
+    gpu: Option<String>,
+    /// Model catalog name, when meta.json does not name the model (or to override it).
+    #[arg(long)]
+    model: Option<String>,
+    /// Tensor-parallel size, overriding meta.json.
+    #[arg(long)]
+    tensor_parallel: Option<u32>,
+    /// Largest allowed absolute error of any latency metric, percent.
+    #[arg(long, default_value_t = 10.0)]
+    threshold: f64,
+    /// Extra GPU/model catalog (YAML with `gpus:` / `models:` / `defaults:`).
+    #[arg(long)]
+    catalog: Option<PathBuf>,
+    /// Estimate KV capacity from the catalog even when meta.json records num_gpu_blocks.
+    #[arg(long)]
+    estimate_kv_blocks: bool,
+    /// Simulate every engine step as its own event (slow; for checking the fast path).
+    #[arg(long)]
+    reference: bool,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(
+        args.threshold.is_finite() && args.threshold >= 0.0,
+        "--threshold: expected a non-negative percentage, found {}",
+        args.threshold
+    );
+    let recording = traces::vllm_recording::read_recording(&args.dir)
+        .with_context(|| format!("reading recording {}", args.dir.display()))?;
+    let mut catalog = Catalog::builtin();
+    if let Some(path) = &args.catalog {
+        catalog.extend_from_file(path)?;
+    }
+    let options = ValidateOptions {
+        gpu: args.gpu.clone(),
+        model: args.model.clone(),
+        tensor_parallel: args.tensor_parallel,
+        estimate_kv_blocks: args.estimate_kv_blocks,
+        reference_mode: args.reference,
+    };
+    let name = args.dir.display().to_string();
+    let (report, _) = validate(&recording, &name, &catalog, &options)
+        .with_context(|| format!("replaying {name}"))?;
+    match args.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        Format::Text => print_text(&report, args.threshold),
+    }
+    let within = report
+        .metrics
+        .entries()
+        .iter()
+        .all(|(_, comparison)| comparison.error_pct.abs() <= args.threshold);
+    Ok(if within {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(super::EXIT_CHECK_FAILED)
+    })
+}
+
+fn print_text(report: &ValidationReport, threshold: f64) {
+    let setup = &report.setup;
+    println!(
+        "{}: {} requests replayed on {} x{} serving {}, {} KV blocks ({}; catalog estimate {})",
+        report.recording,
+        report.requests,
+        setup.gpu,
+        setup.tensor_parallel,
+        setup.model,
+        setup.kv_blocks,
+        setup.kv_blocks_source,
+        setup.kv_blocks_estimated,
+    );
+    println!(
+        "{:<14} {:>12} {:>12} {:>9}",
+        "metric", "real", "sim", "error"
+    );
+    let mut beyond = Vec::new();
+    for (name, comparison) in report.metrics.entries() {
+        let flag = if comparison.error_pct.abs() <= threshold {
+            ""
+        } else {
+            "  <-"
+        };
+        if !flag.is_empty() {
+            beyond.push(name);
+        }
+        println!(
+            "{name:<14} {:>12.4} {:>12.4} {:>+8.1}%{flag}",
+            comparison.real, comparison.sim, comparison.error_pct
+        );
+    }
+    let series = &report.timeseries;
+    println!(
+        "series MAE: running {:.2}, waiting {:.2}, kv_cache_pct {:.2} points",
+        series.running_mae, series.waiting_mae, series.kv_cache_pct_mae
+    );
+    println!(
+        "simulated {} engine steps in {} events, {} preemptions",
+        setup.sim_steps, setup.sim_events, setup.sim_preemptions
+    );
+    if beyond.is_empty() {
+        println!("all latency metrics within {threshold}%");
+    } else {
+        println!(
+            "FAILED: {} beyond {threshold}%: {}",
+            beyond.len(),
+            beyond.join(", ")
+        );
+    }
+}
