@@ -1,0 +1,88 @@
+//! Requests simulated per second on an Azure-conversation-shaped load scaled 20x
+//! (about 108 req/s) over 50 H100 replicas serving Llama-3.1-8B.
+//!
+//! The load is synthetic but shaped like the Azure LLM inference trace 2023 (conv):
+//! Poisson arrivals, log-normal prompt lengths (median 1,020, mean 1,155 tokens) and
+//! output lengths (median 129, mean 211 tokens), from a seeded ChaCha8 stream.
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use rand::RngExt;
+use rand_distr::{Distribution, Exp, LogNormal};
+use simulator::perf::kv_capacity_blocks;
+use simulator::rng::{Component, stream};
+use simulator::{Catalog, EngineConfig, Replica, SimConfig, Simulation, StepCostModel, StepMode};
+use std::hint::black_box;
+use traces::request::Request;
+
+const RATE_RPS: f64 = 5.4 * 20.0;
+const DURATION_S: f64 = 600.0;
+const REPLICAS: usize = 50;
+
+fn azure_conv_like(seed: u64) -> Vec<Request> {
+    let mut rng = stream(seed, Component::Load, 0);
+    let gaps = Exp::new(RATE_RPS).expect("positive rate");
+    let prompts = LogNormal::new(1020f64.ln(), 0.50).expect("valid");
+    let outputs = LogNormal::new(129f64.ln(), 0.99).expect("valid");
+    let mut requests = Vec::new();
+    let mut time_s = 0.0;
+    loop {
+        time_s += gaps.sample(&mut rng);
+        if time_s >= DURATION_S {
+            return requests;
+        }
+        let jitter: f64 = rng.random();
+        requests.push(Request {
+            arrival_us: (time_s * 1e6 + jitter) as i64,
+            prompt_tokens: (prompts.sample(&mut rng).round() as u32).clamp(1, 8192),
+            output_tokens: (outputs.sample(&mut rng).round() as u32).clamp(1, 2048),
+            prefix_blocks: Vec::new(),
+            tenant: None,
+            model: None,
+            priority: None,
+            failed: false,
+        });
+    }
+}
+
+fn fleet() -> Vec<Replica> {
+    let catalog = Catalog::builtin();
+    let gpu = catalog.gpu("h100-80gb").expect("builtin");
+    let model = catalog.model("llama-3.1-8b").expect("builtin");
+    let config = EngineConfig {
+        max_num_seqs: 256,
+        max_num_batched_tokens: 8192,
+        block_size: 16,
+        num_gpu_blocks: kv_capacity_blocks(gpu, model, 1, 0.9, 16),
+        enable_prefix_caching: true,
+        prefix_block_tokens: 512,
+        reserve_full_sequence: true,
+        watermark_blocks: 0,
+    };
+    let cost = StepCostModel::new(gpu, model, &catalog.defaults, 1);
+    (0..REPLICAS)
+        .map(|_| Replica::new(config.clone(), cost.clone(), StepMode::Fast))
+        .collect()
+}
+
+fn serving(c: &mut Criterion) {
+    let requests = azure_conv_like(42);
+    let mut group = c.benchmark_group("serving");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(requests.len() as u64));
+    group.bench_function("azure_conv_x20_50_replicas", |b| {
+        b.iter(|| {
+            let mut simulation = Simulation::new(
+                fleet(),
+                SimConfig {
+                    sample_interval_us: None,
+                    ..SimConfig::default()
+                },
+            );
+            black_box(simulation.run(black_box(&requests)))
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, serving);
+criterion_main!(benches);

@@ -1,0 +1,852 @@
+//! One model server (vLLM v1 semantics) on `tensor_parallel` GPUs of one type.
+//!
+//! Each engine step, as vLLM v1's scheduler does it:
+//! 1. running requests, oldest first, each get the tokens they still need (one for a
+//!    decode, the rest of the prompt for a chunked prefill) out of the
+//!    `max_num_batched_tokens` budget; when the KV pool cannot hold a request's new
+//!    tokens, the newest running request is preempted (its KV freed, to be recomputed)
+//!    and put at the head of the waiting queue;
+//! 2. if nothing was preempted, waiting requests are admitted first-come first-served
+//!    while the budget, `max_num_seqs` and free KV blocks allow (with
+//!    `reserve_full_sequence`, vLLM's `scheduler_reserve_full_isl`, the whole prompt must
+//!    fit, not just its first chunk); the first that does not fit stops admission;
+//! 3. the step takes [`StepCostModel::step_fs`]; a request whose computed tokens catch
+//!    up with its known tokens emits one output token.
+//!
+//! Fast path: when a step is pure decode and admission is blocked, the next steps are
+//! identical up to KV growth until a request finishes or the pool runs out, so the
+//! replica plans the whole run at once: its length from the requests' remaining tokens
+//! and a histogram of free slots in their last blocks, its time in closed form. An
+//! arrival during a run cuts it at the next step boundary if the newcomer could be
+//! admitted there. [`StepMode::Reference`] takes one step per event instead; both give
+//! the same results (tested), the fast one with O(requests) events instead of
+//! O(tokens).
+
+use crate::kv::{BlockPool, SegmentId};
+use crate::perf::{DecodeRun, FS_PER_US, Fs, StepCostModel, StepShape};
+use crate::prefix::PrefixCache;
+use crate::queue::TimeUs;
+use std::collections::VecDeque;
+
+/// Engine arguments of a replica (vLLM names in the docs of each field).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EngineConfig {
+    /// `max_num_seqs`: most requests running at once.
+    pub max_num_seqs: u32,
+    /// `max_num_batched_tokens`: token budget of one step.
+    pub max_num_batched_tokens: u32,
+    /// `block_size`: tokens per KV block.
+    pub block_size: u32,
+    /// KV blocks in the pool (vLLM's `num_gpu_blocks`).
+    pub num_gpu_blocks: u64,
+    /// `enable_prefix_caching`: requests reuse cached KV of shared prefixes (by the
+    /// trace's prefix hashes) and a preempted request what survives of its own KV.
+    pub enable_prefix_caching: bool,
+    /// Tokens per prefix hash of the trace (Mooncake: 512); a multiple of
+    /// `block_size`, or 0 when requests carry no hashes.
+    pub prefix_block_tokens: u32,
+    /// `scheduler_reserve_full_isl`: admit only when the whole sequence fits.
+    pub reserve_full_sequence: bool,
+    /// Free blocks kept back when admitting waiting requests.
+    pub watermark_blocks: u64,
+}
+
+/// Whether decode steps are batched into closed-form runs or simulated one by one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepMode {
+    /// Closed-form decode runs (the default).
+    Fast,
+    /// One event per engine step; the oracle the fast path is tested against.
+    Reference,
+}
+
+/// What happened to a request, reported as it happens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProgressKind {
+    /// First scheduled (prefill started).
+    Scheduled,
+    /// First output token emitted.
+    FirstToken,
+    /// Last output token emitted; the request left the replica.
+    Finished,
+    /// Evicted from the running batch; it will be recomputed.
+    Preempted,
+    /// Can never fit in this replica's KV pool; dropped.
+    Rejected,
+}
+
+/// One progress report: `request` is the caller's request index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    pub request: u32,
+    pub kind: ProgressKind,
+    pub time_us: TimeUs,
+}
+
+/// A request handed to a replica.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRequest {
+    /// The caller's index for this request; echoed in [`Progress`].
+    pub request: u32,
+    pub prompt_tokens: u32,
+    /// Output tokens to generate (at least one is generated).
+    pub output_tokens: u32,
+    /// Prefix hashes, one per `prefix_block_tokens` prompt tokens (may be empty).
+    pub prefix_blocks: Vec<u64>,
+}
+
+/// A state reading of a replica, as vLLM's metrics would show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplicaState {
+    pub running: u32,
+    pub waiting: u32,
+    pub kv_used_blocks: u64,
+    pub kv_total_blocks: u64,
+}
+
+/// When the replica wants its next [`Replica::on_step_end`], and the generation that
+/// call must carry (a newer generation means the run was re-planned; drop stale wakes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Wake {
+    pub time_us: TimeUs,
+    pub generation: u64,
+}
+
+#[derive(Debug, Clone)]
+struct Seq {
+    request: u32,
+    prompt: u32,
+    output: u32,
+    generated: u32,
+    computed: u32,
+    blocks: u64,
+    scheduled: u32,
+    started: bool,
+    /// Its own KV (past its prefix units) left in the free queue when preempted.
+    cached: Option<SegmentId>,
+    prefix: Vec<u64>,
+    /// Leading prefix units it references in the prefix cache.
+    units: u32,
+    /// Units it referenced when preempted: its `cached` segment follows them.
+    resume_units: u32,
+}
+
+impl Seq {
+    fn num_tokens(&self) -> u32 {
+        self.prompt + self.generated
+    }
+}
+
+#[derive(Debug, Clone)]
+enum RunKind {
+    /// One step with the per-sequence `scheduled` token counts.
+    Single,
+    /// `steps` pure-decode steps of every running sequence.
+    Decode { seqs: u64, cost: DecodeRun },
+}
+
+#[derive(Debug, Clone)]
+struct Run {
+    start_fs: Fs,
+    steps: u64,
+    end_fs: Fs,
+    kind: RunKind,
+}
+
+/// One replica: its queues, KV pool, clock and current run.
+#[derive(Debug, Clone)]
+pub struct Replica {
+    config: EngineConfig,
+    cost: StepCostModel,
+    mode: StepMode,
+    pool: BlockPool,
+    prefix: Option<PrefixCache>,
+    waiting: VecDeque<Seq>,
+    running: Vec<Seq>,
+    clock_fs: Fs,
+    run: Option<Run>,
+    /// Of the current decode run: `slack[r]` sequences have `r` free slots in their
+    /// last block after the run's first step (kept here to reuse the allocation).
+    slack: Vec<u32>,
+    generation: u64,
+    steps_taken: u64,
+    preemptions: u64,
+    prefill_tokens: u64,
+    reused_tokens: u64,
+}
+
+/// The microsecond at which something ending at `fs` is handled (rounded up, so never
+/// before it happens).
+fn event_time(fs: Fs) -> TimeUs {
+    // 64-bit division when it fits (runs shorter than 2.5 h of femtoseconds): much cheaper.
+    match i64::try_from(fs) {
+        Ok(fs) => fs.div_euclid(FS_PER_US as i64) + i64::from(fs.rem_euclid(FS_PER_US as i64) != 0),
+        Err(_) => (fs + FS_PER_US - 1).div_euclid(FS_PER_US) as TimeUs,
+    }
+}
+
+impl Replica {
+    /// An idle replica at time zero.
+    pub fn new(config: EngineConfig, cost: StepCostModel, mode: StepMode) -> Self {
+        let pool = BlockPool::new(config.num_gpu_blocks);
+        let hashed = config.enable_prefix_caching
+            && config.prefix_block_tokens > 0
+            && config.prefix_block_tokens.is_multiple_of(config.block_size);
+        let prefix = hashed
+            .then(|| PrefixCache::new(u64::from(config.prefix_block_tokens / config.block_size)));
+        Self {
+            config,
+            cost,
+            mode,
+            pool,
+            prefix,
+            waiting: VecDeque::new(),
+            running: Vec::new(),
+            clock_fs: 0,
+            run: None,
+            slack: Vec::new(),
+            generation: 0,
+            steps_taken: 0,
+            preemptions: 0,
+            prefill_tokens: 0,
+            reused_tokens: 0,
+        }
+    }
+
+    /// Engine arguments.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// Requests waiting plus running: the load a router sees.
+    pub fn load(&self) -> usize {
+        self.waiting.len() + self.running.len()
+    }
+
+    /// Whether the replica holds no request.
+    pub fn is_idle(&self) -> bool {
+        self.waiting.is_empty() && self.running.is_empty()
+    }
+
+    /// Engine steps simulated so far (a decode run counts all its steps).
+    pub fn steps_taken(&self) -> u64 {
+        self.steps_taken
+    }
+
+    /// Preemptions so far.
+    pub fn preemptions(&self) -> u64 {
+        self.preemptions
+    }
+
+    /// Prompt (and recomputed) tokens prefilled so far.
+    pub fn prefill_tokens(&self) -> u64 {
+        self.prefill_tokens
+    }
+
+    /// Tokens a resumed request found still cached instead of recomputing.
+    pub fn reused_tokens(&self) -> u64 {
+        self.reused_tokens
+    }
+
+    fn blocks_for(&self, tokens: u32) -> u64 {
+        u64::from(tokens).div_ceil(u64::from(self.config.block_size))
+    }
+
+    /// Hands a request to the replica at `now_us`. Returns a new wake-up when the
+    /// replica was idle or its current run is cut short to admit the request.
+    pub fn enqueue(
+        &mut self,
+        request: NewRequest,
+        now_us: TimeUs,
+        out: &mut Vec<Progress>,
+    ) -> Option<Wake> {
+        let output = request.output_tokens.max(1);
+        if self.blocks_for(request.prompt_tokens + output) > self.pool.total() {
+            out.push(Progress {
+                request: request.request,
+                kind: ProgressKind::Rejected,
+                time_us: now_us,
+            });
+            return None;
+        }
+        let waiting_before = self.waiting.len();
+        self.waiting.push_back(Seq {
+            request: request.request,
+            prompt: request.prompt_tokens,
+            output,
+            generated: 0,
+            computed: 0,
+            blocks: 0,
+            scheduled: 0,
+            started: false,
+            cached: None,
+            prefix: if self.prefix.is_some() {
+                request.prefix_blocks
+            } else {
+                Vec::new()
+            },
+            units: 0,
+            resume_units: 0,
+        });
+        let now_fs = Fs::from(now_us) * FS_PER_US;
+        match &self.run {
+            None => {
+                self.clock_fs = self.clock_fs.max(now_fs);
+                self.plan(out)
+            }
+            Some(run) if waiting_before == 0 && run.steps > 1 => {
+                // Prefix hits can shrink what the newcomer needs: then only a cut tells.
+                let may_hit = self
+                    .waiting
+                    .back()
+                    .is_some_and(|seq| !seq.prefix.is_empty());
+                self.cut_run_for(request.prompt_tokens, may_hit, now_us)
+            }
+            Some(_) => None,
+        }
+    }
+
+    /// Ends the current run if a request arriving at `now_us` could be admitted at one
+    /// of its step boundaries (only possible at the first boundary at or after now,
+    /// since free blocks only shrink during a decode run). Without prefix hits the KV it
+    /// needs is known; with possible hits the run is cut and the scheduler decides.
+    fn cut_run_for(&mut self, prompt: u32, may_hit: bool, now_us: TimeUs) -> Option<Wake> {
+        let run = self.run.as_ref()?;
+        let RunKind::Decode { seqs, cost } = &run.kind else {
+            return None;
+        };
+        let slack = &self.slack;
+        let budget_left = u64::from(self.config.max_num_batched_tokens).saturating_sub(*seqs);
+        if self.running.len() >= self.config.max_num_seqs as usize || budget_left == 0 {
+            return None;
+        }
+        // Smallest n in [1, steps] whose boundary event is at or after now.
+        let threshold = Fs::from(now_us - 1) * FS_PER_US;
+        let (mut low, mut high) = (1u64, run.steps);
+        while low < high {
+            let mid = low + (high - low) / 2;
+            if run.start_fs + cost.time_fs(mid) > threshold {
+                high = mid;
+            } else {
+                low = mid + 1;
+            }
+        }
+        let boundary = low;
+        if boundary >= run.steps {
+            return None;
+        }
+        let free_then = self.pool.free().saturating_sub(extra_blocks(
+            slack,
+            *seqs,
+            boundary,
+            self.config.block_size,
+        ));
+        let chunk = u64::from(prompt).min(budget_left) as u32;
+        let need = self.blocks_for(chunk) + self.config.watermark_blocks;
+        let need_full = if self.config.reserve_full_sequence {
+            self.blocks_for(prompt)
+        } else {
+            0
+        };
+        if !may_hit && need.max(need_full + self.config.watermark_blocks) > free_then {
+            return None;
+        }
+        let end_fs = run.start_fs + cost.time_fs(boundary);
+        let run = self.run.as_mut().expect("checked above");
+        run.steps = boundary;
+        run.end_fs = end_fs;
+        self.generation += 1;
+        Some(Wake {
+            time_us: event_time(end_fs),
+            generation: self.generation,
+        })
+    }
+
+    /// Finishes the current run (call at the wake time with the wake's generation) and
+    /// plans the next. Stale generations are ignored and return `None`.
+    pub fn on_step_end(&mut self, generation: u64, out: &mut Vec<Progress>) -> Option<Wake> {
+        if generation != self.generation || self.run.is_none() {
+            return None;
+        }
+        let run = self.run.take().expect("checked above");
+        let end_us = event_time(run.end_fs);
+        self.steps_taken += run.steps;
+        match &run.kind {
+            RunKind::Single => {
+                for seq in &mut self.running {
+                    if seq.scheduled == 0 {
+                        continue;
+                    }
+                    seq.computed += seq.scheduled;
+                    seq.scheduled = 0;
+                    if seq.computed == seq.num_tokens() {
+                        seq.generated += 1;
+                        if seq.generated == 1 {
+                            out.push(Progress {
+                                request: seq.request,
+                                kind: ProgressKind::FirstToken,
+                                time_us: end_us,
+                            });
+                        }
+                    }
+                }
+            }
+            RunKind::Decode { seqs, .. } => {
+                let steps = run.steps as u32;
+                let extra = extra_blocks(&self.slack, *seqs, run.steps - 1, self.config.block_size);
+                self.pool.allocate(extra);
+                for seq in &mut self.running {
+                    seq.computed += steps;
+                    seq.generated += steps;
+                    seq.scheduled = 0;
+                    seq.blocks =
+                        u64::from(seq.computed).div_ceil(u64::from(self.config.block_size));
+                }
+            }
+        }
+        let (pool, prefix) = (&mut self.pool, &mut self.prefix);
+        self.running.retain(|seq| {
+            let done = seq.generated >= seq.output;
+            if done {
+                release_seq(pool, prefix, seq, false);
+                out.push(Progress {
+                    request: seq.request,
+                    kind: ProgressKind::Finished,
+                    time_us: end_us,
+                });
+            }
+            !done
+        });
+        self.clock_fs = run.end_fs;
+        self.plan(out)
+    }
+
+    /// State as vLLM's metrics would report it at `now_us` (mid-run KV growth included).
+    pub fn state_at(&self, now_us: TimeUs) -> ReplicaState {
+        let mut used = self.pool.used();
+        if let Some(Run {
+            kind: RunKind::Decode { seqs, cost },
+            start_fs,
+            steps,
+            ..
+        }) = &self.run
+        {
+            let slack = &self.slack;
+            // Steps whose boundary event is at or before now are done; the next one has
+            // already allocated its blocks.
+            let limit = Fs::from(now_us) * FS_PER_US;
+            let (mut low, mut high) = (0u64, steps - 1);
+            while low < high {
+                let mid = low + (high - low).div_ceil(2);
+                if start_fs + cost.time_fs(mid) <= limit {
+                    low = mid;
+                } else {
+                    high = mid - 1;
+                }
+            }
+            used += extra_blocks(slack, *seqs, low, self.config.block_size);
+        }
+        ReplicaState {
+            running: self.running.len() as u32,
+            waiting: self.waiting.len() as u32,
+            kv_used_blocks: used,
+            kv_total_blocks: self.pool.total(),
+        }
+    }
+
+    /// Runs the scheduler at `clock_fs` and starts the next run, if there is work.
+    fn plan(&mut self, out: &mut Vec<Progress>) -> Option<Wake> {
+        let now_us = event_time(self.clock_fs);
+        let preempted = self.schedule_running(now_us, out);
+        // vLLM skips admission in a step that preempted; when that step then has nothing
+        // to run, the engine's next scheduler call (at once) admits.
+        let nothing_runs = self.running.iter().all(|seq| seq.scheduled == 0);
+        let admitted = if !preempted || nothing_runs {
+            self.admit_waiting(now_us, out)
+        } else {
+            false
+        };
+        if self.running.iter().all(|seq| seq.scheduled == 0) {
+            self.run = None;
+            return None;
+        }
+        // A blocked head stays blocked while free blocks shrink, unless what it needs
+        // shrinks too: without the full-sequence gate, losing cached blocks of its own
+        // lowers the first chunk's need. Then step one by one while it waits.
+        let head_stays_blocked = self.waiting.front().is_none_or(|head| {
+            self.config.reserve_full_sequence || (head.cached.is_none() && head.prefix.is_empty())
+        });
+        let pure_decode = head_stays_blocked
+            && !preempted
+            && !admitted
+            && self.running.iter().all(|seq| {
+                seq.scheduled == 1 && seq.computed + 1 == seq.num_tokens() && seq.generated > 0
+            });
+        let run = if pure_decode && self.mode == StepMode::Fast {
+            self.plan_decode_run()
+        } else {
+            self.plan_single_step()
+        };
+        self.generation += 1;
+        let wake = Wake {
+            time_us: event_time(run.end_fs),
+            generation: self.generation,
+        };
+        self.run = Some(run);
+        Some(wake)
+    }
+
+    /// Step 1 of the scheduler; returns whether anything was preempted.
+    fn schedule_running(&mut self, now_us: TimeUs, out: &mut Vec<Progress>) -> bool {
+        let block_size = u64::from(self.config.block_size);
+        let mut budget = self.config.max_num_batched_tokens;
+        let mut preempted = false;
+        let mut index = 0;
+        while index < self.running.len() && budget > 0 {
+            let seq = &self.running[index];
+            let new = (seq.num_tokens() - seq.computed).min(budget);
+            let need = u64::from(seq.computed + new)
+                .div_ceil(block_size)
+                .saturating_sub(seq.blocks);
+            let mut fits = true;
+            while need > self.pool.free() {
+                let mut victim = self.running.pop().expect("index < len");
+                preempted = true;
+                self.preemptions += 1;
+                out.push(Progress {
+                    request: victim.request,
+                    kind: ProgressKind::Preempted,
+                    time_us: now_us,
+                });
+                victim.cached = release_seq(
+                    &mut self.pool,
+                    &mut self.prefix,
+                    &victim,
+                    self.config.enable_prefix_caching,
+                );
+                victim.resume_units = victim.units;
+                victim.units = 0;
+                victim.blocks = 0;
+                victim.computed = 0;
+                victim.scheduled = 0;
+                let was_current = index == self.running.len();
+                self.waiting.push_front(victim);
+                if was_current {
+                    fits = false;
+                    break;
+                }
+            }
+            if !fits {
+                break;
+            }
+            self.pool.allocate(need);
+            let seq = &mut self.running[index];
+            seq.blocks += need;
+            seq.scheduled = new;
+            if seq.computed < seq.prompt {
+                // Prompt units become shareable as their prefill is scheduled (decode
+                // steps never register, so decode runs need not either).
+                register_units(&mut self.prefix, seq, self.config.prefix_block_tokens);
+            }
+            budget -= new;
+            index += 1;
+        }
+        preempted
+    }
+
+    /// Step 2 of the scheduler; returns whether a request was admitted.
+    fn admit_waiting(&mut self, now_us: TimeUs, out: &mut Vec<Progress>) -> bool {
+        let block_size = u64::from(self.config.block_size);
+        let used: u32 = self.running.iter().map(|seq| seq.scheduled).sum();
+        let mut budget = self.config.max_num_batched_tokens.saturating_sub(used);
+        let mut admitted = false;
+        while budget > 0 && self.running.len() < self.config.max_num_seqs as usize {
+            let Some(head) = self.waiting.front() else {
+                break;
+            };
+            let num_tokens = head.num_tokens();
+            // At most num_tokens - 1 tokens can come from cache: the last one must be
+            // computed to sample from (as in vLLM).
+            let max_cached_blocks = u64::from(num_tokens - 1) / block_size;
+            let (hit, unit_blocks) = match &self.prefix {
+                Some(cache) => {
+                    let max_units = (max_cached_blocks / cache.unit_blocks()) as usize;
+                    (
+                        cache.lookup(&self.pool, &head.prefix, max_units),
+                        cache.unit_blocks(),
+                    )
+                }
+                None => (Default::default(), 0),
+            };
+            let hit_blocks = u64::from(hit.units) * unit_blocks;
+            // The request's own surviving KV continues its prefix only if every unit it
+            // held before preemption is back.
+            let own_blocks = match head.cached {
+                Some(id) if hit.units == head.resume_units => self.pool.surviving(id),
+                _ => 0,
+            };
+            let cached_blocks = (hit_blocks + own_blocks).min(max_cached_blocks.max(hit_blocks));
+            let computed = (cached_blocks * block_size) as u32;
+            let new = (num_tokens - computed).min(budget);
+            // Reusing free-but-cached blocks counts as allocating them (as in vLLM).
+            let table = u64::from(computed + new)
+                .div_ceil(block_size)
+                .max(hit_blocks + own_blocks);
+            let need_chunk = hit.evictable_blocks + table - hit_blocks;
+            let need_full = if self.config.reserve_full_sequence {
+                hit.evictable_blocks + u64::from(num_tokens).div_ceil(block_size).max(table)
+                    - hit_blocks
+            } else {
+                0
+            };
+            if need_chunk.max(need_full) + self.config.watermark_blocks > self.pool.free() {
+                break;
+            }
+            let mut seq = self.waiting.pop_front().expect("peeked");
+            if let Some(cache) = &mut self.prefix {
+                cache.acquire(&mut self.pool, &seq.prefix, hit.units);
+            }
+            let reclaimed = match seq.cached.take() {
+                Some(id) if own_blocks > 0 => self.pool.reclaim(id),
+                _ => 0,
+            };
+            self.pool.allocate(table - hit_blocks - reclaimed);
+            seq.blocks = table;
+            seq.units = hit.units;
+            seq.computed = computed;
+            self.reused_tokens += u64::from(computed);
+            seq.scheduled = new;
+            register_units(&mut self.prefix, &mut seq, self.config.prefix_block_tokens);
+            if !seq.started {
+                seq.started = true;
+                out.push(Progress {
+                    request: seq.request,
+                    kind: ProgressKind::Scheduled,
+                    time_us: now_us,
+                });
+            }
+            budget -= new;
+            admitted = true;
+            self.running.push(seq);
+        }
+        admitted
+    }
+
+    fn plan_single_step(&mut self) -> Run {
+        let mut shape = StepShape::default();
+        for seq in self.running.iter().filter(|seq| seq.scheduled > 0) {
+            let new = u64::from(seq.scheduled);
+            if seq.computed + 1 < seq.num_tokens() {
+                self.prefill_tokens += new;
+            }
+            let before = u64::from(seq.computed);
+            shape.tokens += new;
+            shape.seqs += 1;
+            shape.kv_read_tokens += before + new;
+            // New token i (1-based) attends to `before + i` positions.
+            shape.attention_pairs += new * before + new * (new + 1) / 2;
+        }
+        let end_fs = self.clock_fs + self.cost.step_fs(&shape);
+        Run {
+            start_fs: self.clock_fs,
+            steps: 1,
+            end_fs,
+            kind: RunKind::Single,
+        }
+    }
+
+    fn plan_decode_run(&mut self) -> Run {
+        let block_size = u64::from(self.config.block_size);
+        let seqs = self.running.len() as u64;
+        let mut slack = std::mem::take(&mut self.slack);
+        slack.clear();
+        slack.resize(block_size as usize, 0);
+        let mut context0 = 0u64;
+        let mut remaining = u64::MAX;
+        for seq in &self.running {
+            let after = u64::from(seq.computed) + 1;
+            context0 += after;
+            slack[((block_size - after % block_size) % block_size) as usize] += 1;
+            remaining = remaining.min(u64::from(seq.output - seq.generated));
+        }
+        let steps = remaining
+            .min(1 + max_extra_steps(&slack, seqs, self.pool.free(), self.config.block_size));
+        self.slack = slack;
+        let cost = self.cost.decode_run(seqs, context0);
+        let end_fs = self.clock_fs + cost.time_fs(steps);
+        Run {
+            start_fs: self.clock_fs,
+            steps,
+            end_fs,
+            kind: RunKind::Decode { seqs, cost },
+        }
+    }
+
+    /// Checks the replica's bookkeeping (tests and `SimConfig::check_invariants`): the
+    /// running requests hold exactly the used KV blocks, never more than the pool, each
+    /// enough for its computed tokens, and the batch respects `max_num_seqs`.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        let unit_blocks = self.prefix.as_ref().map_or(0, PrefixCache::unit_blocks);
+        let owned: u64 = self
+            .running
+            .iter()
+            .map(|seq| seq.blocks - u64::from(seq.units) * unit_blocks)
+            .sum();
+        let held = owned + self.prefix.as_ref().map_or(0, PrefixCache::held_blocks);
+        if held != self.pool.used() {
+            return Err(format!(
+                "running requests hold {held} blocks but the pool has {} used",
+                self.pool.used()
+            ));
+        }
+        if self.pool.used() > self.pool.total() {
+            return Err(format!(
+                "{} blocks used of {}",
+                self.pool.used(),
+                self.pool.total()
+            ));
+        }
+        if self.running.len() > self.config.max_num_seqs as usize {
+            return Err(format!(
+                "{} running, max_num_seqs {}",
+                self.running.len(),
+                self.config.max_num_seqs
+            ));
+        }
+        for seq in &self.running {
+            if seq.blocks * u64::from(self.config.block_size)
+                < u64::from(seq.computed + seq.scheduled)
+            {
+                return Err(format!(
+                    "request {} has {} blocks for {} tokens",
+                    seq.request,
+                    seq.blocks,
+                    seq.computed + seq.scheduled
+                ));
+            }
+            if seq.generated > seq.output {
+                return Err(format!(
+                    "request {} generated {} of {}",
+                    seq.request, seq.generated, seq.output
+                ));
+            }
+        }
+        if let Some(Run {
+            kind: RunKind::Decode { seqs, .. },
+            steps,
+            ..
+        }) = &self.run
+        {
+            let extra = extra_blocks(&self.slack, *seqs, steps - 1, self.config.block_size);
+            if extra > self.pool.free() {
+                return Err(format!(
+                    "decode run needs {extra} more blocks, {} free",
+                    self.pool.free()
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Returns a request's KV to the pool, tail first as vLLM frees it: its own blocks
+/// (kept findable when `keyed`, for a preempted request), then its prefix units.
+fn release_seq(
+    pool: &mut BlockPool,
+    prefix: &mut Option<PrefixCache>,
+    seq: &Seq,
+    keyed: bool,
+) -> Option<SegmentId> {
+    let unit_blocks = prefix.as_ref().map_or(0, PrefixCache::unit_blocks);
+    let owned = seq.blocks - u64::from(seq.units) * unit_blocks;
+    let segment = if keyed {
+        pool.release_keyed(owned)
+    } else {
+        pool.release(owned);
+        None
+    };
+    if let Some(cache) = prefix {
+        cache.release(pool, &seq.prefix[..seq.units as usize]);
+    }
+    segment
+}
+
+/// Turns the prefix units a request's scheduled tokens now cover into cache units
+/// (its blocks become shareable); stops at the first unit held by someone else.
+fn register_units(prefix: &mut Option<PrefixCache>, seq: &mut Seq, unit_tokens: u32) {
+    let Some(cache) = prefix else { return };
+    let covered = seq.computed + seq.scheduled;
+    while (seq.units as usize) < seq.prefix.len()
+        && (seq.units + 1) * unit_tokens <= covered.min(seq.prompt)
+        && seq.blocks >= u64::from(seq.units + 1) * cache.unit_blocks()
+    {
+        if !cache.register(seq.prefix[seq.units as usize]) {
+            break;
+        }
+        seq.units += 1;
+    }
+}
+
+/// New blocks the sequences of a decode run need for `steps` more steps after the
+/// first: a sequence with `r` free slots in its last block needs
+/// `ceil(max(0, steps - r) / block_size)`, which for `steps = q * block_size + m` is
+/// `q + [m > r]`.
+fn extra_blocks(slack: &[u32], seqs: u64, steps: u64, block_size: u32) -> u64 {
+    let block_size = u64::from(block_size);
+    let (q, m) = (steps / block_size, (steps % block_size) as usize);
+    seqs * q
+        + slack[..m]
+            .iter()
+            .map(|&count| u64::from(count))
+            .sum::<u64>()
+}
+
+/// Most extra steps (after the first) whose new blocks fit in `free`.
+fn max_extra_steps(slack: &[u32], seqs: u64, free: u64, block_size: u32) -> u64 {
+    if seqs == 0 {
+        return u64::MAX / 2;
+    }
+    let q = free / seqs;
+    let mut left = free - seqs * q;
+    let mut m = 0usize;
+    // Largest m < block_size with sum(slack[..m]) <= left.
+    while m + 1 < slack.len() && u64::from(slack[m]) <= left {
+        left -= u64::from(slack[m]);
+        m += 1;
+    }
+    q * u64::from(block_size) + m as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extra_blocks_matches_brute_force() {
+        let block_size = 16u32;
+        let contexts = [1u64, 15, 16, 17, 31, 100, 255];
+        let mut slack = vec![0u32; 16];
+        for &after in &contexts {
+            slack[((16 - after % 16) % 16) as usize] += 1;
+        }
+        for steps in 0..80u64 {
+            let brute: u64 = contexts
+                .iter()
+                .map(|&after| (after + steps).div_ceil(16) - after.div_ceil(16))
+                .sum();
+            assert_eq!(
+                extra_blocks(&slack, contexts.len() as u64, steps, block_size),
+                brute,
+                "steps {steps}"
+            );
+        }
+        for free in 0..40u64 {
+            let best = max_extra_steps(&slack, contexts.len() as u64, free, block_size);
+            assert!(extra_blocks(&slack, contexts.len() as u64, best, block_size) <= free);
+            assert!(
+                extra_blocks(&slack, contexts.len() as u64, best + 1, block_size) > free,
+                "free {free}"
+            );
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! Fidelity against a real vLLM run: the RTX 4090 / Llama-3.1-8B recording in
+//! `../shared/data` (skipped with a message when that folder is absent). Nothing is
+//! fitted to it: the catalog's physical numbers and the recorded engine arguments only.
+
+use simulator::Catalog;
+use simulator::validate::{ValidateOptions, ValidationReport, validate};
+use std::path::PathBuf;
+use traces::vllm_recording::Recording;
+
+fn recording() -> Option<Recording> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/data/vllm-recordings/rtx4090-llama-3.1-8b");
+    if !dir.join("requests.jsonl").exists() {
+        eprintln!(
+            "SKIP: {} not found; the fidelity test needs the shared recording",
+            dir.display()
+        );
+        return None;
+    }
+    Some(traces::vllm_recording::read_recording(&dir).expect("the shared recording reads"))
+}
+
+fn replay(recording: &Recording, options: &ValidateOptions) -> ValidationReport {
+    validate(
+        recording,
+        "rtx4090-llama-3.1-8b",
+        &Catalog::builtin(),
+        options,
+    )
+    .expect("replays")
+    .0
+}
+
+fn print(report: &ValidationReport) {
+    for (name, comparison) in report.metrics.entries() {
+        eprintln!(
+            "{name:<12} real {:>9.4} sim {:>9.4} error {:>+6.1} %",
+            comparison.real, comparison.sim, comparison.error_pct
+        );
+    }
+    eprintln!("{:?}", report.timeseries);
+}
+
+#[test]
+fn replay_with_recorded_kv_blocks_is_within_7_5_percent() {
+    let Some(recording) = recording() else { return };
+    let report = replay(&recording, &ValidateOptions::default());
+    print(&report);
+    assert_eq!(report.setup.kv_blocks_source, "recorded");
+    for (name, comparison) in report.metrics.entries() {
+        assert!(comparison.error_pct.abs() <= 7.5, "{name}: {comparison:?}");
+    }
+    assert!(
+        report.timeseries.running_mae <= 5.0,
+        "{:?}",
+        report.timeseries
+    );
+    assert!(
+        report.timeseries.waiting_mae <= 10.0,
+        "{:?}",
+        report.timeseries
+    );
+    assert!(
+        report.timeseries.kv_cache_pct_mae <= 6.0,
+        "{:?}",
+        report.timeseries
+    );
+}
+
+#[test]
+fn replay_with_estimated_kv_blocks_is_within_10_percent() {
+    let Some(recording) = recording() else { return };
+    let report = replay(
+        &recording,
+        &ValidateOptions {
+            estimate_kv_blocks: true,
+            ..ValidateOptions::default()
+        },
+    );
+    print(&report);
+    assert_eq!(report.setup.kv_blocks_source, "estimated");
+    for (name, comparison) in report.metrics.entries() {
+        assert!(comparison.error_pct.abs() <= 10.0, "{name}: {comparison:?}");
+    }
+}
+
+#[test]
+fn reference_mode_replays_the_recording_identically() {
+    let Some(recording) = recording() else { return };
+    let fast = replay(&recording, &ValidateOptions::default());
+    let reference = replay(
+        &recording,
+        &ValidateOptions {
+            reference_mode: true,
+            ..ValidateOptions::default()
+        },
+    );
+    assert_eq!(fast.metrics, reference.metrics);
+    assert_eq!(fast.timeseries, reference.timeseries);
+    assert!(fast.setup.sim_events * 3 < reference.setup.sim_events);
+}
