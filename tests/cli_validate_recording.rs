@@ -1,0 +1,57 @@
+//! `budscaler validate-recording` on the real vLLM run (skipped without ../shared).
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::Command;
+
+#[test]
+fn the_real_recording_replays_within_ten_percent() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data/vllm-recordings/rtx4090-llama-3.1-8b");
+    if !dir.exists() {
+        eprintln!("skipped: {} is absent", dir.display());
+        return;
+    }
+    let output = Command::new(env!("CARGO_BIN_EXE_budscaler"))
+        .args([
+            "validate-recording",
+            dir.to_str().unwrap(),
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["requests"], 300);
+    for metric in [
+        "ttft_mean_s",
+        "ttft_p50_s",
+        "ttft_p90_s",
+        "tpot_mean_s",
+        "tpot_p50_s",
+        "tpot_p90_s",
+        "e2e_mean_s",
+        "e2e_p90_s",
+    ] {
+        let error = report["metrics"][metric]["error_pct"].as_f64().unwrap();
+        assert!(error.abs() <= 10.0, "{metric}: {error}%");
+        assert!(report["metrics"][metric]["real"].as_f64().unwrap() > 0.0);
+    }
+    for series in ["running_mae", "waiting_mae", "kv_cache_pct_mae"] {
+        assert!(report["timeseries"][series].is_number(), "{series}");
+    }
+}
+
+#[test]
+fn a_missing_recording_is_bad_input() {
+    let output = Command::new(env!("CARGO_BIN_EXE_budscaler"))
+        .args(["validate-recording", "/no/such/recording"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+}
