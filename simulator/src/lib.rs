@@ -10,8 +10,13 @@
 //! - [`prefix`]: prefix cache by the trace's block hashes (Mooncake `hash_ids`).
 //! - [`replica`]: vLLM v1 scheduling on one replica, decode steps in closed form.
 //! - [`sim`]: the event loop over a dense `Vec` of replicas.
+//! - [`fleet`]: a fleet under an autoscaler: replica lifecycle, routing, scrapes and
+//!   the engine's control loop.
 //! - [`metrics`]: per-request outcomes, replica samples, summaries.
 //! - [`validate`]: replaying a recorded real vLLM run and comparing.
+//! - [`scenario`]: the scenario YAML, checked, and its runs (one per scaler).
+//! - [`output`]: the `simulate` output folder (summary, decisions, request and tick tables).
+//! - [`open_loop`]: what scalers would have decided on a recorded metric series.
 //!
 //! Architecture invariants: time is integer microseconds in the queue and integer
 //! femtoseconds inside a replica, never read from a clock; randomness only from
@@ -19,13 +24,18 @@
 //! byte-identical outputs.
 
 pub mod catalog;
+pub mod fleet;
 pub mod kv;
 pub mod metrics;
+pub mod open_loop;
+pub mod oracle;
+pub mod output;
 pub mod perf;
 pub mod prefix;
 pub mod queue;
 pub mod replica;
 pub mod rng;
+pub mod scenario;
 pub mod sim;
 pub mod validate;
 

@@ -24,8 +24,14 @@ pub enum Phase {
     Arrival = 0,
     /// A replica finishes a step (or a run of decode steps) and schedules the next.
     StepEnd = 1,
-    /// A periodic metrics sample reads state after everything else at that instant.
+    /// A periodic metrics sample reads state after the replicas' steps at that instant.
     Sample = 2,
+    /// A replica becomes ready, drains or is interrupted; a gateway timeout fires.
+    Lifecycle = 3,
+    /// Every replica is scraped (after it has handled that instant's work).
+    Scrape = 4,
+    /// The autoscaler decides (after the scrape of the same instant).
+    Control = 5,
 }
 
 struct Entry<E> {

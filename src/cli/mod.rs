@@ -4,6 +4,7 @@
 //! Exit codes (see CONTRACTS.md): 0 success, 1 a check failed, 2 bad input or usage.
 
 mod conformance;
+mod simulate;
 mod trace;
 mod trace_generate;
 mod validate_recording;
@@ -35,6 +36,8 @@ enum Command {
     Trace(trace::Args),
     /// Replay a recorded real vLLM run in the simulator and compare latencies and series.
     ValidateRecording(validate_recording::Args),
+    /// Replay a scenario's trace for every scaler in it and write the output folder.
+    Simulate(simulate::Args),
 }
 
 /// Runs the parsed command; errors are bad input and exit with code 2.
@@ -43,6 +46,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Conformance(args) => conformance::run(args),
         Command::Trace(args) => trace::run(args),
         Command::ValidateRecording(args) => validate_recording::run(args),
+        Command::Simulate(args) => simulate::run(args),
     };
     match result {
         Ok(code) => code,

@@ -27,5 +27,6 @@ pub use stats::{Inspection, Summary, TraceStats, compute_stats, inspect};
 pub use transform::{RequestIterExt, merge, sort_by_arrival};
 pub use vllm_recording::{Recording, RecordedRequest, RecordingMeta, RecordingSample, read_recording};
 pub mod metrics;
+pub mod observe;
 pub mod generate;
 pub mod duration;

@@ -23,3 +23,19 @@ pub struct Request {
     /// The source marked this request as failed (e.g. BurstGPT rows with 0 response tokens).
     pub failed: bool,
 }
+
+impl Request {
+    /// A request with only its arrival and sizes: no prefix blocks, no labels, not failed.
+    pub fn new(arrival_us: i64, prompt_tokens: u32, output_tokens: u32) -> Self {
+        Request {
+            arrival_us,
+            prompt_tokens,
+            output_tokens,
+            prefix_blocks: Vec::new(),
+            tenant: None,
+            model: None,
+            priority: None,
+            failed: false,
+        }
+    }
+}

@@ -31,16 +31,7 @@ impl RawRow {
     pub fn new(time_us: i64, prompt_tokens: u32, output_tokens: u32) -> Self {
         RawRow {
             time_us,
-            request: Request {
-                arrival_us: 0,
-                prompt_tokens,
-                output_tokens,
-                prefix_blocks: Vec::new(),
-                tenant: None,
-                model: None,
-                priority: None,
-                failed: false,
-            },
+            request: Request::new(0, prompt_tokens, output_tokens),
         }
     }
 }

@@ -140,16 +140,7 @@ impl Iterator for Generator {
     fn next(&mut self) -> Option<Request> {
         let t = self.arrivals.next()?;
         let (prompt_tokens, output_tokens) = self.tokens.sample(&mut self.token_rng);
-        Some(Request {
-            arrival_us: t.floor() as i64,
-            prompt_tokens,
-            output_tokens,
-            prefix_blocks: Vec::new(),
-            tenant: None,
-            model: None,
-            priority: None,
-            failed: false,
-        })
+        Some(Request::new(t.floor() as i64, prompt_tokens, output_tokens))
     }
 }
 

@@ -1,0 +1,47 @@
+//! A fleet under an autoscaler: replicas that start, serve, drain and get interrupted;
+//! a gateway that routes and queues; and the control loop that scrapes every replica,
+//! builds the engine's `Observation` from the scraped text and applies its decisions.
+//!
+//! Code map:
+//! - [`config`]: what a run is configured with ([`FleetConfig`], [`ScalerSpec`], [`Slo`]).
+//! - [`result`]: what a run produced ([`RunResult`] and its records).
+//! - [`lifecycle`]: start-up delays, warm nodes and spot interruptions.
+//! - [`exporter`]: what a replica exports at a scrape (vLLM and DCGM families).
+//! - [`control`]: the scaler side: engine ticks, `Static` and `Schedule` strategies.
+//! - [`run`](mod@run): the event loop tying them together.
+
+pub mod config;
+pub mod control;
+pub mod exporter;
+pub mod lifecycle;
+pub mod result;
+mod run;
+
+pub use config::{
+    Delay, EngineArgs, FleetConfig, LifecycleConfig, PowerModel, RateRange, RoutingPolicy,
+    RunOptions, ScalerSpec, Slo, SpotConfig,
+};
+pub use result::{DecisionRecord, RequestRecord, RequestStatus, RunResult, TickRecord};
+pub use run::{run, run_with};
+
+use crate::catalog::CatalogError;
+
+/// Why a fleet run cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum FleetError {
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+    /// The manifest cannot drive a scaler.
+    #[error("scaler `{name}`: {source}")]
+    Scaler {
+        name: String,
+        source: engine::ScalerError,
+    },
+    /// A fleet setting is out of range.
+    #[error("fleet config `{field}`: expected {expected}, found {found}")]
+    Config {
+        field: &'static str,
+        expected: &'static str,
+        found: String,
+    },
+}

@@ -1,0 +1,1069 @@
+//! The event loop of a fleet run.
+//!
+//! One [`EventQueue`] carries replica step ends, lifecycle events (ready, drain
+//! deadlines, spot notices, gateway timeouts), scrapes, engine ticks and schedule steps;
+//! arrivals are read from the sorted input as the clock reaches them. The queue holds
+//! O(in-flight requests + replicas) events. Replicas are [`Replica`]s (closed-form
+//! decode runs), created when they become ready and dropped when released, so a run's
+//! cost grows with requests, not with decode steps.
+
+use super::FleetError;
+use super::config::{FleetConfig, RoutingPolicy, RunOptions, ScalerSpec, Slo};
+use super::control::{Control, Controller, engine_desired};
+use super::exporter::{self, BusyClock, EngineCounters, Gauges, GpuReading};
+use super::lifecycle::{self, Startup, WarmNode, WarmPool};
+use super::result::{DecisionRecord, RequestRecord, RequestStatus, RunResult, TickRecord};
+use crate::catalog::Catalog;
+use crate::perf::{StepCostModel, kv_capacity_blocks};
+use crate::queue::{EventQueue, Phase, TimeUs};
+use crate::replica::{EngineConfig, NewRequest, Progress, ProgressKind, Replica, StepMode, Wake};
+use crate::rng::{Component, stream};
+use engine::observation::{PodPhase, PodStatus};
+use std::collections::VecDeque;
+use traces::metrics::prometheus::{Scrape, parse_text, render_text};
+use traces::observe::PodScrape;
+use traces::request::Request;
+
+/// Replays `requests` (any order; ties in arrival keep input order) on a fleet driven by
+/// `scaler` until every request has a final status. A pure function of its inputs.
+pub fn run(
+    requests: &[Request],
+    catalog: &Catalog,
+    fleet: &FleetConfig,
+    scaler: &ScalerSpec,
+    slo: &Slo,
+    seed: u64,
+) -> Result<RunResult, FleetError> {
+    run_with(
+        requests,
+        catalog,
+        fleet,
+        scaler,
+        slo,
+        seed,
+        RunOptions::default(),
+    )
+}
+
+/// [`run`] with explicit [`RunOptions`] (same result, different cost).
+pub fn run_with(
+    requests: &[Request],
+    catalog: &Catalog,
+    fleet: &FleetConfig,
+    scaler: &ScalerSpec,
+    slo: &Slo,
+    seed: u64,
+    options: RunOptions,
+) -> Result<RunResult, FleetError> {
+    // The SLO judges requests after the run (`RequestRecord::meets`); the loop itself
+    // never looks at it, so a scaler cannot peek at the objective through the fleet.
+    let _ = slo;
+    let control = Control::new(scaler, fleet)?;
+    let mut state = Fleet::new(requests, catalog, fleet, control, seed, options)?;
+    state.run();
+    Ok(state.finish())
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Event {
+    StepEnd { slot: u32, generation: u64 },
+    Ready { slot: u32 },
+    DrainDeadline { slot: u32 },
+    SpotNotice { slot: u32 },
+    GatewayTimeout,
+    Scrape,
+    Tick,
+    ScheduleStep { index: usize },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum SlotState {
+    Starting,
+    Ready,
+    /// No new work; in-flight work ends by `deadline` or is cut (`lost`: to a spot
+    /// reclaim, else to the drain grace period).
+    Draining {
+        deadline: TimeUs,
+        lost: bool,
+    },
+    Released,
+}
+
+/// One replica ever created (ids count up in creation order).
+struct Slot {
+    pod: String,
+    node: String,
+    state: SlotState,
+    spot: bool,
+    startup: Startup,
+    billed_since: TimeUs,
+    replica: Option<Replica>,
+    in_flight: Vec<u32>,
+    counters: EngineCounters,
+    busy: BusyClock,
+}
+
+/// The latest scrape of one replica.
+struct ScrapeRecord {
+    slot: u32,
+    engine: Scrape,
+    gpu: Option<Scrape>,
+    at: TimeUs,
+}
+
+const NONE: u32 = u32::MAX;
+const ACTIVATOR: &str = "activator";
+
+struct Fleet<'a> {
+    requests: &'a [Request],
+    config: &'a FleetConfig,
+    control: Control,
+    seed: u64,
+    engine: EngineConfig,
+    cost: StepCostModel,
+    weight_bytes: f64,
+    model_name: String,
+    gpu_name: String,
+    fb_total_mib: f64,
+    queue: EventQueue<Event>,
+    order: Vec<u32>,
+    next_request: usize,
+    records: Vec<RequestRecord>,
+    settled: Vec<bool>,
+    settled_count: usize,
+    /// Per request: its position in its slot's `in_flight`.
+    position: Vec<u32>,
+    slots: Vec<Slot>,
+    /// Slots not released, ascending.
+    live: Vec<u32>,
+    /// Ready slots, ascending (oldest first).
+    ready: Vec<u32>,
+    gateway: VecDeque<u32>,
+    timeout_pending: bool,
+    pool: WarmPool,
+    fresh_nodes: u64,
+    desired: u32,
+    round_robin: usize,
+    progress: Vec<Progress>,
+    scrapes: Vec<ScrapeRecord>,
+    /// vLLM families each scrape keeps, and whether DCGM is scraped.
+    kept_families: Vec<&'static str>,
+    scrape_gpu: bool,
+    activator_scrape: Option<(Scrape, TimeUs)>,
+    ticks: Vec<TickRecord>,
+    decisions: Vec<DecisionRecord>,
+    scale_events: u32,
+    arrivals_since_tick: u64,
+    last_tick: TimeUs,
+    /// GPU-microseconds billed and closed: on-demand, spot.
+    gpu_us: [i128; 2],
+    provisioned: u32,
+    peak: u32,
+    area: i128,
+    area_since: TimeUs,
+    /// Time zero of the run (the earliest arrival when it is negative).
+    origin: TimeUs,
+    end_us: TimeUs,
+    now: TimeUs,
+}
+
+impl<'a> Fleet<'a> {
+    fn new(
+        requests: &'a [Request],
+        catalog: &Catalog,
+        config: &'a FleetConfig,
+        control: Control,
+        seed: u64,
+        options: RunOptions,
+    ) -> Result<Self, FleetError> {
+        let gpu = catalog.gpu(&config.gpu)?;
+        let model = catalog.model(&config.model)?;
+        if config.tensor_parallel == 0 {
+            return Err(FleetError::Config {
+                field: "tensor_parallel",
+                expected: "at least 1 GPU per replica",
+                found: "0".into(),
+            });
+        }
+        let args = &config.engine;
+        let blocks = args.num_gpu_blocks.unwrap_or_else(|| {
+            kv_capacity_blocks(
+                gpu,
+                model,
+                config.tensor_parallel,
+                args.gpu_memory_utilization,
+                args.block_size,
+            )
+        });
+        if blocks == 0 || args.block_size == 0 || args.max_num_seqs == 0 {
+            return Err(FleetError::Config {
+                field: "engine",
+                expected: "a model that fits the GPUs with KV blocks to spare, block_size and max_num_seqs above 0",
+                found: format!(
+                    "{} KV blocks for {} on {} x{}",
+                    blocks, model.id, gpu.id, config.tensor_parallel
+                ),
+            });
+        }
+        let engine = EngineConfig {
+            max_num_seqs: args.max_num_seqs,
+            max_num_batched_tokens: args.max_num_batched_tokens,
+            block_size: args.block_size,
+            num_gpu_blocks: blocks,
+            enable_prefix_caching: args.enable_prefix_caching,
+            prefix_block_tokens: args.prefix_block_tokens,
+            reserve_full_sequence: args.reserve_full_sequence,
+            watermark_blocks: 0,
+        };
+        let mut order: Vec<u32> = (0..requests.len() as u32).collect();
+        order.sort_by_key(|&index| (requests[index as usize].arrival_us, index));
+        let records = requests
+            .iter()
+            .map(|request| RequestRecord {
+                arrival_us: request.arrival_us,
+                prompt_tokens: request.prompt_tokens,
+                output_tokens: request.output_tokens.max(1),
+                replica: None,
+                first_token_us: None,
+                last_token_us: None,
+                preemptions: 0,
+                status: RequestStatus::Completed,
+            })
+            .collect();
+        let start = order
+            .first()
+            .map_or(0, |&index| requests[index as usize].arrival_us.min(0));
+        Ok(Self {
+            requests,
+            config,
+            seed,
+            engine,
+            cost: StepCostModel::new(gpu, model, &catalog.defaults, config.tensor_parallel),
+            weight_bytes: model.weight_bytes(),
+            model_name: model.id.clone(),
+            gpu_name: gpu.id.clone(),
+            fb_total_mib: gpu.memory_bytes / 1_048_576.0,
+            queue: EventQueue::with_capacity(1024),
+            order,
+            next_request: 0,
+            records,
+            settled: vec![false; requests.len()],
+            settled_count: 0,
+            position: vec![NONE; requests.len()],
+            slots: Vec::new(),
+            live: Vec::new(),
+            ready: Vec::new(),
+            gateway: VecDeque::new(),
+            timeout_pending: false,
+            pool: WarmPool::default(),
+            fresh_nodes: 0,
+            desired: control.initial,
+            round_robin: 0,
+            progress: Vec::new(),
+            scrapes: Vec::new(),
+            kept_families: exporter::VLLM_FAMILIES
+                .into_iter()
+                .filter(|name| {
+                    options.full_scrapes
+                        || matches!(&control.controller, Controller::Engine { observer, .. } if observer.reads_family(name))
+                })
+                .collect(),
+            scrape_gpu: options.full_scrapes
+                || matches!(&control.controller, Controller::Engine { observer, .. } if observer.reads_gpu()),
+            activator_scrape: None,
+            ticks: Vec::new(),
+            decisions: Vec::new(),
+            scale_events: 0,
+            arrivals_since_tick: 0,
+            last_tick: start,
+            gpu_us: [0, 0],
+            provisioned: 0,
+            peak: 0,
+            area: 0,
+            area_since: start,
+            origin: start,
+            end_us: start,
+            now: start,
+            control,
+        })
+    }
+
+    fn run(&mut self) {
+        let start = self.now;
+        let ttl = self.config.lifecycle.warm_node_ttl_us;
+        for _ in 0..self.config.lifecycle.free_nodes {
+            self.pool.push(WarmNode {
+                available_at: start,
+                billed_since: start,
+                expires_at: start + ttl,
+                image_cached: true,
+                spot: false,
+            });
+        }
+        for _ in 0..self.desired {
+            self.create_slot(true);
+        }
+        let tick = self.control.tick_us;
+        self.queue.push(
+            start.div_euclid(tick) * tick + tick,
+            Phase::Control,
+            Event::Tick,
+        );
+        if matches!(self.control.controller, Controller::Engine { .. }) {
+            let scrape = self.control.scrape_us;
+            self.queue.push(
+                start.div_euclid(scrape) * scrape,
+                Phase::Scrape,
+                Event::Scrape,
+            );
+        }
+        if let Controller::Schedule { steps } = &self.control.controller {
+            for (index, &(time, _)) in steps.iter().enumerate() {
+                if time > 0 {
+                    self.queue
+                        .push(time, Phase::Control, Event::ScheduleStep { index });
+                }
+            }
+        }
+        while self.settled_count < self.requests.len() {
+            let arrival = self
+                .order
+                .get(self.next_request)
+                .map(|&index| self.requests[index as usize].arrival_us);
+            let take_arrival = match (arrival, self.queue.peek_key()) {
+                (Some(arrival), Some((time, _))) => arrival <= time,
+                (Some(_), None) => true,
+                (None, _) => false,
+            };
+            if take_arrival {
+                let index = self.order[self.next_request];
+                self.next_request += 1;
+                self.now = self.now.max(self.requests[index as usize].arrival_us);
+                self.arrive(index);
+                continue;
+            }
+            let Some((time, _, event)) = self.queue.pop() else {
+                break;
+            };
+            self.now = self.now.max(time);
+            self.handle(event);
+        }
+    }
+
+    fn handle(&mut self, event: Event) {
+        match event {
+            Event::StepEnd { slot, generation } => {
+                let Some(replica) = self.slots[slot as usize].replica.as_mut() else {
+                    return;
+                };
+                if let Some(wake) = replica.on_step_end(generation, &mut self.progress) {
+                    push_wake(&mut self.queue, slot, wake);
+                }
+                self.after_replica_work(slot);
+            }
+            Event::Ready { slot } => self.on_ready(slot),
+            Event::DrainDeadline { slot } => {
+                if let SlotState::Draining { deadline, lost } = self.slots[slot as usize].state
+                    && deadline == self.now
+                {
+                    let status = if lost {
+                        RequestStatus::LostToSpot
+                    } else {
+                        RequestStatus::CutByDrain
+                    };
+                    for request in std::mem::take(&mut self.slots[slot as usize].in_flight) {
+                        self.position[request as usize] = NONE;
+                        self.settle(request, status);
+                    }
+                    self.release(slot, !lost);
+                }
+            }
+            Event::SpotNotice { slot } => self.on_spot_notice(slot),
+            Event::GatewayTimeout => self.on_gateway_timeout(),
+            Event::Scrape => {
+                let now = self.now;
+                if self.control.scrape_needed(now, self.config.scrape_delay_us) {
+                    self.scrape_all();
+                }
+                self.queue
+                    .push(now + self.control.scrape_us, Phase::Scrape, Event::Scrape);
+            }
+            Event::Tick => self.tick(),
+            Event::ScheduleStep { index } => {
+                if let Controller::Schedule { steps } = &self.control.controller {
+                    let replicas = steps[index].1;
+                    self.apply_desired(replicas);
+                }
+            }
+        }
+    }
+
+    // ---- requests ----
+
+    fn arrive(&mut self, request: u32) {
+        self.arrivals_since_tick += 1;
+        match self.route() {
+            Some(slot) => self.dispatch(slot, request),
+            None => {
+                self.gateway.push_back(request);
+                if !self.timeout_pending {
+                    let deadline =
+                        self.requests[request as usize].arrival_us + self.config.gateway_timeout_us;
+                    self.queue
+                        .push(deadline, Phase::Lifecycle, Event::GatewayTimeout);
+                    self.timeout_pending = true;
+                }
+            }
+        }
+    }
+
+    fn route(&mut self) -> Option<u32> {
+        let slots = &self.slots;
+        let load = |slot: u32| {
+            slots[slot as usize]
+                .replica
+                .as_ref()
+                .map_or(usize::MAX, Replica::load)
+        };
+        match self.config.routing {
+            RoutingPolicy::LeastOutstanding => self.ready.iter().copied().min_by_key(|&s| load(s)),
+            RoutingPolicy::RoundRobin => {
+                if self.ready.is_empty() {
+                    return None;
+                }
+                let slot = self.ready[self.round_robin % self.ready.len()];
+                self.round_robin = self.round_robin.wrapping_add(1);
+                Some(slot)
+            }
+            RoutingPolicy::KvAware => {
+                let now = self.now;
+                self.ready.iter().copied().min_by_key(|&slot| {
+                    let replica = slots[slot as usize].replica.as_ref();
+                    let used = replica.map_or(u64::MAX, |r| r.state_at(now).kv_used_blocks);
+                    (used, load(slot))
+                })
+            }
+        }
+    }
+
+    fn dispatch(&mut self, slot: u32, request: u32) {
+        let now = self.now;
+        let input = &self.requests[request as usize];
+        self.records[request as usize].replica = Some(slot);
+        let entry = &mut self.slots[slot as usize];
+        self.position[request as usize] = entry.in_flight.len() as u32;
+        entry.in_flight.push(request);
+        let replica = entry.replica.as_mut().expect("ready slots have a replica");
+        let new = NewRequest {
+            request,
+            prompt_tokens: input.prompt_tokens,
+            output_tokens: input.output_tokens,
+            prefix_blocks: input.prefix_blocks.clone(),
+        };
+        if let Some(wake) = replica.enqueue(new, now, &mut self.progress) {
+            push_wake(&mut self.queue, slot, wake);
+        }
+        self.after_replica_work(slot);
+    }
+
+    /// Applies a replica's progress reports and releases it if it was draining and is
+    /// now empty.
+    fn after_replica_work(&mut self, slot: u32) {
+        let mut progress = std::mem::take(&mut self.progress);
+        for report in progress.drain(..) {
+            let index = report.request as usize;
+            let record = &mut self.records[index];
+            let counters = &mut self.slots[slot as usize].counters;
+            match report.kind {
+                ProgressKind::Scheduled => {}
+                ProgressKind::FirstToken => {
+                    record.first_token_us = Some(report.time_us);
+                    counters.prompt_tokens += u64::from(record.prompt_tokens);
+                    counters.generation_tokens += 1;
+                    counters
+                        .ttft
+                        .observe((report.time_us - record.arrival_us) as f64 / 1e6, 1);
+                }
+                ProgressKind::Finished => {
+                    record.last_token_us = Some(report.time_us);
+                    let gaps = u64::from(record.output_tokens - 1);
+                    counters.generation_tokens += gaps;
+                    counters.requests_finished += 1;
+                    if gaps > 0
+                        && let Some(first) = record.first_token_us
+                    {
+                        let gap = (report.time_us - first) as f64 / 1e6 / gaps as f64;
+                        counters.itl.observe(gap, gaps);
+                    }
+                    self.remove_in_flight(slot, report.request);
+                    self.settle(report.request, RequestStatus::Completed);
+                }
+                ProgressKind::Preempted => {
+                    record.preemptions += 1;
+                    counters.preemptions += 1;
+                }
+                ProgressKind::Rejected => {
+                    self.remove_in_flight(slot, report.request);
+                    self.settle(report.request, RequestStatus::Rejected);
+                }
+            }
+        }
+        self.progress = progress;
+        let now = self.now;
+        let entry = &mut self.slots[slot as usize];
+        let idle = entry.replica.as_ref().is_none_or(Replica::is_idle);
+        entry.busy.set(now, !idle);
+        if idle && let SlotState::Draining { lost, .. } = entry.state {
+            self.release(slot, !lost);
+        }
+    }
+
+    fn remove_in_flight(&mut self, slot: u32, request: u32) {
+        let position = self.position[request as usize];
+        if position == NONE {
+            return;
+        }
+        let in_flight = &mut self.slots[slot as usize].in_flight;
+        in_flight.swap_remove(position as usize);
+        if let Some(&moved) = in_flight.get(position as usize) {
+            self.position[moved as usize] = position;
+        }
+        self.position[request as usize] = NONE;
+    }
+
+    fn settle(&mut self, request: u32, status: RequestStatus) {
+        if std::mem::replace(&mut self.settled[request as usize], true) {
+            return;
+        }
+        self.records[request as usize].status = status;
+        self.settled_count += 1;
+        self.end_us = self.end_us.max(self.now);
+    }
+
+    fn on_gateway_timeout(&mut self) {
+        self.timeout_pending = false;
+        let timeout = self.config.gateway_timeout_us;
+        while let Some(&head) = self.gateway.front() {
+            let deadline = self.requests[head as usize].arrival_us + timeout;
+            if deadline > self.now {
+                self.queue
+                    .push(deadline, Phase::Lifecycle, Event::GatewayTimeout);
+                self.timeout_pending = true;
+                break;
+            }
+            self.gateway.pop_front();
+            self.settle(head, RequestStatus::GatewayTimeout);
+        }
+    }
+
+    // ---- replicas ----
+
+    fn set_provisioned(&mut self, delta: i32) {
+        self.area += i128::from(self.provisioned) * i128::from(self.now - self.area_since);
+        self.area_since = self.now;
+        self.provisioned = self.provisioned.saturating_add_signed(delta);
+        self.peak = self.peak.max(self.provisioned);
+    }
+
+    fn bill(&mut self, spot: bool, from: TimeUs, to: TimeUs) {
+        let gpus = i128::from(self.config.tensor_parallel);
+        self.gpu_us[usize::from(spot)] += i128::from((to - from).max(0)) * gpus;
+    }
+
+    fn expire_warm(&mut self) {
+        let mut billed = Vec::new();
+        self.pool
+            .expire(self.now, |spot, from, to| billed.push((spot, from, to)));
+        for (spot, from, to) in billed {
+            self.bill(spot, from, to);
+        }
+    }
+
+    /// Adds a replica: ready at once (`initial`), or through the start-up stages.
+    fn create_slot(&mut self, initial: bool) {
+        let id = self.slots.len() as u32;
+        let now = self.now;
+        let mut rng = stream(self.seed, Component::Replica, id);
+        self.expire_warm();
+        let warm = if initial { None } else { self.pool.take() };
+        let spot = match &warm {
+            Some(node) => node.spot,
+            None => {
+                let spot = lifecycle::is_spot(self.config.spot.as_ref(), self.fresh_nodes);
+                self.fresh_nodes += 1;
+                spot
+            }
+        };
+        let planned = lifecycle::plan_startup(
+            &self.config.lifecycle,
+            self.weight_bytes,
+            warm.as_ref(),
+            now,
+            &mut rng,
+        );
+        let startup = if initial {
+            Startup {
+                node_ready_us: now,
+                running_us: now,
+                ready_us: now,
+            }
+        } else {
+            planned
+        };
+        let interruption = match &self.config.spot {
+            Some(config) if spot => lifecycle::draw_interruption(config, &mut rng),
+            _ => None,
+        };
+        self.slots.push(Slot {
+            pod: format!("llm-{id}"),
+            node: format!("node-{id}"),
+            state: SlotState::Starting,
+            spot,
+            startup,
+            billed_since: warm.map_or(now, |node| node.billed_since),
+            replica: None,
+            in_flight: Vec::new(),
+            counters: EngineCounters::default(),
+            busy: BusyClock::default(),
+        });
+        self.live.push(id);
+        self.set_provisioned(1);
+        self.queue.push(
+            startup.ready_us,
+            Phase::Lifecycle,
+            Event::Ready { slot: id },
+        );
+        if let Some(after) = interruption {
+            self.queue.push(
+                now.saturating_add(after),
+                Phase::Lifecycle,
+                Event::SpotNotice { slot: id },
+            );
+        }
+    }
+
+    fn on_ready(&mut self, slot: u32) {
+        let entry = &mut self.slots[slot as usize];
+        if entry.state != SlotState::Starting {
+            return;
+        }
+        entry.state = SlotState::Ready;
+        entry.replica = Some(Replica::new(
+            self.engine.clone(),
+            self.cost.clone(),
+            StepMode::Fast,
+        ));
+        insert_sorted(&mut self.ready, slot);
+        while let Some(request) = self.gateway.pop_front() {
+            let target = self.route().unwrap_or(slot);
+            self.dispatch(target, request);
+        }
+    }
+
+    /// Stops routing to a ready replica; its work ends by `deadline` or is cut.
+    fn drain(&mut self, slot: u32, deadline: TimeUs, lost: bool) {
+        self.ready.retain(|&s| s != slot);
+        self.slots[slot as usize].state = SlotState::Draining { deadline, lost };
+        let idle = self.slots[slot as usize]
+            .replica
+            .as_ref()
+            .is_none_or(Replica::is_idle);
+        if idle {
+            self.release(slot, !lost);
+        } else {
+            self.queue
+                .push(deadline, Phase::Lifecycle, Event::DrainDeadline { slot });
+        }
+    }
+
+    /// Removes a replica; its node stays warm (`keep_node`) or goes away.
+    fn release(&mut self, slot: u32, keep_node: bool) {
+        let now = self.now;
+        let entry = &mut self.slots[slot as usize];
+        if entry.state == SlotState::Released {
+            return;
+        }
+        entry.state = SlotState::Released;
+        entry.replica = None;
+        entry.busy.set(now, false);
+        let (spot, since, startup) = (entry.spot, entry.billed_since, entry.startup);
+        self.live.retain(|&s| s != slot);
+        self.ready.retain(|&s| s != slot);
+        self.set_provisioned(-1);
+        if keep_node {
+            let available_at = startup.node_ready_us.max(now);
+            self.pool.push(WarmNode {
+                available_at,
+                billed_since: since,
+                expires_at: available_at + self.config.lifecycle.warm_node_ttl_us,
+                image_cached: now >= startup.running_us,
+                spot,
+            });
+        } else {
+            self.bill(spot, since, now);
+        }
+    }
+
+    fn on_spot_notice(&mut self, slot: u32) {
+        let notice = self.config.spot.as_ref().map_or(0, |spot| spot.notice_us);
+        let reclaim = self.now + notice;
+        match self.slots[slot as usize].state {
+            SlotState::Starting => self.release(slot, false),
+            SlotState::Ready => self.drain(slot, reclaim, true),
+            SlotState::Draining { deadline, .. } => {
+                let deadline = deadline.min(reclaim);
+                self.slots[slot as usize].state = SlotState::Draining {
+                    deadline,
+                    lost: true,
+                };
+                self.queue
+                    .push(deadline, Phase::Lifecycle, Event::DrainDeadline { slot });
+            }
+            SlotState::Released => return,
+        }
+        // The lost pod no longer counts: the ReplicaSet replaces it at once.
+        self.reconcile();
+    }
+
+    /// Creates or removes replicas until the active ones (starting or ready) match the
+    /// desired count. Removal follows the ReplicaSet's order: not-yet-ready pods first,
+    /// newest first.
+    fn reconcile(&mut self) {
+        let active: Vec<u32> = self
+            .live
+            .iter()
+            .copied()
+            .filter(|&s| {
+                matches!(
+                    self.slots[s as usize].state,
+                    SlotState::Starting | SlotState::Ready
+                )
+            })
+            .collect();
+        let desired = self.desired as usize;
+        if active.len() < desired {
+            for _ in active.len()..desired {
+                self.create_slot(false);
+            }
+            return;
+        }
+        let mut excess = active.len() - desired;
+        for &slot in active.iter().rev() {
+            if excess == 0 {
+                break;
+            }
+            if self.slots[slot as usize].state == SlotState::Starting {
+                self.release(slot, true);
+                excess -= 1;
+            }
+        }
+        for &slot in active.iter().rev() {
+            if excess == 0 {
+                break;
+            }
+            if self.slots[slot as usize].state == SlotState::Ready {
+                self.drain(slot, self.now + self.config.drain_grace_us, false);
+                excess -= 1;
+            }
+        }
+    }
+
+    fn apply_desired(&mut self, desired: u32) {
+        let desired = desired.min(self.config.max_replicas_hard);
+        if desired != self.desired {
+            self.scale_events += 1;
+            self.desired = desired;
+        }
+        self.reconcile();
+    }
+
+    // ---- scrapes and ticks ----
+
+    fn scrape_all(&mut self) {
+        let now = self.now;
+        let mut scrapes = std::mem::take(&mut self.scrapes);
+        scrapes.clear();
+        let memory_fraction = self.config.engine.gpu_memory_utilization.clamp(0.0, 1.0);
+        let fb_used = self.fb_total_mib * memory_fraction;
+        let power = &self.config.power;
+        for &slot in &self.live {
+            let entry = &mut self.slots[slot as usize];
+            let Some(replica) = entry.replica.as_ref() else {
+                continue;
+            };
+            let state = replica.state_at(now);
+            let gauges = Gauges {
+                running: state.running,
+                waiting: state.waiting,
+                kv_usage: if state.kv_total_blocks == 0 {
+                    0.0
+                } else {
+                    state.kv_used_blocks as f64 / state.kv_total_blocks as f64
+                },
+            };
+            let utilization = entry
+                .busy
+                .utilization_since_last(now, entry.startup.ready_us);
+            let reading = GpuReading {
+                utilization_pct: utilization,
+                fb_used_mib: fb_used,
+                fb_free_mib: self.fb_total_mib - fb_used,
+                power_watts: power.idle_watts
+                    + (power.max_watts - power.idle_watts) * utilization / 100.0,
+            };
+            let kept = &self.kept_families;
+            let engine = exporter::vllm_scrape(&self.model_name, gauges, &entry.counters, |name| {
+                kept.contains(&name)
+            });
+            let gpu = self.scrape_gpu.then(|| {
+                exporter::dcgm_scrape(
+                    &entry.pod,
+                    &entry.node,
+                    &self.gpu_name,
+                    self.config.tensor_parallel,
+                    reading,
+                )
+            });
+            scrapes.push(ScrapeRecord {
+                slot,
+                engine: through_text(&engine),
+                gpu: gpu.as_ref().map(through_text),
+                at: now,
+            });
+        }
+        self.scrapes = scrapes;
+        let activator = matches!(
+            self.control.controller,
+            Controller::Engine {
+                activator: true,
+                ..
+            }
+        );
+        self.activator_scrape = activator.then(|| {
+            let gauges = Gauges {
+                running: 0,
+                waiting: self.gateway.len() as u32,
+                kv_usage: 0.0,
+            };
+            let kept = &self.kept_families;
+            let scrape = exporter::vllm_scrape(
+                &self.model_name,
+                gauges,
+                &EngineCounters::default(),
+                |name| kept.contains(&name),
+            );
+            (through_text(&scrape), now)
+        });
+    }
+
+    fn pod_status(&self, slot: u32) -> PodStatus {
+        let entry = &self.slots[slot as usize];
+        let now = self.now;
+        let startup = entry.startup;
+        let started = (now >= startup.node_ready_us).then_some(startup.node_ready_us);
+        let (phase, ready, transition, deleting) = match entry.state {
+            SlotState::Starting if now < startup.running_us => {
+                (PodPhase::Pending, false, started, false)
+            }
+            SlotState::Starting => (PodPhase::Running, false, started, false),
+            SlotState::Ready => (PodPhase::Running, true, Some(startup.ready_us), false),
+            SlotState::Draining { .. } | SlotState::Released => {
+                (PodPhase::Running, true, Some(startup.ready_us), true)
+            }
+        };
+        PodStatus {
+            name: entry.pod.clone(),
+            phase,
+            ready,
+            start_time: started,
+            ready_transition_time: transition,
+            deleting,
+        }
+    }
+
+    fn tick(&mut self) {
+        let now = self.now;
+        if let Controller::Engine { .. } = self.control.controller {
+            let statuses: Vec<PodStatus> = self
+                .live
+                .iter()
+                .map(|&slot| self.pod_status(slot))
+                .collect();
+            let activator_status = PodStatus {
+                name: ACTIVATOR.to_string(),
+                phase: PodPhase::Running,
+                ready: true,
+                start_time: Some(0),
+                ready_transition_time: Some(0),
+                deleting: false,
+            };
+            let mut pods: Vec<PodScrape> = Vec::with_capacity(statuses.len() + 1);
+            let mut scrapes = self.scrapes.iter().peekable();
+            for (&slot, status) in self.live.iter().zip(&statuses) {
+                while scrapes.peek().is_some_and(|record| record.slot < slot) {
+                    scrapes.next();
+                }
+                let record = scrapes.peek().filter(|record| record.slot == slot);
+                pods.push(PodScrape {
+                    status,
+                    engine: record.map(|record| &record.engine),
+                    gpu: record.and_then(|record| record.gpu.as_ref()),
+                    scraped_at: record.map_or(now, |record| record.at),
+                });
+            }
+            if self.ready.is_empty()
+                && let Some((scrape, at)) = &self.activator_scrape
+            {
+                pods.push(PodScrape {
+                    status: &activator_status,
+                    engine: Some(scrape),
+                    gpu: None,
+                    scraped_at: *at,
+                });
+            }
+            let Controller::Engine {
+                scaler, observer, ..
+            } = &mut self.control.controller
+            else {
+                unreachable!("matched above");
+            };
+            let observation = observer.observe(now, self.desired as i32, &pods);
+            let decision = scaler.decide(&observation);
+            let desired = engine_desired(&decision, self.config.max_replicas_hard);
+            self.decisions.push(DecisionRecord {
+                time_us: now,
+                scaler: self.control.name.clone(),
+                decision,
+            });
+            self.apply_desired(desired);
+        } else if let Controller::Static { replicas } = self.control.controller {
+            self.apply_desired(replicas);
+        }
+        self.record_tick();
+        self.queue
+            .push(now + self.control.tick_us, Phase::Control, Event::Tick);
+    }
+
+    fn record_tick(&mut self) {
+        let now = self.now;
+        let (mut starting, mut draining, mut waiting, mut running) = (0, 0, 0, 0);
+        let mut kv_sum = 0.0;
+        for &slot in &self.live {
+            let entry = &self.slots[slot as usize];
+            match entry.state {
+                SlotState::Starting => starting += 1,
+                SlotState::Draining { .. } => draining += 1,
+                _ => {}
+            }
+            if let Some(replica) = &entry.replica {
+                let state = replica.state_at(now);
+                waiting += state.waiting;
+                running += state.running;
+                if entry.state == SlotState::Ready && state.kv_total_blocks > 0 {
+                    kv_sum += 100.0 * state.kv_used_blocks as f64 / state.kv_total_blocks as f64;
+                }
+            }
+        }
+        let ready = self.ready.len() as u32;
+        let elapsed = (now - self.last_tick).max(1) as f64 / 1e6;
+        let rate = self.arrivals_since_tick as f64 / elapsed;
+        self.arrivals_since_tick = 0;
+        self.last_tick = now;
+        let cost_usd = self.cost_at(now);
+        self.ticks.push(TickRecord {
+            time_us: now,
+            desired: self.desired,
+            ready,
+            starting,
+            draining,
+            gateway_queue: self.gateway.len() as u32,
+            waiting,
+            running,
+            kv_cache_pct: if ready > 0 {
+                kv_sum / f64::from(ready)
+            } else {
+                0.0
+            },
+            arrival_rate_rps: rate,
+            cost_usd,
+        });
+        self.end_us = self.end_us.max(now);
+    }
+
+    /// GPU-microseconds (on-demand, spot) paid up to `now`, open intervals included.
+    fn gpu_us_at(&mut self, now: TimeUs) -> [i128; 2] {
+        self.expire_warm();
+        let gpus = i128::from(self.config.tensor_parallel);
+        let mut total = self.gpu_us;
+        for &slot in &self.live {
+            let entry = &self.slots[slot as usize];
+            total[usize::from(entry.spot)] += i128::from((now - entry.billed_since).max(0)) * gpus;
+        }
+        for node in self.pool.nodes() {
+            let until = now.min(node.expires_at);
+            total[usize::from(node.spot)] += i128::from((until - node.billed_since).max(0)) * gpus;
+        }
+        total
+    }
+
+    fn cost_of(&self, gpu_us: [i128; 2]) -> f64 {
+        let hours = |us: i128| us as f64 / 3.6e9;
+        let spot_price = self
+            .config
+            .spot_price_per_gpu_hour
+            .unwrap_or(self.config.price_per_gpu_hour);
+        hours(gpu_us[0]) * self.config.price_per_gpu_hour + hours(gpu_us[1]) * spot_price
+    }
+
+    fn cost_at(&mut self, now: TimeUs) -> f64 {
+        let gpu_us = self.gpu_us_at(now);
+        self.cost_of(gpu_us)
+    }
+
+    fn finish(mut self) -> RunResult {
+        let end = self.end_us;
+        self.now = end;
+        self.set_provisioned(0);
+        let gpu_us = self.gpu_us_at(end);
+        let cost_usd = self.cost_of(gpu_us);
+        let mean_replicas = if end > self.origin {
+            self.area as f64 / (end - self.origin) as f64
+        } else {
+            f64::from(self.provisioned)
+        };
+        RunResult {
+            scaler: self.control.name,
+            strategy: self.control.strategy,
+            requests: self.records,
+            ticks: self.ticks,
+            decisions: self.decisions,
+            gpu_hours: (gpu_us[0] + gpu_us[1]) as f64 / 3.6e9,
+            cost_usd,
+            scale_events: self.scale_events,
+            peak_replicas: self.peak,
+            mean_replicas,
+            end_us: end,
+        }
+    }
+}
+
+fn push_wake(queue: &mut EventQueue<Event>, slot: u32, wake: Wake) {
+    queue.push(
+        wake.time_us,
+        Phase::StepEnd,
+        Event::StepEnd {
+            slot,
+            generation: wake.generation,
+        },
+    );
+}
+
+fn insert_sorted(list: &mut Vec<u32>, value: u32) {
+    let at = list.partition_point(|&v| v < value);
+    list.insert(at, value);
+}
+
+/// A scrape as the operator would see it: rendered to Prometheus text and parsed back.
+fn through_text(scrape: &Scrape) -> Scrape {
+    parse_text(&render_text(scrape)).expect("rendered scrapes parse")
+}

@@ -1,0 +1,64 @@
+//! Tables as CSV, for builds without Parquet: the same columns in the same order, a
+//! header row, nulls as empty fields, floats in Rust's shortest round-trip form.
+
+use super::table::{Table, Values};
+use std::io::{self, Write};
+
+/// Writes `table` as CSV.
+pub fn write_csv(out: impl Write, table: &Table) -> io::Result<()> {
+    let mut writer = csv::Writer::from_writer(out);
+    writer.write_record(table.columns.iter().map(|c| c.name))?;
+    let mut record: Vec<String> = Vec::with_capacity(table.columns.len());
+    for row in 0..table.rows() {
+        record.clear();
+        record.extend(table.columns.iter().map(|c| cell(&c.values, row)));
+        writer.write_record(&record)?;
+    }
+    writer.flush()?;
+    Ok(())
+}
+
+fn cell(values: &Values, row: usize) -> String {
+    fn or_empty<T: ToString>(value: Option<&T>) -> String {
+        value.map(T::to_string).unwrap_or_default()
+    }
+    match values {
+        Values::Str(v) => v[row].clone(),
+        Values::I64(v) => or_empty(v[row].as_ref()),
+        Values::U32(v) => or_empty(v[row].as_ref()),
+        Values::F64(v) => or_empty(v[row].as_ref()),
+        Values::Bool(v) => v[row].to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::table::Column;
+
+    #[test]
+    fn nulls_are_empty_and_order_is_kept() {
+        let table = Table {
+            columns: vec![
+                Column {
+                    name: "scaler",
+                    values: Values::Str(vec!["a,b".into(), "c".into()]),
+                },
+                Column {
+                    name: "x",
+                    values: Values::F64(vec![Some(0.1), None]),
+                },
+                Column {
+                    name: "ok",
+                    values: Values::Bool(vec![true, false]),
+                },
+            ],
+        };
+        let mut out = Vec::new();
+        write_csv(&mut out, &table).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "scaler,x,ok\n\"a,b\",0.1,true\nc,,false\n"
+        );
+    }
+}

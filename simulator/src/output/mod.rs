@@ -1,0 +1,101 @@
+//! The `simulate` output folder (CONTRACTS.md): `summary.json`, `decisions.jsonl`,
+//! `requests.parquet` and `timeseries.parquet` (`.csv` with the same columns when the
+//! simulator is built without its `parquet` feature).
+//!
+//! Everything written is a function of the runs alone, in scenario order, so the same
+//! scenario and seed give byte-identical files; `summary.json`'s `wall_s` is the one
+//! exception, and the caller measures it.
+
+pub mod csv;
+pub mod decisions;
+#[cfg(feature = "parquet")]
+pub mod parquet;
+pub mod summary;
+pub mod table;
+
+pub use decisions::{DecisionLine, write_decisions};
+pub use summary::{Failed, Latency, RunSummary, Summary};
+pub use table::{Table, Values, requests_table, timeseries_table};
+
+use crate::fleet::Slo;
+use crate::scenario::ScalerRun;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// The extension of the two tables in this build.
+pub const TABLE_EXTENSION: &str = if cfg!(feature = "parquet") {
+    "parquet"
+} else {
+    "csv"
+};
+
+/// A file of the output folder that could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write {path}: {message}")]
+pub struct OutputError {
+    pub path: String,
+    pub message: String,
+}
+
+fn failed(path: &Path, error: impl std::fmt::Display) -> OutputError {
+    OutputError {
+        path: path.display().to_string(),
+        message: error.to_string(),
+    }
+}
+
+/// Writes one file through a buffered handle.
+fn write_file<E: std::fmt::Display>(
+    path: &Path,
+    body: impl FnOnce(&mut BufWriter<File>) -> Result<(), E>,
+) -> Result<PathBuf, OutputError> {
+    let file = File::create(path).map_err(|e| failed(path, e))?;
+    let mut out = BufWriter::new(file);
+    body(&mut out).map_err(|e| failed(path, e))?;
+    out.flush().map_err(|e| failed(path, e))?;
+    Ok(path.to_path_buf())
+}
+
+/// Writes `summary.json` (pretty-printed, newline-terminated).
+pub fn write_summary(dir: &Path, summary: &Summary) -> Result<PathBuf, OutputError> {
+    write_file(&dir.join("summary.json"), |out| {
+        serde_json::to_writer_pretty(&mut *out, summary).map_err(|e| e.to_string())?;
+        out.write_all(b"\n").map_err(|e| e.to_string())
+    })
+}
+
+/// Writes a table as `NAME.parquet` or `NAME.csv` (see [`TABLE_EXTENSION`]).
+pub fn write_table(dir: &Path, name: &str, table: &Table) -> Result<PathBuf, OutputError> {
+    let path = dir.join(format!("{name}.{TABLE_EXTENSION}"));
+    write_file(&path, |out| {
+        #[cfg(feature = "parquet")]
+        {
+            parquet::write_parquet(out, table).map_err(|e| e.to_string())
+        }
+        #[cfg(not(feature = "parquet"))]
+        {
+            csv::write_csv(out, table).map_err(|e| e.to_string())
+        }
+    })
+}
+
+/// Writes the whole folder (created if missing) for closed-loop `runs`; returns the
+/// files written.
+pub fn write_folder(
+    dir: &Path,
+    summary: &Summary,
+    runs: &[ScalerRun],
+    slo: &Slo,
+) -> Result<Vec<PathBuf>, OutputError> {
+    std::fs::create_dir_all(dir).map_err(|e| failed(dir, e))?;
+    let results = runs.iter().map(|run| &run.result);
+    Ok(vec![
+        write_summary(dir, summary)?,
+        write_file(&dir.join("decisions.jsonl"), |out| {
+            write_decisions(out, results.clone().flat_map(|r| r.decisions.iter()))
+        })?,
+        write_table(dir, "requests", &requests_table(results.clone(), slo))?,
+        write_table(dir, "timeseries", &timeseries_table(results))?,
+    ])
+}

@@ -1,0 +1,239 @@
+//! The `budscaler simulate` command as users and scripts see it (CONTRACTS.md): the
+//! output folder, the summary's fields, and exit code 2 with the field named on bad
+//! input.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn budscaler() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_budscaler"))
+}
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn tempdir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "budscaler-cli-simulate-{name}-{}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A small scenario on a generated trace, using the repository's HPA manifest.
+fn small_scenario(dir: &std::path::Path) -> PathBuf {
+    let hpa = repo().join("scenarios/scalers/hpa.yaml");
+    let yaml = format!(
+        "name: small
+seed: 3
+trace:
+  generate: {{ pattern: gamma, duration: 5m, rate: 8 }}
+fleet:
+  gpu: h100-80gb
+  model: llama-3.1-8b
+  initial_replicas: 1
+  pricing: {{ provider: aws, instance: p5.48xlarge }}
+slo: {{ ttft_s: 2.0, tpot_s: 0.1 }}
+scalers:
+  - file: {}
+  - static: {{ replicas: 2 }}
+",
+        hpa.display()
+    );
+    let path = dir.join("small.yaml");
+    std::fs::write(&path, yaml).unwrap();
+    path
+}
+
+#[test]
+fn a_scenario_writes_the_output_folder_and_prints_a_table() {
+    let dir = tempdir("small");
+    let scenario = small_scenario(&dir);
+    let out = dir.join("out");
+    let output = budscaler()
+        .args(["simulate"])
+        .arg(&scenario)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("hpa") && stdout.contains("static"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("SLO att."), "{stdout}");
+    assert!(stderr.is_empty(), "no progress bar when piped: {stderr}");
+    for file in [
+        "summary.json",
+        "decisions.jsonl",
+        "requests.parquet",
+        "timeseries.parquet",
+    ] {
+        let meta = std::fs::metadata(out.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert!(meta.len() > 0, "{file} is empty");
+    }
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["scenario"], "small");
+    assert_eq!(summary["seed"], 3);
+    assert!(summary["wall_s"].is_f64());
+    let runs = summary["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 2);
+    for run in runs {
+        for key in [
+            "scaler",
+            "strategy",
+            "requests",
+            "completed",
+            "slo_attainment",
+            "ttft_s",
+            "tpot_s",
+            "e2e_s",
+            "gpu_hours",
+            "cost_usd",
+            "scale_events",
+            "peak_replicas",
+            "mean_replicas",
+        ] {
+            assert!(run.get(key).is_some(), "runs[].{key} in {run}");
+        }
+    }
+
+    let quiet = budscaler()
+        .args(["simulate", "--quiet", "--seed", "3"])
+        .arg(&scenario)
+        .arg("--out")
+        .arg(dir.join("again"))
+        .output()
+        .unwrap();
+    assert!(quiet.status.success());
+    assert!(quiet.stdout.is_empty() && quiet.stderr.is_empty());
+    for file in ["decisions.jsonl", "requests.parquet", "timeseries.parquet"] {
+        assert!(
+            std::fs::read(out.join(file)).unwrap()
+                == std::fs::read(dir.join("again").join(file)).unwrap(),
+            "{file}: same scenario and seed, same bytes"
+        );
+    }
+}
+
+#[test]
+fn the_json_format_prints_the_summary() {
+    let dir = tempdir("json");
+    let scenario = small_scenario(&dir);
+    let output = budscaler()
+        .args(["simulate", "--format", "json"])
+        .arg(&scenario)
+        .arg("--out")
+        .arg(dir.join("out"))
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let printed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(printed["runs"][1]["scaler"], "static");
+}
+
+#[test]
+fn bad_scenarios_exit_2_naming_the_field() {
+    let dir = tempdir("bad");
+    let good = std::fs::read_to_string(small_scenario(&dir)).unwrap();
+    let cases = [
+        (
+            good.replace("initial_replicas: 1", "initial_replica: 1"),
+            "initial_replica",
+        ),
+        (good.replace("ttft_s: 2.0", "ttft_s: -1"), "slo.ttft_s"),
+        (good.replace("p5.48xlarge", "p5.xl"), "fleet.pricing"),
+        (good.replace("rate: 8", "rate: 0"), "trace.generate.rate"),
+    ];
+    for (index, (yaml, field)) in cases.iter().enumerate() {
+        let path = dir.join(format!("bad{index}.yaml"));
+        std::fs::write(&path, yaml).unwrap();
+        let output = budscaler()
+            .arg("simulate")
+            .arg(&path)
+            .arg("--out")
+            .arg(dir.join("out"))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(field), "names {field}: {stderr}");
+        assert!(
+            stderr.contains(&format!("bad{index}.yaml")),
+            "names the file: {stderr}"
+        );
+    }
+    let missing = budscaler()
+        .args(["simulate", "no-such-scenario.yaml", "--out"])
+        .arg(dir.join("out"))
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+}
+
+#[test]
+fn the_default_scenario_runs_on_a_fresh_clone() {
+    let out = tempdir("default").join("out");
+    let output = budscaler()
+        .args(["simulate", "--quiet"])
+        .arg(repo().join("scenarios/default.yaml"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let scalers: Vec<&str> = summary["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|run| run["scaler"].as_str().unwrap())
+        .collect();
+    assert_eq!(scalers, ["hpa", "kpa", "budscaler", "static", "oracle"]);
+}
+
+#[test]
+fn the_open_loop_scenario_replays_the_recording() {
+    let scenario = repo().join("scenarios/vllm-recording-open-loop.yaml");
+    let series = repo().join("../shared/data/vllm-recordings/rtx4090-llama-3.1-8b/timeseries.csv");
+    if !series.exists() {
+        eprintln!(
+            "skipping: {} is absent (see the README for where to get it)",
+            series.display()
+        );
+        return;
+    }
+    let out = tempdir("open-loop").join("out");
+    let output = budscaler()
+        .args(["simulate", "--quiet"])
+        .arg(&scenario)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["mode"], "open_loop");
+    let decisions = std::fs::read_to_string(out.join("decisions.jsonl")).unwrap();
+    let runs = summary["runs"].as_array().unwrap();
+    let total: u64 = runs.iter().map(|r| r["decisions"].as_u64().unwrap()).sum();
+    assert_eq!(decisions.lines().count() as u64, total);
+    assert!(total > 0);
+}
