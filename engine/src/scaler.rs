@@ -60,7 +60,7 @@ pub enum ScalerState {
     /// count it sees then (the start-in-panic rule). `last_recorded` is the time of
     /// the last metric value fed to its windows.
     Kpa {
-        kpa: Option<KpaState>,
+        kpa: Option<Box<KpaState>>,
         last_recorded: Option<Micros>,
     },
     BudScaler {
@@ -148,7 +148,7 @@ impl Scaler {
                     last_recorded: saved_recorded,
                 },
             ) => {
-                *kpa = saved.map(Kpa::from_state);
+                *kpa = saved.map(|state| Kpa::from_state(*state));
                 *last_recorded = saved_recorded;
             }
             (_, other) => {
@@ -170,7 +170,7 @@ impl Scaler {
             Engine::Kpa {
                 kpa, last_recorded, ..
             } => ScalerState::Kpa {
-                kpa: kpa.as_ref().map(|k| k.state().clone()),
+                kpa: kpa.as_ref().map(|k| Box::new(k.state().clone())),
                 last_recorded: *last_recorded,
             },
             Engine::BudScaler { hpa, .. } => ScalerState::BudScaler {

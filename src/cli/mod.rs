@@ -33,7 +33,7 @@ enum Command {
     /// Run upstream HPA/Knative conformance cases (files or folders, recursively).
     Conformance(conformance::Args),
     /// Inspect, convert and generate request traces.
-    Trace(trace::Args),
+    Trace(Box<trace::Args>),
     /// Replay a recorded real vLLM run in the simulator and compare latencies and series.
     ValidateRecording(validate_recording::Args),
     /// Replay a scenario's trace for every scaler in it and write the output folder.
@@ -44,7 +44,7 @@ enum Command {
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Conformance(args) => conformance::run(args),
-        Command::Trace(args) => trace::run(args),
+        Command::Trace(args) => trace::run(*args),
         Command::ValidateRecording(args) => validate_recording::run(args),
         Command::Simulate(args) => simulate::run(args),
     };
