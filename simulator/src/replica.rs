@@ -153,6 +153,88 @@ struct Run {
     kind: RunKind,
 }
 
+/// Block arithmetic per request on the hot paths: shifts and masks when the block size
+/// is a power of two (as vLLM's always are), division otherwise; same results.
+#[derive(Debug, Clone, Copy)]
+struct BlockMath {
+    size: u32,
+    /// `log2(size)` when `size` is a power of two.
+    shift: Option<u32>,
+}
+
+impl BlockMath {
+    fn new(size: u32) -> Self {
+        Self {
+            size,
+            shift: size.is_power_of_two().then(|| size.trailing_zeros()),
+        }
+    }
+
+    /// Blocks holding `tokens` tokens.
+    fn blocks(self, tokens: u32) -> u64 {
+        match self.shift {
+            Some(shift) => (u64::from(tokens) + u64::from(self.size) - 1) >> shift,
+            None => u64::from(tokens).div_ceil(u64::from(self.size)),
+        }
+    }
+
+    /// Free slots in the last block of a request holding `tokens` tokens.
+    fn slack(self, tokens: u32) -> usize {
+        match self.shift {
+            Some(_) => (tokens.wrapping_neg() & (self.size - 1)) as usize,
+            None => ((self.size - tokens % self.size) % self.size) as usize,
+        }
+    }
+}
+
+/// What planning a step needs to know of the requests scheduled in it, gathered as
+/// the scheduler schedules them so that planning takes no further pass over the batch.
+#[derive(Debug)]
+struct Tally {
+    /// Shape of the step so far.
+    shape: StepShape,
+    /// Prompt tokens (recomputed ones included) scheduled so far.
+    prefill_tokens: u64,
+    /// Scheduled requests that are plain decodes: one token, after their first.
+    decodes: usize,
+    /// Fewest output tokens any of those decodes has left to generate.
+    remaining: u64,
+}
+
+impl Tally {
+    /// An empty tally; clears the replica's slack histogram, which it fills.
+    fn new(slack: &mut Vec<u32>, block_size: u32) -> Self {
+        slack.clear();
+        slack.resize(block_size as usize, 0);
+        Self {
+            shape: StepShape::default(),
+            prefill_tokens: 0,
+            decodes: 0,
+            remaining: u64::MAX,
+        }
+    }
+
+    /// Counts `seq`, just given its `scheduled` tokens; a decode also goes into
+    /// `slack`, by the free slots its last block has after the step.
+    fn add(&mut self, seq: &Seq, slack: &mut [u32], math: BlockMath) {
+        let new = u64::from(seq.scheduled);
+        let before = u64::from(seq.computed);
+        if seq.computed + 1 < seq.num_tokens() {
+            self.prefill_tokens += new;
+        }
+        self.shape.tokens += new;
+        self.shape.seqs += 1;
+        self.shape.kv_read_tokens += before + new;
+        // New token i (1-based) attends to `before + i` positions.
+        self.shape.attention_pairs += new * before + new * (new + 1) / 2;
+        if seq.scheduled == 1 && seq.computed + 1 == seq.num_tokens() && seq.generated > 0 {
+            self.decodes += 1;
+            self.remaining = self.remaining.min(u64::from(seq.output - seq.generated));
+            slack[math.slack(seq.computed + 1)] += 1;
+        }
+    }
+}
+
 /// One replica: its queues, KV pool, clock and current run.
 #[derive(Debug, Clone)]
 pub struct Replica {
@@ -373,6 +455,7 @@ impl Replica {
         self.steps_taken += run.steps;
         match &run.kind {
             RunKind::Single => {
+                let mut any_done = false;
                 for seq in &mut self.running {
                     if seq.scheduled == 0 {
                         continue;
@@ -388,35 +471,32 @@ impl Replica {
                                 time_us: end_us,
                             });
                         }
+                        any_done |= seq.generated >= seq.output;
                     }
+                }
+                // First tokens are all reported before any finish, as two passes would.
+                if any_done {
+                    let (pool, prefix) = (&mut self.pool, &mut self.prefix);
+                    self.running
+                        .retain(|seq| keep_unless_done(pool, prefix, seq, end_us, out));
                 }
             }
             RunKind::Decode { seqs, .. } => {
                 let steps = run.steps as u32;
-                let extra = extra_blocks(&self.slack, *seqs, run.steps - 1, self.config.block_size);
-                self.pool.allocate(extra);
-                for seq in &mut self.running {
+                let math = BlockMath::new(self.config.block_size);
+                let extra = extra_blocks(&self.slack, *seqs, run.steps - 1, math.size);
+                let (pool, prefix) = (&mut self.pool, &mut self.prefix);
+                pool.allocate(extra);
+                // Decode steps report no first token, so updating and retiring fuse.
+                self.running.retain_mut(|seq| {
                     seq.computed += steps;
                     seq.generated += steps;
                     seq.scheduled = 0;
-                    seq.blocks =
-                        u64::from(seq.computed).div_ceil(u64::from(self.config.block_size));
-                }
-            }
-        }
-        let (pool, prefix) = (&mut self.pool, &mut self.prefix);
-        self.running.retain(|seq| {
-            let done = seq.generated >= seq.output;
-            if done {
-                release_seq(pool, prefix, seq, false);
-                out.push(Progress {
-                    request: seq.request,
-                    kind: ProgressKind::Finished,
-                    time_us: end_us,
+                    seq.blocks = math.blocks(seq.computed);
+                    keep_unless_done(pool, prefix, seq, end_us, out)
                 });
             }
-            !done
-        });
+        }
         self.clock_fs = run.end_fs;
         self.plan(out)
     }
@@ -457,16 +537,18 @@ impl Replica {
     /// Runs the scheduler at `clock_fs` and starts the next run, if there is work.
     fn plan(&mut self, out: &mut Vec<Progress>) -> Option<Wake> {
         let now_us = event_time(self.clock_fs);
-        let preempted = self.schedule_running(now_us, out);
+        debug_assert!(self.running.iter().all(|seq| seq.scheduled == 0));
+        let mut tally = Tally::new(&mut self.slack, self.config.block_size);
+        let (preempted, budget) = self.schedule_running(now_us, &mut tally, out);
         // vLLM skips admission in a step that preempted; when that step then has nothing
         // to run, the engine's next scheduler call (at once) admits.
-        let nothing_runs = self.running.iter().all(|seq| seq.scheduled == 0);
+        let nothing_runs = tally.shape.seqs == 0;
         let admitted = if !preempted || nothing_runs {
-            self.admit_waiting(now_us, out)
+            self.admit_waiting(now_us, budget, &mut tally, out)
         } else {
             false
         };
-        if self.running.iter().all(|seq| seq.scheduled == 0) {
+        if tally.shape.seqs == 0 {
             self.run = None;
             return None;
         }
@@ -476,16 +558,12 @@ impl Replica {
         let head_stays_blocked = self.waiting.front().is_none_or(|head| {
             self.config.reserve_full_sequence || (head.cached.is_none() && head.prefix.is_empty())
         });
-        let pure_decode = head_stays_blocked
-            && !preempted
-            && !admitted
-            && self.running.iter().all(|seq| {
-                seq.scheduled == 1 && seq.computed + 1 == seq.num_tokens() && seq.generated > 0
-            });
+        let pure_decode =
+            head_stays_blocked && !preempted && !admitted && tally.decodes == self.running.len();
         let run = if pure_decode && self.mode == StepMode::Fast {
-            self.plan_decode_run()
+            self.plan_decode_run(&tally)
         } else {
-            self.plan_single_step()
+            self.plan_single_step(&tally)
         };
         self.generation += 1;
         let wake = Wake {
@@ -496,18 +574,28 @@ impl Replica {
         Some(wake)
     }
 
-    /// Step 1 of the scheduler; returns whether anything was preempted.
-    fn schedule_running(&mut self, now_us: TimeUs, out: &mut Vec<Progress>) -> bool {
-        let block_size = u64::from(self.config.block_size);
+    /// Step 1 of the scheduler; returns whether anything was preempted and the token
+    /// budget left.
+    fn schedule_running(
+        &mut self,
+        now_us: TimeUs,
+        tally: &mut Tally,
+        out: &mut Vec<Progress>,
+    ) -> (bool, u32) {
+        let math = BlockMath::new(self.config.block_size);
         let mut budget = self.config.max_num_batched_tokens;
         let mut preempted = false;
         let mut index = 0;
         while index < self.running.len() && budget > 0 {
             let seq = &self.running[index];
             let new = (seq.num_tokens() - seq.computed).min(budget);
-            let need = u64::from(seq.computed + new)
-                .div_ceil(block_size)
-                .saturating_sub(seq.blocks);
+            let end = seq.computed + new;
+            // Most steps fit the last block: no division then.
+            let need = if u64::from(end) <= seq.blocks * u64::from(math.size) {
+                0
+            } else {
+                math.blocks(end) - seq.blocks
+            };
             let mut fits = true;
             while need > self.pool.free() {
                 let mut victim = self.running.pop().expect("index < len");
@@ -539,10 +627,13 @@ impl Replica {
             if !fits {
                 break;
             }
-            self.pool.allocate(need);
+            if need > 0 {
+                self.pool.allocate(need);
+            }
             let seq = &mut self.running[index];
             seq.blocks += need;
             seq.scheduled = new;
+            tally.add(seq, &mut self.slack, math);
             if seq.computed < seq.prompt {
                 // Prompt units become shareable as their prefill is scheduled (decode
                 // steps never register, so decode runs need not either).
@@ -551,14 +642,19 @@ impl Replica {
             budget -= new;
             index += 1;
         }
-        preempted
+        (preempted, budget)
     }
 
-    /// Step 2 of the scheduler; returns whether a request was admitted.
-    fn admit_waiting(&mut self, now_us: TimeUs, out: &mut Vec<Progress>) -> bool {
+    /// Step 2 of the scheduler, with the `budget` step 1 left; returns whether a
+    /// request was admitted.
+    fn admit_waiting(
+        &mut self,
+        now_us: TimeUs,
+        mut budget: u32,
+        tally: &mut Tally,
+        out: &mut Vec<Progress>,
+    ) -> bool {
         let block_size = u64::from(self.config.block_size);
-        let used: u32 = self.running.iter().map(|seq| seq.scheduled).sum();
-        let mut budget = self.config.max_num_batched_tokens.saturating_sub(used);
         let mut admitted = false;
         while budget > 0 && self.running.len() < self.config.max_num_seqs as usize {
             let Some(head) = self.waiting.front() else {
@@ -627,26 +723,19 @@ impl Replica {
             }
             budget -= new;
             admitted = true;
+            tally.add(
+                &seq,
+                &mut self.slack,
+                BlockMath::new(self.config.block_size),
+            );
             self.running.push(seq);
         }
         admitted
     }
 
-    fn plan_single_step(&mut self) -> Run {
-        let mut shape = StepShape::default();
-        for seq in self.running.iter().filter(|seq| seq.scheduled > 0) {
-            let new = u64::from(seq.scheduled);
-            if seq.computed + 1 < seq.num_tokens() {
-                self.prefill_tokens += new;
-            }
-            let before = u64::from(seq.computed);
-            shape.tokens += new;
-            shape.seqs += 1;
-            shape.kv_read_tokens += before + new;
-            // New token i (1-based) attends to `before + i` positions.
-            shape.attention_pairs += new * before + new * (new + 1) / 2;
-        }
-        let end_fs = self.clock_fs + self.cost.step_fs(&shape);
+    fn plan_single_step(&mut self, tally: &Tally) -> Run {
+        self.prefill_tokens += tally.prefill_tokens;
+        let end_fs = self.clock_fs + self.cost.step_fs(&tally.shape);
         Run {
             start_fs: self.clock_fs,
             steps: 1,
@@ -655,23 +744,14 @@ impl Replica {
         }
     }
 
-    fn plan_decode_run(&mut self) -> Run {
-        let block_size = u64::from(self.config.block_size);
-        let seqs = self.running.len() as u64;
-        let mut slack = std::mem::take(&mut self.slack);
-        slack.clear();
-        slack.resize(block_size as usize, 0);
-        let mut context0 = 0u64;
-        let mut remaining = u64::MAX;
-        for seq in &self.running {
-            let after = u64::from(seq.computed) + 1;
-            context0 += after;
-            slack[((block_size - after % block_size) % block_size) as usize] += 1;
-            remaining = remaining.min(u64::from(seq.output - seq.generated));
-        }
-        let steps = remaining
-            .min(1 + max_extra_steps(&slack, seqs, self.pool.free(), self.config.block_size));
-        self.slack = slack;
+    /// Plans a pure-decode run; `tally` covers every running request, each a decode.
+    fn plan_decode_run(&mut self, tally: &Tally) -> Run {
+        let seqs = tally.shape.seqs;
+        // Each decode reads its context after the step: together, the first step's.
+        let context0 = tally.shape.kv_read_tokens;
+        let steps = tally
+            .remaining
+            .min(1 + max_extra_steps(&self.slack, seqs, self.pool.free(), self.config.block_size));
         let cost = self.cost.decode_run(seqs, context0);
         let end_fs = self.clock_fs + cost.time_fs(steps);
         Run {
@@ -771,6 +851,39 @@ fn release_seq(
     segment
 }
 
+/// Returns whether a request keeps running; one that has generated all its tokens is
+/// released and reported finished.
+#[inline(always)]
+fn keep_unless_done(
+    pool: &mut BlockPool,
+    prefix: &mut Option<PrefixCache>,
+    seq: &Seq,
+    end_us: TimeUs,
+    out: &mut Vec<Progress>,
+) -> bool {
+    if seq.generated < seq.output {
+        return true;
+    }
+    finish(pool, prefix, seq, end_us, out);
+    false
+}
+
+#[cold]
+fn finish(
+    pool: &mut BlockPool,
+    prefix: &mut Option<PrefixCache>,
+    seq: &Seq,
+    end_us: TimeUs,
+    out: &mut Vec<Progress>,
+) {
+    release_seq(pool, prefix, seq, false);
+    out.push(Progress {
+        request: seq.request,
+        kind: ProgressKind::Finished,
+        time_us: end_us,
+    });
+}
+
 /// Turns the prefix units a request's scheduled tokens now cover into cache units
 /// (its blocks become shareable); stops at the first unit held by someone else.
 fn register_units(prefix: &mut Option<PrefixCache>, seq: &mut Seq, unit_tokens: u32) {
@@ -820,6 +933,25 @@ fn max_extra_steps(slack: &[u32], seqs: u64, free: u64, block_size: u32) -> u64 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn block_math_matches_division_for_any_block_size() {
+        for size in [1u32, 3, 8, 16, 24, 32, 100, 128] {
+            let math = BlockMath::new(size);
+            for tokens in (0..1000u32).chain([u32::MAX - 1, u32::MAX]) {
+                assert_eq!(
+                    math.blocks(tokens),
+                    u64::from(tokens).div_ceil(u64::from(size)),
+                    "size {size} tokens {tokens}"
+                );
+                assert_eq!(
+                    math.slack(tokens),
+                    ((size - tokens % size) % size) as usize,
+                    "size {size} tokens {tokens}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn extra_blocks_matches_brute_force() {
