@@ -3,6 +3,11 @@
 //! CONTRACTS.md; a scenario whose trace is a series in `open_loop` mode is replayed to
 //! the scalers without a serving model instead (see `simulator::open_loop`).
 //!
+//! Runs stream: each scaler reads the trace itself, pulling requests as its clock
+//! reaches them, and spools its request records into the output folder, so memory is
+//! bounded by the requests in flight, not by the trace (the oracle, which plans on the
+//! whole trace, still loads it).
+//!
 //! Exit codes: 0 success, 2 bad scenario or unwritable output (the message names the
 //! file, line or field).
 
@@ -10,8 +15,8 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use simulator::open_loop::{self, OpenLoopSummary};
-use simulator::output::{self, Summary};
-use simulator::scenario::{self, ScalerRun, Scenario};
+use simulator::output::{self, RunRecorder, RunSummary, StreamedRun, Summary};
+use simulator::scenario::{self, Scenario};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -47,27 +52,41 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if scenario.is_open_loop() {
         return run_open_loop(&args, &scenario, started);
     }
-    let requests = scenario.requests()?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
     let progress = progress_bar(&args, scenario.scalers.len());
     let runs = (0..scenario.scalers.len())
         .into_par_iter()
         .map(|index| {
-            let run = scenario::run_one(&scenario, &requests, index);
+            let run = run_one(&scenario, &args.out, index);
             progress.inc(1);
             run
         })
-        .collect::<Result<Vec<ScalerRun>, _>>()?;
+        .collect::<anyhow::Result<Vec<(StreamedRun, u64)>>>();
     progress.finish_and_clear();
+    let runs = match runs {
+        Ok(runs) => runs,
+        Err(error) => {
+            output::remove_spools(&args.out, scenario.scalers.len());
+            return Err(error);
+        }
+    };
+    let trace_requests = runs.first().map_or(0, |(_, requests)| *requests);
+    let runs: Vec<StreamedRun> = runs.into_iter().map(|(run, _)| run).collect();
     let wall_s = started.elapsed().as_secs_f64();
-    let summary = Summary::of(
+    let summaries = runs
+        .iter()
+        .map(|run| RunSummary::of_stats(&run.run.result, &run.recorded.stats, run.run.note.clone()))
+        .collect();
+    let summary = Summary::of_summaries(
         &scenario.name,
         scenario.seed,
-        requests.len(),
+        trace_requests,
         &scenario.slo,
-        &runs,
+        summaries,
         wall_s,
     );
-    output::write_folder(&args.out, &summary, &runs, &scenario.slo)?;
+    output::write_streamed_folder(&args.out, &summary, runs, &scenario.slo)?;
     if !args.quiet {
         match args.format {
             Format::Json => println!("{}", serde_json::to_string_pretty(&summary)?),
@@ -75,6 +94,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Streams scaler `index`'s run into a recorder spooling into `out`; returns it with
+/// the number of requests read.
+fn run_one(scenario: &Scenario, out: &Path, index: usize) -> anyhow::Result<(StreamedRun, u64)> {
+    let mut recorder = RunRecorder::create(out, index, &scenario.slo)?;
+    let (run, stats) = scenario::run_streamed(scenario, index, &mut recorder)?;
+    let recorded = recorder.finish()?;
+    Ok((StreamedRun { run, recorded }, stats.requests))
 }
 
 fn run_open_loop(args: &Args, scenario: &Scenario, started: Instant) -> anyhow::Result<ExitCode> {

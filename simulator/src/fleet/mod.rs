@@ -9,6 +9,8 @@
 //! - [`exporter`]: what a replica exports at a scrape (vLLM and DCGM families).
 //! - [`control`]: the scaler side: engine ticks, `Static` and `Schedule` strategies.
 //! - [`run`](mod@run): the event loop tying them together.
+//! - [`sink`]: where a streamed run's finished requests go, and the reorder buffer that
+//!   puts them back in input order.
 
 pub mod config;
 pub mod control;
@@ -16,13 +18,15 @@ pub mod exporter;
 pub mod lifecycle;
 pub mod result;
 mod run;
+pub mod sink;
 
 pub use config::{
     Delay, EngineArgs, FleetConfig, LifecycleConfig, PowerModel, RateRange, RoutingPolicy,
     RunOptions, ScalerSpec, Slo, SpotConfig,
 };
 pub use result::{DecisionRecord, RequestRecord, RequestStatus, RunResult, TickRecord};
-pub use run::{run, run_with};
+pub use run::{StreamError, StreamRun, StreamStats, run, run_stream, run_with};
+pub use sink::{Collect, InOrder, RequestSink, SinkError};
 
 use crate::catalog::CatalogError;
 

@@ -2,10 +2,19 @@
 //!
 //! One [`EventQueue`] carries replica step ends, lifecycle events (ready, drain
 //! deadlines, spot notices, gateway timeouts), scrapes, engine ticks and schedule steps;
-//! arrivals are read from the sorted input as the clock reaches them. The queue holds
+//! arrivals are pulled from the input as the clock reaches them. The queue holds
 //! O(in-flight requests + replicas) events. Replicas are [`Replica`]s (closed-form
 //! decode runs), created when they become ready and dropped when released, so a run's
 //! cost grows with requests, not with decode steps.
+//!
+//! # Memory
+//!
+//! [`run_stream`] keeps a request only while it is in flight (gateway queue or a
+//! replica): its input is pulled lazily, one request ahead of the clock, and its record
+//! goes to a [`RequestSink`] the moment it is final. What stays for the whole run grows
+//! with replicas ever created and with engine ticks (`ticks`, `decisions`), not with the
+//! trace, so a week-long trace runs in the memory of its busiest minute. [`run`] is the
+//! in-memory form: it sorts a slice, streams it, and collects the records by index.
 
 use super::FleetError;
 use super::config::{FleetConfig, RoutingPolicy, RunOptions, ScalerSpec, Slo};
@@ -13,13 +22,15 @@ use super::control::{Control, Controller, engine_desired};
 use super::exporter::{self, BusyClock, EngineCounters, Gauges, GpuReading};
 use super::lifecycle::{self, Startup, WarmNode, WarmPool};
 use super::result::{DecisionRecord, RequestRecord, RequestStatus, RunResult, TickRecord};
+use super::sink::{Collect, RequestSink, SinkError};
 use crate::catalog::Catalog;
 use crate::perf::{StepCostModel, kv_capacity_blocks};
 use crate::queue::{EventQueue, Phase, TimeUs};
 use crate::replica::{EngineConfig, NewRequest, Progress, ProgressKind, Replica, StepMode, Wake};
 use crate::rng::{Component, stream};
 use engine::observation::{PodPhase, PodStatus};
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
+use std::convert::Infallible;
 use traces::metrics::prometheus::{Scrape, parse_text, render_text};
 use traces::observe::PodScrape;
 use traces::request::Request;
@@ -57,11 +68,165 @@ pub fn run_with(
 ) -> Result<RunResult, FleetError> {
     // The SLO judges requests after the run (`RequestRecord::meets`); the loop itself
     // never looks at it, so a scaler cannot peek at the objective through the fleet.
+    let mut order: Vec<u32> = (0..requests.len() as u32).collect();
+    order.sort_by_key(|&index| (requests[index as usize].arrival_us, index));
+    let input = order
+        .iter()
+        .map(|&index| Ok::<_, StreamError<Infallible>>((index, requests[index as usize].clone())));
+    let mut sink = Collect::with_len(requests.len());
+    let streamed = run_indexed(input, catalog, fleet, scaler, slo, seed, options, &mut sink)
+        .map_err(|error| match error {
+            StreamError::Fleet(error) => error,
+            other => unreachable!("sorted in-memory input into a collector cannot fail: {other}"),
+        })?;
+    let mut result = streamed.result;
+    result.requests = sink
+        .into_records()
+        .into_iter()
+        .map(|record| record.expect("a run ends when every request is final"))
+        .collect();
+    Ok(result)
+}
+
+/// What [`run_stream`] returns: the run without its request records (they went to the
+/// sink; `result.requests` is empty) and how much it held at once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamRun {
+    pub result: RunResult,
+    pub stats: StreamStats,
+}
+
+/// How large a streamed run's per-request state grew.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StreamStats {
+    /// Requests read from the input.
+    pub requests: u64,
+    /// Most requests in flight at once (in the gateway or in a replica).
+    pub max_in_flight: usize,
+}
+
+/// Why a streamed run stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum StreamError<E: std::error::Error + 'static> {
+    #[error(transparent)]
+    Fleet(#[from] FleetError),
+    /// The input failed to produce request `index` (0-based).
+    #[error("request {index}: {source}")]
+    Input {
+        index: u64,
+        #[source]
+        source: E,
+    },
+    /// Request `index` arrives before the one read just before it.
+    #[error(
+        "request {index}: expected arrivals in time order, found {arrival_us} us after {previous_us} us (sort the trace first)"
+    )]
+    OutOfOrder {
+        index: u64,
+        arrival_us: TimeUs,
+        previous_us: TimeUs,
+    },
+    /// More requests than a run can index.
+    #[error("request {index}: expected at most {max} requests in one run", max = u32::MAX - 1)]
+    TooMany { index: u64 },
+    /// The sink could not take a record.
+    #[error("writing request records: {0}")]
+    Sink(SinkError),
+}
+
+/// [`run_with`] on a stream: `requests` in arrival order (ties keep stream order), each
+/// pulled only when the clock reaches it; each record goes to `sink` with its stream
+/// index as soon as it is final, in completion order (wrap the sink in
+/// [`InOrder`](super::InOrder) for input order). The records and every other output
+/// equal [`run_with`]'s on the same requests.
+#[allow(clippy::too_many_arguments)]
+pub fn run_stream<E: std::error::Error + 'static>(
+    requests: impl IntoIterator<Item = Result<Request, E>>,
+    catalog: &Catalog,
+    fleet: &FleetConfig,
+    scaler: &ScalerSpec,
+    slo: &Slo,
+    seed: u64,
+    options: RunOptions,
+    sink: &mut impl RequestSink,
+) -> Result<StreamRun, StreamError<E>> {
+    let mut previous = TimeUs::MIN;
+    let input = requests.into_iter().enumerate().map(move |(index, item)| {
+        let index = index as u64;
+        let request = item.map_err(|source| StreamError::Input { index, source })?;
+        if request.arrival_us < previous {
+            return Err(StreamError::OutOfOrder {
+                index,
+                arrival_us: request.arrival_us,
+                previous_us: previous,
+            });
+        }
+        previous = request.arrival_us;
+        let id = u32::try_from(index)
+            .ok()
+            .filter(|&id| id != NONE)
+            .ok_or(StreamError::TooMany { index })?;
+        Ok((id, request))
+    });
+    run_indexed(input, catalog, fleet, scaler, slo, seed, options, sink)
+}
+
+/// The loop over `(index, request)` pairs in arrival order.
+#[allow(clippy::too_many_arguments)]
+fn run_indexed<E: std::error::Error + 'static>(
+    input: impl Iterator<Item = Result<(u32, Request), StreamError<E>>>,
+    catalog: &Catalog,
+    fleet: &FleetConfig,
+    scaler: &ScalerSpec,
+    slo: &Slo,
+    seed: u64,
+    options: RunOptions,
+    sink: &mut impl RequestSink,
+) -> Result<StreamRun, StreamError<E>> {
+    // The SLO judges requests after the run (`RequestRecord::meets`); the loop itself
+    // never looks at it, so a scaler cannot peek at the objective through the fleet.
     let _ = slo;
     let control = Control::new(scaler, fleet)?;
-    let mut state = Fleet::new(requests, catalog, fleet, control, seed, options)?;
-    state.run();
-    Ok(state.finish())
+    let mut arrivals = Arrivals {
+        input,
+        next: None,
+        read: 0,
+    };
+    let start = arrivals.peek()?.map_or(0, |arrival| arrival.min(0));
+    let mut state = Fleet::new(
+        arrivals, sink, catalog, fleet, control, seed, options, start,
+    )?;
+    state.run()?;
+    let stats = StreamStats {
+        requests: state.arrivals.read,
+        max_in_flight: state.max_in_flight,
+    };
+    Ok(StreamRun {
+        result: state.finish(),
+        stats,
+    })
+}
+
+/// The input, one request ahead of the clock.
+struct Arrivals<I> {
+    input: I,
+    next: Option<(u32, Request)>,
+    read: u64,
+}
+
+impl<E: std::error::Error + 'static, I: Iterator<Item = Result<(u32, Request), StreamError<E>>>>
+    Arrivals<I>
+{
+    /// The next arrival time, reading it if needed; `None` at the end of the input.
+    fn peek(&mut self) -> Result<Option<TimeUs>, StreamError<E>> {
+        if self.next.is_none()
+            && let Some(item) = self.input.next()
+        {
+            self.next = Some(item?);
+            self.read += 1;
+        }
+        Ok(self.next.as_ref().map(|(_, request)| request.arrival_us))
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -114,8 +279,22 @@ struct ScrapeRecord {
 const NONE: u32 = u32::MAX;
 const ACTIVATOR: &str = "activator";
 
-struct Fleet<'a> {
-    requests: &'a [Request],
+/// A request while it is in flight; dropped (its record sent on) once final.
+struct Live {
+    record: RequestRecord,
+    /// As read (the record's count is at least 1).
+    output_tokens: u32,
+    /// Handed to the replica at dispatch.
+    prefix_blocks: Vec<u64>,
+    /// Its position in its slot's `in_flight`, or [`NONE`].
+    position: u32,
+}
+
+struct Fleet<'a, I, S> {
+    arrivals: Arrivals<I>,
+    sink: &'a mut S,
+    /// The first error of the sink; the loop stops on it.
+    failure: Option<SinkError>,
     config: &'a FleetConfig,
     control: Control,
     seed: u64,
@@ -126,13 +305,9 @@ struct Fleet<'a> {
     gpu_name: String,
     fb_total_mib: f64,
     queue: EventQueue<Event>,
-    order: Vec<u32>,
-    next_request: usize,
-    records: Vec<RequestRecord>,
-    settled: Vec<bool>,
-    settled_count: usize,
-    /// Per request: its position in its slot's `in_flight`.
-    position: Vec<u32>,
+    /// Requests read and not final, by input index. Looked up, never iterated.
+    inflight: HashMap<u32, Live>,
+    max_in_flight: usize,
     slots: Vec<Slot>,
     /// Slots not released, ascending.
     live: Vec<u32>,
@@ -167,14 +342,22 @@ struct Fleet<'a> {
     now: TimeUs,
 }
 
-impl<'a> Fleet<'a> {
+impl<'a, E, I, S> Fleet<'a, I, S>
+where
+    E: std::error::Error + 'static,
+    I: Iterator<Item = Result<(u32, Request), StreamError<E>>>,
+    S: RequestSink,
+{
+    #[allow(clippy::too_many_arguments)]
     fn new(
-        requests: &'a [Request],
+        arrivals: Arrivals<I>,
+        sink: &'a mut S,
         catalog: &Catalog,
         config: &'a FleetConfig,
         control: Control,
         seed: u64,
         options: RunOptions,
+        start: TimeUs,
     ) -> Result<Self, FleetError> {
         let gpu = catalog.gpu(&config.gpu)?;
         let model = catalog.model(&config.model)?;
@@ -215,26 +398,10 @@ impl<'a> Fleet<'a> {
             reserve_full_sequence: args.reserve_full_sequence,
             watermark_blocks: 0,
         };
-        let mut order: Vec<u32> = (0..requests.len() as u32).collect();
-        order.sort_by_key(|&index| (requests[index as usize].arrival_us, index));
-        let records = requests
-            .iter()
-            .map(|request| RequestRecord {
-                arrival_us: request.arrival_us,
-                prompt_tokens: request.prompt_tokens,
-                output_tokens: request.output_tokens.max(1),
-                replica: None,
-                first_token_us: None,
-                last_token_us: None,
-                preemptions: 0,
-                status: RequestStatus::Completed,
-            })
-            .collect();
-        let start = order
-            .first()
-            .map_or(0, |&index| requests[index as usize].arrival_us.min(0));
         Ok(Self {
-            requests,
+            arrivals,
+            sink,
+            failure: None,
             config,
             seed,
             engine,
@@ -244,12 +411,8 @@ impl<'a> Fleet<'a> {
             gpu_name: gpu.id.clone(),
             fb_total_mib: gpu.memory_bytes / 1_048_576.0,
             queue: EventQueue::with_capacity(1024),
-            order,
-            next_request: 0,
-            records,
-            settled: vec![false; requests.len()],
-            settled_count: 0,
-            position: vec![NONE; requests.len()],
+            inflight: HashMap::new(),
+            max_in_flight: 0,
             slots: Vec::new(),
             live: Vec::new(),
             ready: Vec::new(),
@@ -288,7 +451,7 @@ impl<'a> Fleet<'a> {
         })
     }
 
-    fn run(&mut self) {
+    fn run(&mut self) -> Result<(), StreamError<E>> {
         let start = self.now;
         let ttl = self.config.lifecycle.warm_node_ttl_us;
         for _ in 0..self.config.lifecycle.free_nodes {
@@ -325,21 +488,22 @@ impl<'a> Fleet<'a> {
                 }
             }
         }
-        while self.settled_count < self.requests.len() {
-            let arrival = self
-                .order
-                .get(self.next_request)
-                .map(|&index| self.requests[index as usize].arrival_us);
+        loop {
+            if let Some(error) = self.failure.take() {
+                return Err(StreamError::Sink(error));
+            }
+            let arrival = self.arrivals.peek()?;
+            if arrival.is_none() && self.inflight.is_empty() {
+                break;
+            }
             let take_arrival = match (arrival, self.queue.peek_key()) {
                 (Some(arrival), Some((time, _))) => arrival <= time,
                 (Some(_), None) => true,
                 (None, _) => false,
             };
-            if take_arrival {
-                let index = self.order[self.next_request];
-                self.next_request += 1;
-                self.now = self.now.max(self.requests[index as usize].arrival_us);
-                self.arrive(index);
+            if take_arrival && let Some((index, request)) = self.arrivals.next.take() {
+                self.now = self.now.max(request.arrival_us);
+                self.arrive(index, request);
                 continue;
             }
             let Some((time, _, event)) = self.queue.pop() else {
@@ -347,6 +511,10 @@ impl<'a> Fleet<'a> {
             };
             self.now = self.now.max(time);
             self.handle(event);
+        }
+        match self.failure.take() {
+            Some(error) => Err(StreamError::Sink(error)),
+            None => Ok(()),
         }
     }
 
@@ -372,7 +540,6 @@ impl<'a> Fleet<'a> {
                         RequestStatus::CutByDrain
                     };
                     for request in std::mem::take(&mut self.slots[slot as usize].in_flight) {
-                        self.position[request as usize] = NONE;
                         self.settle(request, status);
                     }
                     self.release(slot, !lost);
@@ -400,15 +567,33 @@ impl<'a> Fleet<'a> {
 
     // ---- requests ----
 
-    fn arrive(&mut self, request: u32) {
+    fn arrive(&mut self, index: u32, request: Request) {
         self.arrivals_since_tick += 1;
+        let arrival_us = request.arrival_us;
+        let live = Live {
+            record: RequestRecord {
+                arrival_us,
+                prompt_tokens: request.prompt_tokens,
+                output_tokens: request.output_tokens.max(1),
+                replica: None,
+                first_token_us: None,
+                last_token_us: None,
+                preemptions: 0,
+                status: RequestStatus::Completed,
+            },
+            output_tokens: request.output_tokens,
+            prefix_blocks: request.prefix_blocks,
+            position: NONE,
+        };
+        self.inflight.insert(index, live);
+        self.max_in_flight = self.max_in_flight.max(self.inflight.len());
+        let request = index;
         match self.route() {
             Some(slot) => self.dispatch(slot, request),
             None => {
                 self.gateway.push_back(request);
                 if !self.timeout_pending {
-                    let deadline =
-                        self.requests[request as usize].arrival_us + self.config.gateway_timeout_us;
+                    let deadline = arrival_us + self.config.gateway_timeout_us;
                     self.queue
                         .push(deadline, Phase::Lifecycle, Event::GatewayTimeout);
                     self.timeout_pending = true;
@@ -448,17 +633,20 @@ impl<'a> Fleet<'a> {
 
     fn dispatch(&mut self, slot: u32, request: u32) {
         let now = self.now;
-        let input = &self.requests[request as usize];
-        self.records[request as usize].replica = Some(slot);
+        let live = self
+            .inflight
+            .get_mut(&request)
+            .expect("a dispatched request is in flight");
+        live.record.replica = Some(slot);
         let entry = &mut self.slots[slot as usize];
-        self.position[request as usize] = entry.in_flight.len() as u32;
+        live.position = entry.in_flight.len() as u32;
         entry.in_flight.push(request);
         let replica = entry.replica.as_mut().expect("ready slots have a replica");
         let new = NewRequest {
             request,
-            prompt_tokens: input.prompt_tokens,
-            output_tokens: input.output_tokens,
-            prefix_blocks: input.prefix_blocks.clone(),
+            prompt_tokens: live.record.prompt_tokens,
+            output_tokens: live.output_tokens,
+            prefix_blocks: std::mem::take(&mut live.prefix_blocks),
         };
         if let Some(wake) = replica.enqueue(new, now, &mut self.progress) {
             push_wake(&mut self.queue, slot, wake);
@@ -471,8 +659,10 @@ impl<'a> Fleet<'a> {
     fn after_replica_work(&mut self, slot: u32) {
         let mut progress = std::mem::take(&mut self.progress);
         for report in progress.drain(..) {
-            let index = report.request as usize;
-            let record = &mut self.records[index];
+            let Some(live) = self.inflight.get_mut(&report.request) else {
+                continue;
+            };
+            let record = &mut live.record;
             let counters = &mut self.slots[slot as usize].counters;
             match report.kind {
                 ProgressKind::Scheduled => {}
@@ -519,32 +709,46 @@ impl<'a> Fleet<'a> {
     }
 
     fn remove_in_flight(&mut self, slot: u32, request: u32) {
-        let position = self.position[request as usize];
+        let Some(live) = self.inflight.get_mut(&request) else {
+            return;
+        };
+        let position = std::mem::replace(&mut live.position, NONE);
         if position == NONE {
             return;
         }
         let in_flight = &mut self.slots[slot as usize].in_flight;
         in_flight.swap_remove(position as usize);
-        if let Some(&moved) = in_flight.get(position as usize) {
-            self.position[moved as usize] = position;
+        if let Some(&moved) = in_flight.get(position as usize)
+            && let Some(live) = self.inflight.get_mut(&moved)
+        {
+            live.position = position;
         }
-        self.position[request as usize] = NONE;
     }
 
+    /// Gives `request` its final status and sends its record to the sink.
     fn settle(&mut self, request: u32, status: RequestStatus) {
-        if std::mem::replace(&mut self.settled[request as usize], true) {
+        let Some(live) = self.inflight.remove(&request) else {
             return;
-        }
-        self.records[request as usize].status = status;
-        self.settled_count += 1;
+        };
+        let mut record = live.record;
+        record.status = status;
         self.end_us = self.end_us.max(self.now);
+        if let Err(error) = self.sink.accept(request, record)
+            && self.failure.is_none()
+        {
+            self.failure = Some(error);
+        }
     }
 
     fn on_gateway_timeout(&mut self) {
         self.timeout_pending = false;
         let timeout = self.config.gateway_timeout_us;
         while let Some(&head) = self.gateway.front() {
-            let deadline = self.requests[head as usize].arrival_us + timeout;
+            let Some(live) = self.inflight.get(&head) else {
+                self.gateway.pop_front();
+                continue;
+            };
+            let deadline = live.record.arrival_us + timeout;
             if deadline > self.now {
                 self.queue
                     .push(deadline, Phase::Lifecycle, Event::GatewayTimeout);
@@ -1034,7 +1238,7 @@ impl<'a> Fleet<'a> {
         RunResult {
             scaler: self.control.name,
             strategy: self.control.strategy,
-            requests: self.records,
+            requests: Vec::new(),
             ticks: self.ticks,
             decisions: self.decisions,
             gpu_hours: (gpu_us[0] + gpu_us[1]) as f64 / 3.6e9,

@@ -6,16 +6,42 @@ use std::io::{self, Write};
 
 /// Writes `table` as CSV.
 pub fn write_csv(out: impl Write, table: &Table) -> io::Result<()> {
-    let mut writer = csv::Writer::from_writer(out);
-    writer.write_record(table.columns.iter().map(|c| c.name))?;
-    let mut record: Vec<String> = Vec::with_capacity(table.columns.len());
-    for row in 0..table.rows() {
-        record.clear();
-        record.extend(table.columns.iter().map(|c| cell(&c.values, row)));
-        writer.write_record(&record)?;
+    let mut writer = CsvTableWriter::new(out, table)?;
+    writer.write(table)?;
+    writer.finish()
+}
+
+/// A CSV table written a batch of rows at a time.
+pub struct CsvTableWriter<W: Write> {
+    writer: csv::Writer<W>,
+    record: Vec<String>,
+}
+
+impl<W: Write> CsvTableWriter<W> {
+    /// Writes the header of tables shaped like `shape` (its rows are not written).
+    pub fn new(out: W, shape: &Table) -> io::Result<Self> {
+        let mut writer = csv::Writer::from_writer(out);
+        writer.write_record(shape.columns.iter().map(|c| c.name))?;
+        Ok(CsvTableWriter {
+            writer,
+            record: Vec::with_capacity(shape.columns.len()),
+        })
     }
-    writer.flush()?;
-    Ok(())
+
+    /// Appends the rows of `table`.
+    pub fn write(&mut self, table: &Table) -> io::Result<()> {
+        for row in 0..table.rows() {
+            self.record.clear();
+            self.record
+                .extend(table.columns.iter().map(|c| cell(&c.values, row)));
+            self.writer.write_record(&self.record)?;
+        }
+        Ok(())
+    }
+
+    pub fn finish(mut self) -> io::Result<()> {
+        self.writer.flush()
+    }
 }
 
 fn cell(values: &Values, row: usize) -> String {

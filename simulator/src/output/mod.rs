@@ -2,20 +2,29 @@
 //! `requests.parquet` and `timeseries.parquet` (`.csv` with the same columns when the
 //! simulator is built without its `parquet` feature).
 //!
+//! Runs streamed from a long trace ([`RunRecorder`], [`write_streamed_folder`]) write the
+//! same files without keeping their request records in memory: each run spools them to
+//! a hidden file in the folder, and the `requests` table is written from the spools in
+//! row groups once all runs are over.
+//!
 //! Everything written is a function of the runs alone, in scenario order, so the same
 //! scenario and seed give byte-identical files; `summary.json`'s `wall_s` is the one
 //! exception, and the caller measures it.
 
 pub mod csv;
 pub mod decisions;
+pub mod latency;
 #[cfg(feature = "parquet")]
 pub mod parquet;
+pub mod spool;
+mod streamed;
 pub mod summary;
 pub mod table;
 
 pub use decisions::{DecisionLine, write_decisions};
-pub use summary::{Failed, Latency, RunSummary, Summary};
-pub use table::{Table, Values, requests_table, timeseries_table};
+pub use streamed::{Recorded, RunRecorder, StreamedRun, remove_spools, write_streamed_folder};
+pub use summary::{Failed, Latency, RequestStats, RunSummary, Summary};
+pub use table::{RequestRows, Table, Values, requests_table, timeseries_table};
 
 use crate::fleet::Slo;
 use crate::scenario::ScalerRun;

@@ -10,11 +10,18 @@
 //!   default) over completed requests; `tpot_s` over those with two or more output
 //!   tokens. `null` when there is no such request.
 //!
+//! Past 10 million requests per run the percentiles come from a log-bucket histogram
+//! (within 0.1%, see [`super::latency`]); below that they are exact.
+//!
+//! [`RequestStats`] gathers a run's request figures one record at a time, so a streamed
+//! run is summarized without keeping its records.
+//!
 //! Additions: `slo` (the targets), per run `failed` (requests by final status other
 //! than completed), `decisions` (engine decisions taken) and `note` (only when there
 //! is a remark, e.g. an oracle that missed its target).
 
-use crate::fleet::{RequestStatus, RunResult, Slo};
+use super::latency::Latencies;
+use crate::fleet::{RequestRecord, RequestSink, RequestStatus, RunResult, SinkError, Slo};
 use crate::metrics::Summary as Stats;
 use crate::scenario::ScalerRun;
 use serde::Serialize;
@@ -93,60 +100,132 @@ impl Summary {
         runs: &[ScalerRun],
         wall_s: f64,
     ) -> Summary {
+        let runs = runs
+            .iter()
+            .map(|run| RunSummary::of(&run.result, slo, run.note.clone()))
+            .collect();
+        Summary::of_summaries(name, seed, trace_requests as u64, slo, runs, wall_s)
+    }
+
+    /// The summary of runs already summarized (streamed runs).
+    pub fn of_summaries(
+        name: &str,
+        seed: u64,
+        trace_requests: u64,
+        slo: &Slo,
+        runs: Vec<RunSummary>,
+        wall_s: f64,
+    ) -> Summary {
         Summary {
             scenario: name.to_string(),
             seed,
-            trace_requests: trace_requests as u64,
-            runs: runs
-                .iter()
-                .map(|run| RunSummary::of(&run.result, slo, run.note.clone()))
-                .collect(),
+            trace_requests,
+            runs,
             wall_s,
             slo: *slo,
         }
     }
 }
 
+/// A run's request figures, gathered one final record at a time.
+#[derive(Debug, Clone)]
+pub struct RequestStats {
+    slo: Slo,
+    requests: u64,
+    completed: u64,
+    met: u64,
+    failed: Failed,
+    ttft: Latencies,
+    tpot: Latencies,
+    e2e: Latencies,
+}
+
+impl RequestStats {
+    pub fn new(slo: &Slo) -> RequestStats {
+        RequestStats {
+            slo: *slo,
+            requests: 0,
+            completed: 0,
+            met: 0,
+            failed: Failed::default(),
+            ttft: Latencies::new(),
+            tpot: Latencies::new(),
+            e2e: Latencies::new(),
+        }
+    }
+
+    /// Counts one request with its final status.
+    pub fn observe(&mut self, record: &RequestRecord) {
+        self.requests += 1;
+        self.met += u64::from(record.meets(&self.slo));
+        match record.status {
+            RequestStatus::Completed => {
+                self.completed += 1;
+                let latencies = [
+                    (record.ttft_s(), &mut self.ttft),
+                    (record.tpot_s(), &mut self.tpot),
+                    (record.e2e_s(), &mut self.e2e),
+                ];
+                for (value, sample) in latencies {
+                    if let Some(value) = value {
+                        sample.push(value);
+                    }
+                }
+            }
+            RequestStatus::GatewayTimeout => self.failed.gateway_timeout += 1,
+            RequestStatus::Rejected => self.failed.rejected += 1,
+            RequestStatus::CutByDrain => self.failed.cut_by_drain += 1,
+            RequestStatus::LostToSpot => self.failed.lost_to_spot += 1,
+        }
+    }
+
+    /// Requests observed.
+    pub fn requests(&self) -> u64 {
+        self.requests
+    }
+}
+
+impl RequestSink for RequestStats {
+    fn accept(&mut self, _index: u32, record: RequestRecord) -> Result<(), SinkError> {
+        self.observe(&record);
+        Ok(())
+    }
+}
+
 impl RunSummary {
     /// The summary of one run against `slo`.
     pub fn of(result: &RunResult, slo: &Slo, note: Option<String>) -> RunSummary {
-        let completed: Vec<_> = result
-            .requests
-            .iter()
-            .filter(|r| r.status == RequestStatus::Completed)
-            .collect();
-        let met = result.requests.iter().filter(|r| r.meets(slo)).count();
-        let stats = |values: Vec<f64>| Stats::of(&values).map(Latency::from);
-        let mut failed = Failed::default();
-        for request in &result.requests {
-            match request.status {
-                RequestStatus::Completed => {}
-                RequestStatus::GatewayTimeout => failed.gateway_timeout += 1,
-                RequestStatus::Rejected => failed.rejected += 1,
-                RequestStatus::CutByDrain => failed.cut_by_drain += 1,
-                RequestStatus::LostToSpot => failed.lost_to_spot += 1,
-            }
+        let mut stats = RequestStats::new(slo);
+        for record in &result.requests {
+            stats.observe(record);
         }
-        let total = result.requests.len();
+        RunSummary::of_stats(result, &stats, note)
+    }
+
+    /// The summary of a run whose records went into `stats` (`result.requests` is not
+    /// read).
+    pub fn of_stats(result: &RunResult, stats: &RequestStats, note: Option<String>) -> RunSummary {
+        let total = stats.requests;
+        let latency = |sample: &Latencies| sample.summary().map(Latency::from);
         RunSummary {
             scaler: result.scaler.clone(),
             strategy: result.strategy.clone(),
-            requests: total as u64,
-            completed: completed.len() as u64,
+            requests: total,
+            completed: stats.completed,
             slo_attainment: if total == 0 {
                 0.0
             } else {
-                met as f64 / total as f64
+                stats.met as f64 / total as f64
             },
-            ttft_s: stats(completed.iter().filter_map(|r| r.ttft_s()).collect()),
-            tpot_s: stats(completed.iter().filter_map(|r| r.tpot_s()).collect()),
-            e2e_s: stats(completed.iter().filter_map(|r| r.e2e_s()).collect()),
+            ttft_s: latency(&stats.ttft),
+            tpot_s: latency(&stats.tpot),
+            e2e_s: latency(&stats.e2e),
             gpu_hours: result.gpu_hours,
             cost_usd: result.cost_usd,
             scale_events: result.scale_events,
             peak_replicas: result.peak_replicas,
             mean_replicas: result.mean_replicas,
-            failed,
+            failed: stats.failed,
             decisions: result.decisions.len() as u64,
             note,
         }

@@ -12,7 +12,7 @@
 //! starting, draining, gateway_queue, waiting, running, kv_cache_pct,
 //! arrival_rate_rps, cost_usd`.
 
-use crate::fleet::{RequestStatus, RunResult, Slo};
+use crate::fleet::{RequestRecord, RequestStatus, RunResult, Slo};
 
 /// A named, typed column.
 #[derive(Debug, Clone, PartialEq)]
@@ -79,56 +79,85 @@ pub fn requests_table<'a>(
     runs: impl IntoIterator<Item = &'a RunResult> + Clone,
     slo: &Slo,
 ) -> Table {
-    let rows = || runs.clone().into_iter().flat_map(|run| run.requests.iter());
-    let mut scaler = Vec::new();
-    let mut index = Vec::new();
-    for run in runs.clone() {
-        for i in 0..run.requests.len() {
-            scaler.push(run.scaler.clone());
-            index.push(Some(i as i64));
+    let mut rows = RequestRows::default();
+    for run in runs {
+        for (index, record) in run.requests.iter().enumerate() {
+            rows.push(&run.scaler, index as u64, record, slo);
         }
     }
-    Table {
-        columns: vec![
-            col("scaler", Values::Str(scaler)),
-            col("index", Values::I64(index)),
-            col(
-                "arrival_us",
-                Values::I64(rows().map(|r| Some(r.arrival_us)).collect()),
-            ),
-            col(
-                "prompt_tokens",
-                Values::U32(rows().map(|r| Some(r.prompt_tokens)).collect()),
-            ),
-            col(
-                "output_tokens",
-                Values::U32(rows().map(|r| Some(r.output_tokens)).collect()),
-            ),
-            col("replica", Values::U32(rows().map(|r| r.replica).collect())),
-            col(
-                "first_token_us",
-                Values::I64(rows().map(|r| r.first_token_us).collect()),
-            ),
-            col(
-                "last_token_us",
-                Values::I64(rows().map(|r| r.last_token_us).collect()),
-            ),
-            col("ttft_s", Values::F64(rows().map(|r| r.ttft_s()).collect())),
-            col("tpot_s", Values::F64(rows().map(|r| r.tpot_s()).collect())),
-            col("e2e_s", Values::F64(rows().map(|r| r.e2e_s()).collect())),
-            col(
-                "status",
-                Values::Str(rows().map(|r| status_name(r.status).to_string()).collect()),
-            ),
-            col(
-                "preemptions",
-                Values::U32(rows().map(|r| Some(r.preemptions)).collect()),
-            ),
-            col(
-                "met_slo",
-                Values::Bool(rows().map(|r| r.meets(slo)).collect()),
-            ),
-        ],
+    rows.into_table()
+}
+
+/// The `requests` table built row by row (a batch of a streamed table, or all of it).
+#[derive(Debug, Clone, Default)]
+pub struct RequestRows {
+    scaler: Vec<String>,
+    index: Vec<Option<i64>>,
+    arrival_us: Vec<Option<i64>>,
+    prompt_tokens: Vec<Option<u32>>,
+    output_tokens: Vec<Option<u32>>,
+    replica: Vec<Option<u32>>,
+    first_token_us: Vec<Option<i64>>,
+    last_token_us: Vec<Option<i64>>,
+    ttft_s: Vec<Option<f64>>,
+    tpot_s: Vec<Option<f64>>,
+    e2e_s: Vec<Option<f64>>,
+    status: Vec<String>,
+    preemptions: Vec<Option<u32>>,
+    met_slo: Vec<bool>,
+}
+
+impl RequestRows {
+    /// Appends the row of request `index` of `scaler`'s run.
+    pub fn push(&mut self, scaler: &str, index: u64, r: &RequestRecord, slo: &Slo) {
+        self.scaler.push(scaler.to_string());
+        self.index.push(Some(index as i64));
+        self.arrival_us.push(Some(r.arrival_us));
+        self.prompt_tokens.push(Some(r.prompt_tokens));
+        self.output_tokens.push(Some(r.output_tokens));
+        self.replica.push(r.replica);
+        self.first_token_us.push(r.first_token_us);
+        self.last_token_us.push(r.last_token_us);
+        self.ttft_s.push(r.ttft_s());
+        self.tpot_s.push(r.tpot_s());
+        self.e2e_s.push(r.e2e_s());
+        self.status.push(status_name(r.status).to_string());
+        self.preemptions.push(Some(r.preemptions));
+        self.met_slo.push(r.meets(slo));
+    }
+
+    pub fn len(&self) -> usize {
+        self.scaler.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.scaler.is_empty()
+    }
+
+    /// The rows as the table's columns, leaving `self` empty.
+    pub fn take_table(&mut self) -> Table {
+        std::mem::take(self).into_table()
+    }
+
+    pub fn into_table(self) -> Table {
+        Table {
+            columns: vec![
+                col("scaler", Values::Str(self.scaler)),
+                col("index", Values::I64(self.index)),
+                col("arrival_us", Values::I64(self.arrival_us)),
+                col("prompt_tokens", Values::U32(self.prompt_tokens)),
+                col("output_tokens", Values::U32(self.output_tokens)),
+                col("replica", Values::U32(self.replica)),
+                col("first_token_us", Values::I64(self.first_token_us)),
+                col("last_token_us", Values::I64(self.last_token_us)),
+                col("ttft_s", Values::F64(self.ttft_s)),
+                col("tpot_s", Values::F64(self.tpot_s)),
+                col("e2e_s", Values::F64(self.e2e_s)),
+                col("status", Values::Str(self.status)),
+                col("preemptions", Values::U32(self.preemptions)),
+                col("met_slo", Values::Bool(self.met_slo)),
+            ],
+        }
     }
 }
 

@@ -4,7 +4,8 @@
 //! [`load`] reads and checks the whole file up front, so a typo fails in milliseconds
 //! with its file, line and field, not after an hour of simulation. Paths in the file are
 //! relative to the file. [`Scenario::requests`] then reads the trace, and [`run`] replays
-//! it once per scaler.
+//! it once per scaler; [`Scenario::request_stream`] and [`run_streamed`] do the same in
+//! memory bounded by the requests in flight, whatever the trace's length.
 //!
 //! # Extensions to the contract
 //!
@@ -66,7 +67,8 @@ mod trace;
 pub use error::{At, ScenarioError};
 pub use file::TraceMode;
 pub use resolve::{DEFAULT_SEED, load, parse};
-pub use run::{ScalerRun, run, run_one};
+pub use run::{ScalerRun, run, run_one, run_streamed};
+pub use trace::RequestStream;
 
 use crate::catalog::Catalog;
 use crate::fleet::{FleetConfig, Slo};
@@ -156,6 +158,11 @@ impl Scenario {
     /// The scenario's requests (closed loop), reshaped as `trace:` says.
     pub fn requests(&self) -> Result<Vec<Request>, ScenarioError> {
         trace::load_requests(self)
+    }
+
+    /// The same requests as a lazy stream (bounded memory for file and generated traces).
+    pub fn request_stream(&self) -> Result<RequestStream, ScenarioError> {
+        trace::stream_requests(self)
     }
 
     /// True when the trace is a recorded series replayed open loop (no serving model):

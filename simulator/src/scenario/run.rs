@@ -1,11 +1,20 @@
 //! Replaying a scenario: one fleet run per scaler on the same requests. Runs are
 //! independent, so a caller may run them in parallel with [`run_one`] and collect in
 //! scaler order; [`run`] does them one after the other.
+//!
+//! [`run_streamed`] is the bounded-memory form: each run reads the trace itself (a file
+//! is read once per scaler) and hands its records to a sink. The oracle is the
+//! exception: planning needs the whole future, so an oracle run loads the trace into
+//! memory, plans on it, and then streams that copy.
 
 use super::error::{At, ScenarioError};
+use super::trace::{empty_trace, source_field, stream_requests};
 use super::{ScalerChoice, Scenario};
-use crate::fleet::{self, RunResult, ScalerSpec};
+use crate::fleet::{
+    self, RequestSink, RunOptions, RunResult, ScalerSpec, StreamError, StreamStats,
+};
 use crate::oracle;
+use std::convert::Infallible;
 use traces::Request;
 
 /// One scaler's run, plus what the scenario layer knows about it.
@@ -30,8 +39,106 @@ pub fn run_one(
     requests: &[Request],
     index: usize,
 ) -> Result<ScalerRun, ScenarioError> {
+    let (spec, note) = spec_for(scenario, index, || Ok(requests))?;
+    let mut result = fleet::run(
+        requests,
+        &scenario.catalog,
+        &scenario.fleet,
+        &spec,
+        &scenario.slo,
+        scenario.seed,
+    )
+    .map_err(|error| ScenarioError::at(scaler_at(scenario, index), error))?;
+    rename(&mut result, scenario.scalers[index].name());
+    Ok(ScalerRun { result, note })
+}
+
+/// Runs scaler `index` of `scenario` on a stream of its trace, sending each request's
+/// record to `sink` as soon as it is final (in completion order). The run's
+/// `result.requests` is empty; the stats say how many requests were read.
+pub fn run_streamed(
+    scenario: &Scenario,
+    index: usize,
+    sink: &mut impl RequestSink,
+) -> Result<(ScalerRun, StreamStats), ScenarioError> {
+    let at = || scaler_at(scenario, index);
+    let mut loaded = None;
+    let (spec, note) = spec_for(scenario, index, || {
+        let mut requests = scenario.requests()?;
+        // `fleet::run` accepts any order; a stream must be in arrival order.
+        requests.sort_by_key(|request| request.arrival_us);
+        Ok(&*loaded.insert(requests))
+    })?;
+    let streamed = match loaded {
+        Some(requests) => fleet::run_stream(
+            requests.into_iter().map(Ok::<_, Infallible>),
+            &scenario.catalog,
+            &scenario.fleet,
+            &spec,
+            &scenario.slo,
+            scenario.seed,
+            RunOptions::default(),
+            sink,
+        )
+        .map_err(|error| located(error, at())),
+        None => fleet::run_stream(
+            stream_requests(scenario)?,
+            &scenario.catalog,
+            &scenario.fleet,
+            &spec,
+            &scenario.slo,
+            scenario.seed,
+            RunOptions::default(),
+            sink,
+        )
+        .map_err(|error| match error {
+            StreamError::Input { source, .. } => source,
+            error @ StreamError::OutOfOrder { .. } => ScenarioError::at(
+                At::new(scenario.file_name(), None, source_field(scenario)),
+                format!("{error}; or set trace.sort: true"),
+            ),
+            other => located(other, at()),
+        }),
+    };
+    let mut streamed = streamed?;
+    if streamed.stats.requests == 0 {
+        return Err(empty_trace(scenario));
+    }
+    rename(&mut streamed.result, scenario.scalers[index].name());
+    Ok((
+        ScalerRun {
+            result: streamed.result,
+            note,
+        },
+        streamed.stats,
+    ))
+}
+
+fn located<E: std::error::Error + 'static>(error: StreamError<E>, at: At) -> ScenarioError {
+    ScenarioError::at(at, error)
+}
+
+fn scaler_at(scenario: &Scenario, index: usize) -> At {
+    At::new(scenario.file_name(), None, format!("scalers[{index}]"))
+}
+
+/// Gives the run and its decisions the scenario's name for the scaler.
+fn rename(result: &mut RunResult, name: &str) {
+    name.clone_into(&mut result.scaler);
+    for decision in &mut result.decisions {
+        name.clone_into(&mut decision.scaler);
+    }
+}
+
+/// The fleet's scaler for choice `index`, and the oracle's note; `requests` is called
+/// only when the scaler must see the whole trace (the oracle).
+fn spec_for<'r>(
+    scenario: &Scenario,
+    index: usize,
+    requests: impl FnOnce() -> Result<&'r [Request], ScenarioError>,
+) -> Result<(ScalerSpec, Option<String>), ScenarioError> {
     let choice = &scenario.scalers[index];
-    let at = || At::new(scenario.file_name(), None, format!("scalers[{index}]"));
+    let at = || scaler_at(scenario, index);
     let mut note = None;
     let spec = match choice {
         ScalerChoice::Manifest { manifest, .. } => ScalerSpec::Manifest(manifest.clone()),
@@ -40,7 +147,7 @@ pub fn run_one(
         },
         ScalerChoice::Oracle { options, .. } => {
             let plan = oracle::plan_with(
-                requests,
+                requests()?,
                 &scenario.catalog,
                 &scenario.fleet,
                 &scenario.slo,
@@ -52,18 +159,5 @@ pub fn run_one(
             plan.spec
         }
     };
-    let mut result = fleet::run(
-        requests,
-        &scenario.catalog,
-        &scenario.fleet,
-        &spec,
-        &scenario.slo,
-        scenario.seed,
-    )
-    .map_err(|error| ScenarioError::at(at(), error))?;
-    choice.name().clone_into(&mut result.scaler);
-    for decision in &mut result.decisions {
-        choice.name().clone_into(&mut decision.scaler);
-    }
-    Ok(ScalerRun { result, note })
+    Ok((spec, note))
 }
