@@ -1,7 +1,7 @@
 //! Requests simulated per second (one core) by the fleet loop: an Azure-conversation-
 //! shaped load scaled 20x (Poisson arrivals at 108 req/s, Azure conv token lengths,
 //! one hour, about 390k requests) on H100 replicas serving Llama-3.1-8B under the HPA
-//! manifest `scenarios/scalers/hpa.yaml` with `maxReplicas` raised to 50. Every replica
+//! and KPA manifests of `scenarios/scalers/` with `maxReplicas` raised to 50. Every replica
 //! is scraped every 15 s through Prometheus text, as in every fleet run (keeping the
 //! families the manifest reads; `scrape_one_replica_*` time one replica's scrape).
 //!
@@ -34,9 +34,13 @@ fn requests() -> Vec<Request> {
     .collect()
 }
 
-fn hpa_up_to_50() -> ScalerSpec {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/scalers/hpa.yaml");
-    let text = std::fs::read_to_string(path).expect("scenarios/scalers/hpa.yaml");
+/// A manifest of `scenarios/scalers/` with `maxReplicas` raised to 50.
+fn up_to_50(name: &str) -> ScalerSpec {
+    let path = format!(
+        "{}/../scenarios/scalers/{name}.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).expect("a scenarios/scalers manifest");
     let mut manifest: BudAIScaler = serde_saphyr::from_str(&text).expect("valid manifest");
     manifest.spec.max_replicas = Some(50);
     ScalerSpec::Manifest(Box::new(manifest))
@@ -49,24 +53,29 @@ fn fleet(c: &mut Criterion) {
         initial_replicas: 4,
         ..FleetConfig::default()
     };
-    let scaler = hpa_up_to_50();
     let slo = Slo::default();
-    let probe = run(&requests, &catalog, &config, &scaler, &slo, 7).expect("runs");
-    eprintln!(
-        "fleet bench: {} requests, peak {} replicas, mean {:.1}, {} decisions, {:.1} GPU-hours",
-        requests.len(),
-        probe.peak_replicas,
-        probe.mean_replicas,
-        probe.decisions.len(),
-        probe.gpu_hours
-    );
     let mut group = c.benchmark_group("fleet");
     group.sample_size(10);
     group.measurement_time(Duration::from_secs(5));
     group.throughput(Throughput::Elements(requests.len() as u64));
-    group.bench_function("azure_conv_x20_hpa_h100", |b| {
-        b.iter(|| black_box(run(&requests, &catalog, &config, &scaler, &slo, 7).expect("runs")))
-    });
+    // HPA on queue length swings between a few overloaded replicas and 50 (large
+    // batches are the replica model's costliest case); KPA on concurrency keeps the
+    // fleet sized to the load.
+    for name in ["hpa", "kpa"] {
+        let scaler = up_to_50(name);
+        let probe = run(&requests, &catalog, &config, &scaler, &slo, 7).expect("runs");
+        eprintln!(
+            "fleet bench {name}: {} requests, peak {} replicas, mean {:.1}, {} decisions, {:.1} GPU-hours",
+            requests.len(),
+            probe.peak_replicas,
+            probe.mean_replicas,
+            probe.decisions.len(),
+            probe.gpu_hours
+        );
+        group.bench_function(format!("azure_conv_x20_{name}_h100"), |b| {
+            b.iter(|| black_box(run(&requests, &catalog, &config, &scaler, &slo, 7).expect("runs")))
+        });
+    }
     group.finish();
 }
 
