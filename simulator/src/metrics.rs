@@ -27,25 +27,44 @@ pub struct RequestOutcome {
 impl RequestOutcome {
     /// Time to first token, seconds.
     pub fn ttft_s(&self) -> Option<f64> {
-        self.first_token_us
-            .map(|first| (first - self.arrival_us) as f64 / 1e6)
+        ttft_s(self.arrival_us, self.first_token_us)
     }
 
     /// Time per output token after the first, seconds (`None` with one output token).
     pub fn tpot_s(&self) -> Option<f64> {
-        match (self.first_token_us, self.last_token_us) {
-            (Some(first), Some(last)) if self.output_tokens > 1 => {
-                Some((last - first) as f64 / 1e6 / f64::from(self.output_tokens - 1))
-            }
-            _ => None,
-        }
+        tpot_s(self.first_token_us, self.last_token_us, self.output_tokens)
     }
 
     /// End-to-end latency, seconds.
     pub fn e2e_s(&self) -> Option<f64> {
-        self.last_token_us
-            .map(|last| (last - self.arrival_us) as f64 / 1e6)
+        e2e_s(self.arrival_us, self.last_token_us)
     }
+}
+
+/// Time to first token in seconds, once the first token exists. Shared by every record
+/// of a request's timing so all reports compute latencies the same way.
+pub fn ttft_s(arrival_us: TimeUs, first_token_us: Option<TimeUs>) -> Option<f64> {
+    first_token_us.map(|first| (first - arrival_us) as f64 / 1e6)
+}
+
+/// Time per output token after the first, in seconds; `None` until the last token, and
+/// for a one-token request, which has no inter-token gap.
+pub fn tpot_s(
+    first_token_us: Option<TimeUs>,
+    last_token_us: Option<TimeUs>,
+    output_tokens: u32,
+) -> Option<f64> {
+    match (first_token_us, last_token_us) {
+        (Some(first), Some(last)) if output_tokens > 1 => {
+            Some((last - first) as f64 / 1e6 / f64::from(output_tokens - 1))
+        }
+        _ => None,
+    }
+}
+
+/// End-to-end latency in seconds, once the last token exists.
+pub fn e2e_s(arrival_us: TimeUs, last_token_us: Option<TimeUs>) -> Option<f64> {
+    last_token_us.map(|last| (last - arrival_us) as f64 / 1e6)
 }
 
 /// A reading of one replica at one sample time.

@@ -3,10 +3,10 @@
 //! The pattern's own parameters are optional flags with documented defaults; a flag that
 //! does not apply to the chosen pattern is an error rather than silently ignored.
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use traces::generate::{GenerateConfig, Pattern, TokenModel, generate};
+use traces::generate::{GenerateConfig, KnobError, Pattern, PatternKnobs, TokenModel, generate};
 use traces::{ReadOptions, Request, TraceError};
 
 #[derive(Debug, clap::Args)]
@@ -103,99 +103,32 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<ExitCode> {
 
 /// The pattern with its defaults, overridden by the flags that apply to it.
 fn pattern(args: &GenerateArgs) -> anyhow::Result<Pattern> {
-    let Some(mut pattern) = Pattern::with_defaults(&args.pattern, args.rate, args.duration) else {
-        bail!(
-            "--pattern: expected one of {}, found `{}`",
-            Pattern::NAMES.join(", "),
-            args.pattern
-        );
+    let knobs = PatternKnobs {
+        cv: args.cv,
+        period_us: args.period,
+        amplitude: args.amplitude,
+        weekly_amplitude: args.weekly_amplitude,
+        peak_us: args.peak,
+        noise: args.noise,
+        noise_interval_us: args.noise_interval,
+        burst_rate: args.burst_rate,
+        burst_duration_us: args.burst_duration,
+        quiet_duration_us: args.quiet_duration,
+        step_at_us: args.step_at,
+        factor: args.factor,
     };
-    let mut used: Vec<&str> = Vec::new();
-    match &mut pattern {
-        Pattern::Poisson => {}
-        Pattern::Gamma { cv } => {
-            set(cv, args.cv, "--cv", &mut used);
-        }
-        Pattern::Diurnal {
-            period_us,
-            amplitude,
-            weekly_amplitude,
-            peak_us,
-            noise_sigma,
-            noise_interval_us,
-        } => {
-            set(period_us, args.period, "--period", &mut used);
-            set(amplitude, args.amplitude, "--amplitude", &mut used);
-            set(
-                weekly_amplitude,
-                args.weekly_amplitude,
-                "--weekly-amplitude",
-                &mut used,
-            );
-            set(peak_us, args.peak, "--peak", &mut used);
-            set(noise_sigma, args.noise, "--noise", &mut used);
-            set(
-                noise_interval_us,
-                args.noise_interval,
-                "--noise-interval",
-                &mut used,
-            );
-        }
-        Pattern::Mmpp {
-            burst_rate_rps,
-            mean_on_us,
-            mean_off_us,
-        } => {
-            set(burst_rate_rps, args.burst_rate, "--burst-rate", &mut used);
-            set(
-                mean_on_us,
-                args.burst_duration,
-                "--burst-duration",
-                &mut used,
-            );
-            set(
-                mean_off_us,
-                args.quiet_duration,
-                "--quiet-duration",
-                &mut used,
-            );
-        }
-        Pattern::Step { at_us, factor } => {
-            set(at_us, args.step_at, "--step-at", &mut used);
-            set(factor, args.factor, "--factor", &mut used);
-        }
-        Pattern::Ramp { factor } => {
-            set(factor, args.factor, "--factor", &mut used);
-        }
-    }
-    let given = [
-        ("--cv", args.cv.is_some()),
-        ("--period", args.period.is_some()),
-        ("--amplitude", args.amplitude.is_some()),
-        ("--weekly-amplitude", args.weekly_amplitude.is_some()),
-        ("--peak", args.peak.is_some()),
-        ("--noise", args.noise.is_some()),
-        ("--noise-interval", args.noise_interval.is_some()),
-        ("--burst-rate", args.burst_rate.is_some()),
-        ("--burst-duration", args.burst_duration.is_some()),
-        ("--quiet-duration", args.quiet_duration.is_some()),
-        ("--step-at", args.step_at.is_some()),
-        ("--factor", args.factor.is_some()),
-    ];
-    if let Some((flag, _)) = given
-        .iter()
-        .find(|(flag, set)| *set && !used.contains(flag))
-    {
-        bail!("{flag} does not apply to --pattern {}", pattern.name());
-    }
-    Ok(pattern)
-}
-
-fn set<T: Copy>(slot: &mut T, value: Option<T>, flag: &'static str, used: &mut Vec<&'static str>) {
-    used.push(flag);
-    if let Some(value) = value {
-        *slot = value;
-    }
+    Pattern::with_knobs(&args.pattern, args.rate, args.duration, &knobs).map_err(
+        |error| match error {
+            KnobError::NotForPattern { knob, pattern } => anyhow::anyhow!(
+                "--{} does not apply to --pattern {pattern}",
+                knob.replace('_', "-")
+            ),
+            KnobError::UnknownPattern { found } => anyhow::anyhow!(
+                "--pattern: expected one of {}, found `{found}`",
+                Pattern::NAMES.join(", ")
+            ),
+        },
+    )
 }
 
 fn token_model(spec: &str) -> anyhow::Result<TokenModel> {

@@ -273,3 +273,39 @@ fn baked_azure_parameters_come_from_the_trace() {
         );
     }
 }
+
+#[test]
+fn knobs_override_defaults_and_foreign_knobs_are_refused() {
+    use traces::generate::{KnobError, Pattern, PatternKnobs};
+    let knobs = PatternKnobs {
+        cv: Some(3.5),
+        ..PatternKnobs::default()
+    };
+    assert_eq!(
+        Pattern::with_knobs("gamma", 2.0, 1_000_000, &knobs),
+        Ok(Pattern::Gamma { cv: 3.5 })
+    );
+    assert_eq!(
+        Pattern::with_knobs("poisson", 2.0, 1_000_000, &knobs),
+        Err(KnobError::NotForPattern {
+            knob: "cv",
+            pattern: "poisson"
+        })
+    );
+    let step = PatternKnobs {
+        factor: Some(5.0),
+        step_at_us: Some(7),
+        ..PatternKnobs::default()
+    };
+    assert_eq!(
+        Pattern::with_knobs("step", 2.0, 1_000_000, &step),
+        Ok(Pattern::Step {
+            at_us: 7,
+            factor: 5.0
+        })
+    );
+    assert!(matches!(
+        Pattern::with_knobs("sawtooth", 2.0, 1_000_000, &step),
+        Err(KnobError::UnknownPattern { .. })
+    ));
+}

@@ -63,25 +63,18 @@ pub enum RequestStatus {
 impl RequestRecord {
     /// Time to first token, seconds.
     pub fn ttft_s(&self) -> Option<f64> {
-        self.first_token_us
-            .map(|first| (first - self.arrival_us) as f64 / 1e6)
+        crate::metrics::ttft_s(self.arrival_us, self.first_token_us)
     }
 
     /// Time per output token after the first, seconds (`None` with one output token
     /// or when not completed).
     pub fn tpot_s(&self) -> Option<f64> {
-        match (self.first_token_us, self.last_token_us) {
-            (Some(first), Some(last)) if self.output_tokens > 1 => {
-                Some((last - first) as f64 / 1e6 / f64::from(self.output_tokens - 1))
-            }
-            _ => None,
-        }
+        crate::metrics::tpot_s(self.first_token_us, self.last_token_us, self.output_tokens)
     }
 
     /// End-to-end latency, seconds.
     pub fn e2e_s(&self) -> Option<f64> {
-        self.last_token_us
-            .map(|last| (last - self.arrival_us) as f64 / 1e6)
+        crate::metrics::e2e_s(self.arrival_us, self.last_token_us)
     }
 
     /// Completed within both latency objectives (a one-token request only needs TTFT).

@@ -17,7 +17,7 @@ use crate::oracle::OracleOptions;
 use engine::spec::BudAIScaler;
 use serde_saphyr::Spanned;
 use std::path::{Path, PathBuf};
-use traces::generate::{GenerateConfig, Pattern, TokenModel};
+use traces::generate::{GenerateConfig, KnobError, Pattern, PatternKnobs, TokenModel};
 use traces::metrics::demand::DeriveOptions;
 use traces::metrics::series::SeriesFormat;
 use traces::metrics::signals::EngineType;
@@ -575,94 +575,35 @@ impl Context {
     /// The pattern with its defaults, overridden by the knobs that apply to it; a knob
     /// for another pattern is an error rather than silently ignored.
     fn pattern(&self, raw: &GenerateSection) -> Result<Pattern, ScenarioError> {
-        let Some(mut pattern) = Pattern::with_defaults(&raw.pattern, raw.rate, raw.duration.0)
-        else {
-            return Err(ScenarioError::invalid(
-                self.at("trace.generate.pattern"),
-                format!("one of {}", Pattern::NAMES.join(", ")),
-                format!("`{}`", raw.pattern),
-            ));
-        };
         let us = |d: Option<super::file::DurationValue>| d.map(|d| d.0);
-        let mut used: Vec<&str> = Vec::new();
-        match &mut pattern {
-            Pattern::Poisson => {}
-            Pattern::Gamma { cv } => set(cv, raw.cv, "cv", &mut used),
-            Pattern::Diurnal {
-                period_us,
-                amplitude,
-                weekly_amplitude,
-                peak_us,
-                noise_sigma,
-                noise_interval_us,
-            } => {
-                set(period_us, us(raw.period), "period", &mut used);
-                set(amplitude, raw.amplitude, "amplitude", &mut used);
-                set(
-                    weekly_amplitude,
-                    raw.weekly_amplitude,
-                    "weekly_amplitude",
-                    &mut used,
-                );
-                set(peak_us, us(raw.peak), "peak", &mut used);
-                set(noise_sigma, raw.noise, "noise", &mut used);
-                set(
-                    noise_interval_us,
-                    us(raw.noise_interval),
-                    "noise_interval",
-                    &mut used,
-                );
+        let knobs = PatternKnobs {
+            cv: raw.cv,
+            period_us: us(raw.period),
+            amplitude: raw.amplitude,
+            weekly_amplitude: raw.weekly_amplitude,
+            peak_us: us(raw.peak),
+            noise: raw.noise,
+            noise_interval_us: us(raw.noise_interval),
+            burst_rate: raw.burst_rate,
+            burst_duration_us: us(raw.burst_duration),
+            quiet_duration_us: us(raw.quiet_duration),
+            step_at_us: us(raw.step_at),
+            factor: raw.factor,
+        };
+        Pattern::with_knobs(&raw.pattern, raw.rate, raw.duration.0, &knobs).map_err(|error| {
+            match error {
+                KnobError::UnknownPattern { found } => ScenarioError::invalid(
+                    self.at("trace.generate.pattern"),
+                    format!("one of {}", Pattern::NAMES.join(", ")),
+                    format!("`{found}`"),
+                ),
+                KnobError::NotForPattern { knob, pattern } => ScenarioError::invalid(
+                    self.at(format!("trace.generate.{knob}")),
+                    format!("only the knobs of pattern {pattern}"),
+                    knob,
+                ),
             }
-            Pattern::Mmpp {
-                burst_rate_rps,
-                mean_on_us,
-                mean_off_us,
-            } => {
-                set(burst_rate_rps, raw.burst_rate, "burst_rate", &mut used);
-                set(
-                    mean_on_us,
-                    us(raw.burst_duration),
-                    "burst_duration",
-                    &mut used,
-                );
-                set(
-                    mean_off_us,
-                    us(raw.quiet_duration),
-                    "quiet_duration",
-                    &mut used,
-                );
-            }
-            Pattern::Step { at_us, factor } => {
-                set(at_us, us(raw.step_at), "step_at", &mut used);
-                set(factor, raw.factor, "factor", &mut used);
-            }
-            Pattern::Ramp { factor } => set(factor, raw.factor, "factor", &mut used),
-        }
-        let given = [
-            ("cv", raw.cv.is_some()),
-            ("period", raw.period.is_some()),
-            ("amplitude", raw.amplitude.is_some()),
-            ("weekly_amplitude", raw.weekly_amplitude.is_some()),
-            ("peak", raw.peak.is_some()),
-            ("noise", raw.noise.is_some()),
-            ("noise_interval", raw.noise_interval.is_some()),
-            ("burst_rate", raw.burst_rate.is_some()),
-            ("burst_duration", raw.burst_duration.is_some()),
-            ("quiet_duration", raw.quiet_duration.is_some()),
-            ("step_at", raw.step_at.is_some()),
-            ("factor", raw.factor.is_some()),
-        ];
-        if let Some((knob, _)) = given
-            .iter()
-            .find(|(knob, set)| *set && !used.contains(knob))
-        {
-            return Err(ScenarioError::invalid(
-                self.at(format!("trace.generate.{knob}")),
-                format!("only the knobs of pattern {}", pattern.name()),
-                knob,
-            ));
-        }
-        Ok(pattern)
+        })
     }
 
     fn token_model(&self, spec: &str) -> Result<TokenModel, ScenarioError> {
@@ -876,13 +817,6 @@ fn routing(text: &str) -> Option<RoutingPolicy> {
         "least_outstanding" => Some(RoutingPolicy::LeastOutstanding),
         "kv_aware" => Some(RoutingPolicy::KvAware),
         _ => None,
-    }
-}
-
-fn set<T: Copy>(slot: &mut T, value: Option<T>, knob: &'static str, used: &mut Vec<&'static str>) {
-    used.push(knob);
-    if let Some(value) = value {
-        *slot = value;
     }
 }
 

@@ -102,6 +102,141 @@ impl Pattern {
     }
 }
 
+/// Overrides of a pattern's default parameters, as a user writes them (CLI flags or a
+/// scenario's `trace.generate` keys). Each knob belongs to one or two patterns; setting
+/// one the pattern does not have is an error rather than silently ignored.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct PatternKnobs {
+    pub cv: Option<f64>,
+    pub period_us: Option<i64>,
+    pub amplitude: Option<f64>,
+    pub weekly_amplitude: Option<f64>,
+    pub peak_us: Option<i64>,
+    pub noise: Option<f64>,
+    pub noise_interval_us: Option<i64>,
+    pub burst_rate: Option<f64>,
+    pub burst_duration_us: Option<i64>,
+    pub quiet_duration_us: Option<i64>,
+    pub step_at_us: Option<i64>,
+    pub factor: Option<f64>,
+}
+
+/// Why [`Pattern::with_knobs`] refused: the knob names are the snake_case scenario keys
+/// (`weekly_amplitude`); the CLI spells them as flags (`--weekly-amplitude`).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum KnobError {
+    #[error("pattern: expected one of {names}, found `{found}`", names = Pattern::NAMES.join(", "))]
+    UnknownPattern { found: String },
+    #[error("{knob}: does not apply to pattern {pattern}")]
+    NotForPattern {
+        knob: &'static str,
+        pattern: &'static str,
+    },
+}
+
+impl PatternKnobs {
+    /// The knobs that are set, by name, in a fixed order.
+    fn given(&self) -> [(&'static str, bool); 12] {
+        [
+            ("cv", self.cv.is_some()),
+            ("period", self.period_us.is_some()),
+            ("amplitude", self.amplitude.is_some()),
+            ("weekly_amplitude", self.weekly_amplitude.is_some()),
+            ("peak", self.peak_us.is_some()),
+            ("noise", self.noise.is_some()),
+            ("noise_interval", self.noise_interval_us.is_some()),
+            ("burst_rate", self.burst_rate.is_some()),
+            ("burst_duration", self.burst_duration_us.is_some()),
+            ("quiet_duration", self.quiet_duration_us.is_some()),
+            ("step_at", self.step_at_us.is_some()),
+            ("factor", self.factor.is_some()),
+        ]
+    }
+}
+
+impl Pattern {
+    /// The named pattern with its defaults ([`Pattern::with_defaults`]), overridden by
+    /// the knobs that apply to it.
+    pub fn with_knobs(
+        name: &str,
+        rate_rps: f64,
+        duration_us: i64,
+        knobs: &PatternKnobs,
+    ) -> Result<Pattern, KnobError> {
+        let mut pattern = Pattern::with_defaults(name, rate_rps, duration_us).ok_or_else(|| {
+            KnobError::UnknownPattern {
+                found: name.to_string(),
+            }
+        })?;
+        fn set<T: Copy>(slot: &mut T, value: Option<T>) {
+            if let Some(value) = value {
+                *slot = value;
+            }
+        }
+        let k = knobs;
+        let applies: &[&str] = match &mut pattern {
+            Pattern::Poisson => &[],
+            Pattern::Gamma { cv } => {
+                set(cv, k.cv);
+                &["cv"]
+            }
+            Pattern::Diurnal {
+                period_us,
+                amplitude,
+                weekly_amplitude,
+                peak_us,
+                noise_sigma,
+                noise_interval_us,
+            } => {
+                set(period_us, k.period_us);
+                set(amplitude, k.amplitude);
+                set(weekly_amplitude, k.weekly_amplitude);
+                set(peak_us, k.peak_us);
+                set(noise_sigma, k.noise);
+                set(noise_interval_us, k.noise_interval_us);
+                &[
+                    "period",
+                    "amplitude",
+                    "weekly_amplitude",
+                    "peak",
+                    "noise",
+                    "noise_interval",
+                ]
+            }
+            Pattern::Mmpp {
+                burst_rate_rps,
+                mean_on_us,
+                mean_off_us,
+            } => {
+                set(burst_rate_rps, k.burst_rate);
+                set(mean_on_us, k.burst_duration_us);
+                set(mean_off_us, k.quiet_duration_us);
+                &["burst_rate", "burst_duration", "quiet_duration"]
+            }
+            Pattern::Step { at_us, factor } => {
+                set(at_us, k.step_at_us);
+                set(factor, k.factor);
+                &["step_at", "factor"]
+            }
+            Pattern::Ramp { factor } => {
+                set(factor, k.factor);
+                &["factor"]
+            }
+        };
+        if let Some((knob, _)) = k
+            .given()
+            .into_iter()
+            .find(|(knob, set)| *set && !applies.contains(knob))
+        {
+            return Err(KnobError::NotForPattern {
+                knob,
+                pattern: pattern.name(),
+            });
+        }
+        Ok(pattern)
+    }
+}
+
 /// Everything that determines a synthetic trace.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GenerateConfig {
