@@ -34,16 +34,41 @@ pub enum Phase {
     Control = 5,
 }
 
+/// Bits of the packed key below the phase: the sequence counter's range.
+const SEQ_BITS: u32 = 56;
+
+/// `(time, phase, seq)` packed into one integer that orders the same way, so the heap
+/// compares keys in one step: time with its sign bit flipped (so that unsigned order is
+/// signed order) in the high half, then the phase byte, then the sequence number.
+fn pack(time_us: TimeUs, phase: Phase, seq: u64) -> u128 {
+    let time = (time_us as u64) ^ (1 << 63);
+    (u128::from(time) << 64) | (u128::from(phase as u8) << SEQ_BITS) | u128::from(seq)
+}
+
+fn unpack_time(key: u128) -> TimeUs {
+    ((key >> 64) as u64 ^ (1 << 63)) as TimeUs
+}
+
+fn unpack_phase(key: u128) -> Phase {
+    const PHASES: [Phase; 6] = [
+        Phase::Arrival,
+        Phase::StepEnd,
+        Phase::Sample,
+        Phase::Lifecycle,
+        Phase::Scrape,
+        Phase::Control,
+    ];
+    PHASES[((key as u64) >> SEQ_BITS) as usize]
+}
+
 struct Entry<E> {
-    time_us: TimeUs,
-    phase: Phase,
-    seq: u64,
+    key: u128,
     event: E,
 }
 
 impl<E> Entry<E> {
-    fn key(&self) -> (TimeUs, Phase, u64) {
-        (self.time_us, self.phase, self.seq)
+    fn key(&self) -> u128 {
+        self.key
     }
 }
 
@@ -100,11 +125,11 @@ impl<E> EventQueue<E> {
     /// Schedules `event` at `time_us` in `phase`; ties keep insertion order.
     pub fn push(&mut self, time_us: TimeUs, phase: Phase, event: E) {
         let seq = self.next_seq;
+        // 2^56 events would take years of simulation at any feasible speed.
+        assert!(seq < 1 << SEQ_BITS, "event sequence counter exhausted");
         self.next_seq += 1;
         self.heap.push(Entry {
-            time_us,
-            phase,
-            seq,
+            key: pack(time_us, phase, seq),
             event,
         });
     }
@@ -113,12 +138,14 @@ impl<E> EventQueue<E> {
     pub fn pop(&mut self) -> Option<(TimeUs, Phase, E)> {
         self.heap
             .pop()
-            .map(|entry| (entry.time_us, entry.phase, entry.event))
+            .map(|entry| (unpack_time(entry.key), unpack_phase(entry.key), entry.event))
     }
 
     /// Time and phase of the earliest event, without removing it.
     pub fn peek_key(&self) -> Option<(TimeUs, Phase)> {
-        self.heap.peek().map(|entry| (entry.time_us, entry.phase))
+        self.heap
+            .peek()
+            .map(|entry| (unpack_time(entry.key), unpack_phase(entry.key)))
     }
 
     /// Number of pending events.
@@ -180,6 +207,21 @@ mod tests {
         assert_eq!(queue.peek_key(), Some((1, Phase::Sample)));
         assert_eq!(queue.pop(), Some((1, Phase::Sample, 8)));
         assert_eq!(queue.len(), 1);
+    }
+
+    #[test]
+    fn packed_keys_round_trip_and_order_negative_times() {
+        let phases = [Phase::Arrival, Phase::StepEnd, Phase::Control];
+        let times = [TimeUs::MIN, -5, -1, 0, 1, 7, TimeUs::MAX];
+        for &time in &times {
+            for &phase in &phases {
+                let key = pack(time, phase, 3);
+                assert_eq!((unpack_time(key), unpack_phase(key)), (time, phase));
+            }
+        }
+        for pair in times.windows(2) {
+            assert!(pack(pair[0], Phase::Control, 9) < pack(pair[1], Phase::Arrival, 0));
+        }
     }
 
     proptest::proptest! {

@@ -21,12 +21,19 @@
 //! admitted there. [`StepMode::Reference`] takes one step per event instead; both give
 //! the same results (tested), the fast one with O(requests) events instead of
 //! O(tokens).
+//!
+//! Per event, the fast path also avoids passes over the batch: the requests in steady
+//! decode form a `DecodeGroup` advanced by one counter, with aggregates (context sum,
+//! context residues mod `block_size`, finish order) that schedule and retire them in
+//! O(block_size + log n). The per-request scheduler runs only when a step could
+//! preempt or exhaust the token budget; it gets every request's true state back first.
 
 use crate::kv::{BlockPool, SegmentId};
 use crate::perf::{DecodeRun, FS_PER_US, Fs, StepCostModel, StepShape};
 use crate::prefix::PrefixCache;
 use crate::queue::TimeUs;
-use std::collections::VecDeque;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
 
 /// Engine arguments of a replica (vLLM names in the docs of each field).
 #[derive(Debug, Clone, PartialEq)]
@@ -129,6 +136,12 @@ struct Seq {
     units: u32,
     /// Units it referenced when preempted: its `cached` segment follows them.
     resume_units: u32,
+    /// Order of admission to the running batch, which is kept sorted by it.
+    serial: u64,
+    /// Whether it is in the replica's [`DecodeGroup`]: then `computed`, `generated` and
+    /// `blocks` are as they were when the group had taken `base` steps.
+    grouped: bool,
+    base: u64,
 }
 
 impl Seq {
@@ -175,6 +188,14 @@ impl BlockMath {
         match self.shift {
             Some(shift) => (u64::from(tokens) + u64::from(self.size) - 1) >> shift,
             None => u64::from(tokens).div_ceil(u64::from(self.size)),
+        }
+    }
+
+    /// `value % size`.
+    fn rem(self, value: u64) -> u64 {
+        match self.shift {
+            Some(_) => value & u64::from(self.size - 1),
+            None => value % u64::from(self.size),
         }
     }
 
@@ -235,6 +256,81 @@ impl Tally {
     }
 }
 
+/// The running requests in steady decode, advanced together: every step schedules
+/// each of them one token, so a step (or a run of `k`) is one addition to `steps`
+/// instead of a pass over the batch. A member's true state is its stored state moved on
+/// by `steps - base` tokens (its blocks cover that, plus the token of a step in flight
+/// when `pending`); the aggregates below, shifted by `steps`, give what the scheduler
+/// and the step planner need of the members in O(block_size).
+#[derive(Debug, Clone, Default)]
+struct DecodeGroup {
+    /// Decode steps the group has taken since the replica started.
+    steps: u64,
+    /// Whether the members are scheduled in the step in flight.
+    pending: bool,
+    count: u64,
+    /// Sums over members of `computed` and `base` as stored.
+    sum_computed: u64,
+    sum_base: u64,
+    /// `residues[r]` members have `(computed - base) % block_size == r` as stored, so
+    /// true contexts `≡ r + steps`.
+    residues: Vec<u32>,
+    /// `(steps at which it has generated all its tokens, serial)` per member, earliest
+    /// on top; a member leaves only once popped from here (or all leave at once).
+    finishing: BinaryHeap<Reverse<(u64, u64)>>,
+}
+
+impl DecodeGroup {
+    fn residue(seq: &Seq, math: BlockMath) -> usize {
+        math.rem(u64::from(seq.computed) + u64::from(math.size) - math.rem(seq.base)) as usize
+    }
+
+    fn finish_key(seq: &Seq) -> (u64, u64) {
+        (u64::from(seq.output - seq.generated) + seq.base, seq.serial)
+    }
+
+    /// True `(computed, generated, blocks)` of a member.
+    fn view(&self, seq: &Seq, math: BlockMath) -> (u32, u32, u64) {
+        let moved = (self.steps - seq.base) as u32;
+        let computed = seq.computed + moved;
+        (
+            computed,
+            seq.generated + moved,
+            math.blocks(computed + u32::from(self.pending)),
+        )
+    }
+
+    /// Adds a decode-ready request whose blocks exactly hold its context.
+    fn join(&mut self, seq: &mut Seq, math: BlockMath) {
+        seq.grouped = true;
+        seq.base = self.steps;
+        self.count += 1;
+        self.sum_computed += u64::from(seq.computed);
+        self.sum_base += seq.base;
+        self.residues[Self::residue(seq, math)] += 1;
+        self.finishing.push(Reverse(Self::finish_key(seq)));
+    }
+
+    /// Takes a member out, its true state written back; its `finishing` entry has
+    /// been popped.
+    fn leave(&mut self, seq: &mut Seq, math: BlockMath) {
+        self.count -= 1;
+        self.sum_computed -= u64::from(seq.computed);
+        self.sum_base -= seq.base;
+        self.residues[Self::residue(seq, math)] -= 1;
+        let (computed, generated, blocks) = self.view(seq, math);
+        seq.computed = computed;
+        seq.generated = generated;
+        seq.blocks = blocks;
+        seq.grouped = false;
+    }
+
+    /// Sum of the members' true contexts.
+    fn context(&self) -> u64 {
+        self.sum_computed + self.count * self.steps - self.sum_base
+    }
+}
+
 /// One replica: its queues, KV pool, clock and current run.
 #[derive(Debug, Clone)]
 pub struct Replica {
@@ -250,6 +346,13 @@ pub struct Replica {
     /// Of the current decode run: `slack[r]` sequences have `r` free slots in their
     /// last block after the run's first step (kept here to reuse the allocation).
     slack: Vec<u32>,
+    group: DecodeGroup,
+    /// Running requests outside the group.
+    ungrouped: usize,
+    next_serial: u64,
+    /// Scratch: indices of ungrouped running requests, serials of finished ones.
+    picks: Vec<usize>,
+    done: Vec<u64>,
     generation: u64,
     steps_taken: u64,
     preemptions: u64,
@@ -271,6 +374,7 @@ impl Replica {
     /// An idle replica at time zero.
     pub fn new(config: EngineConfig, cost: StepCostModel, mode: StepMode) -> Self {
         let pool = BlockPool::new(config.num_gpu_blocks);
+        let residues = vec![0; config.block_size as usize];
         let hashed = config.enable_prefix_caching
             && config.prefix_block_tokens > 0
             && config.prefix_block_tokens.is_multiple_of(config.block_size);
@@ -287,6 +391,14 @@ impl Replica {
             clock_fs: 0,
             run: None,
             slack: Vec::new(),
+            group: DecodeGroup {
+                residues,
+                ..DecodeGroup::default()
+            },
+            ungrouped: 0,
+            next_serial: 0,
+            picks: Vec::new(),
+            done: Vec::new(),
             generation: 0,
             steps_taken: 0,
             preemptions: 0,
@@ -369,6 +481,9 @@ impl Replica {
             },
             units: 0,
             resume_units: 0,
+            serial: 0,
+            grouped: false,
+            base: 0,
         });
         let now_fs = Fs::from(now_us) * FS_PER_US;
         match &self.run {
@@ -453,10 +568,16 @@ impl Replica {
         let run = self.run.take().expect("checked above");
         let end_us = event_time(run.end_fs);
         self.steps_taken += run.steps;
+        let math = BlockMath::new(self.config.block_size);
+        self.collect_ungrouped();
+        let picks = std::mem::take(&mut self.picks);
         match &run.kind {
             RunKind::Single => {
-                let mut any_done = false;
-                for seq in &mut self.running {
+                if self.group.pending {
+                    self.group.steps += 1;
+                }
+                for &index in &picks {
+                    let seq = &mut self.running[index];
                     if seq.scheduled == 0 {
                         continue;
                     }
@@ -471,32 +592,64 @@ impl Replica {
                                 time_us: end_us,
                             });
                         }
-                        any_done |= seq.generated >= seq.output;
                     }
-                }
-                // First tokens are all reported before any finish, as two passes would.
-                if any_done {
-                    let (pool, prefix) = (&mut self.pool, &mut self.prefix);
-                    self.running
-                        .retain(|seq| keep_unless_done(pool, prefix, seq, end_us, out));
                 }
             }
             RunKind::Decode { seqs, .. } => {
                 let steps = run.steps as u32;
-                let math = BlockMath::new(self.config.block_size);
                 let extra = extra_blocks(&self.slack, *seqs, run.steps - 1, math.size);
-                let (pool, prefix) = (&mut self.pool, &mut self.prefix);
-                pool.allocate(extra);
-                // Decode steps report no first token, so updating and retiring fuse.
-                self.running.retain_mut(|seq| {
+                self.pool.allocate(extra);
+                if self.group.pending {
+                    self.group.steps += run.steps;
+                }
+                for &index in &picks {
+                    let seq = &mut self.running[index];
                     seq.computed += steps;
                     seq.generated += steps;
                     seq.scheduled = 0;
                     seq.blocks = math.blocks(seq.computed);
-                    keep_unless_done(pool, prefix, seq, end_us, out)
-                });
+                }
             }
         }
+        self.group.pending = false;
+        // First tokens are all reported before any finish, and finishes in batch order.
+        let mut done = std::mem::take(&mut self.done);
+        done.clear();
+        for &index in &picks {
+            let seq = &mut self.running[index];
+            if seq.generated >= seq.output {
+                done.push(seq.serial);
+            } else if self.mode == StepMode::Fast
+                && seq.generated > 0
+                && seq.computed + 1 == seq.num_tokens()
+                && seq.blocks == math.blocks(seq.computed)
+            {
+                self.group.join(seq, math);
+                self.ungrouped -= 1;
+            }
+        }
+        while let Some(&Reverse((at, serial))) = self.group.finishing.peek()
+            && at <= self.group.steps
+        {
+            self.group.finishing.pop();
+            done.push(serial);
+        }
+        done.sort_unstable();
+        for &serial in &done {
+            let index = self
+                .running
+                .binary_search_by_key(&serial, |seq| seq.serial)
+                .expect("finished requests are running");
+            let mut seq = self.running.remove(index);
+            if seq.grouped {
+                self.group.leave(&mut seq, math);
+            } else {
+                self.ungrouped -= 1;
+            }
+            finish(&mut self.pool, &mut self.prefix, &seq, end_us, out);
+        }
+        self.done = done;
+        self.picks = picks;
         self.clock_fs = run.end_fs;
         self.plan(out)
     }
@@ -539,7 +692,13 @@ impl Replica {
         let now_us = event_time(self.clock_fs);
         debug_assert!(self.running.iter().all(|seq| seq.scheduled == 0));
         let mut tally = Tally::new(&mut self.slack, self.config.block_size);
-        let (preempted, budget) = self.schedule_running(now_us, &mut tally, out);
+        let (preempted, budget) = match self.schedule_all_fit(&mut tally) {
+            Some(budget) => (false, budget),
+            None => {
+                self.ungroup_all();
+                self.schedule_running(now_us, &mut tally, out)
+            }
+        };
         // vLLM skips admission in a step that preempted; when that step then has nothing
         // to run, the engine's next scheduler call (at once) admits.
         let nothing_runs = tally.shape.seqs == 0;
@@ -574,6 +733,119 @@ impl Replica {
         Some(wake)
     }
 
+    /// Fills `picks` with the indices of the running requests outside the group, in
+    /// batch order (newcomers sit at the back, so the scan usually stops early).
+    fn collect_ungrouped(&mut self) {
+        self.picks.clear();
+        let mut index = self.running.len();
+        while self.picks.len() < self.ungrouped {
+            index -= 1;
+            if !self.running[index].grouped {
+                self.picks.push(index);
+            }
+        }
+        self.picks.reverse();
+    }
+
+    /// Writes every member's true state back and empties the group, for the
+    /// per-request scheduler.
+    fn ungroup_all(&mut self) {
+        if self.group.count == 0 {
+            return;
+        }
+        debug_assert!(!self.group.pending);
+        let math = BlockMath::new(self.config.block_size);
+        for seq in &mut self.running {
+            if seq.grouped {
+                let (computed, generated, blocks) = self.group.view(seq, math);
+                seq.computed = computed;
+                seq.generated = generated;
+                seq.blocks = blocks;
+                seq.grouped = false;
+            }
+        }
+        self.ungrouped = self.running.len();
+        let group = &mut self.group;
+        group.count = 0;
+        group.sum_computed = 0;
+        group.sum_base = 0;
+        group.residues.fill(0);
+        group.finishing.clear();
+    }
+
+    /// Step 1 of the scheduler when every running request gets all the tokens it
+    /// needs and its blocks fit: then nothing is preempted, and (allocation and tallies
+    /// being order-free) the group is scheduled as a whole. Returns the budget left, or
+    /// `None` (nothing changed) when the per-request scheduler must decide.
+    fn schedule_all_fit(&mut self, tally: &mut Tally) -> Option<u32> {
+        let math = BlockMath::new(self.config.block_size);
+        let block_size = u64::from(math.size);
+        self.collect_ungrouped();
+        let group = &self.group;
+        // Members whose context fills its last block need a new one.
+        let full_residue = math.rem(block_size - math.rem(group.steps)) as usize;
+        let mut tokens = group.count;
+        let mut blocks = u64::from(group.residues[full_residue]) * u64::from(group.count > 0);
+        for &index in &self.picks {
+            let seq = &self.running[index];
+            let new = seq.num_tokens() - seq.computed;
+            if new == 0 {
+                return None;
+            }
+            tokens += u64::from(new);
+            let end = seq.computed + new;
+            if u64::from(end) > seq.blocks * block_size {
+                blocks += math.blocks(end) - seq.blocks;
+            }
+        }
+        let budget = self.config.max_num_batched_tokens;
+        if tokens > u64::from(budget) || blocks > self.pool.free() {
+            return None;
+        }
+        if blocks > 0 {
+            self.pool.allocate(blocks);
+        }
+        for &index in &self.picks {
+            let seq = &mut self.running[index];
+            let new = seq.num_tokens() - seq.computed;
+            let end = seq.computed + new;
+            if u64::from(end) > seq.blocks * block_size {
+                seq.blocks = math.blocks(end);
+            }
+            seq.scheduled = new;
+            tally.add(seq, &mut self.slack, math);
+            if seq.computed < seq.prompt {
+                register_units(&mut self.prefix, seq, self.config.prefix_block_tokens);
+            }
+        }
+        let group = &mut self.group;
+        if group.count > 0 {
+            group.pending = true;
+            let count = group.count;
+            let context = group.context();
+            tally.shape.tokens += count;
+            tally.shape.seqs += count;
+            tally.shape.kv_read_tokens += context + count;
+            tally.shape.attention_pairs += context + count;
+            tally.decodes += count as usize;
+            let Reverse((first_done, _)) = *group.finishing.peek().expect("members");
+            tally.remaining = tally.remaining.min(first_done - group.steps);
+            // A context `≡ x` leaves `block_size - 1 - x` free slots after the step.
+            // Residue `r` holds contexts `≡ r + shift`: a reversed rotation.
+            let size = math.size as usize;
+            let shift = math.rem(group.steps) as usize;
+            let (low, high) = group.residues.split_at(size - shift);
+            let (first, second) = self.slack.split_at_mut(size - shift);
+            for (slot, &members) in first.iter_mut().rev().zip(low) {
+                *slot += members;
+            }
+            for (slot, &members) in second.iter_mut().rev().zip(high) {
+                *slot += members;
+            }
+        }
+        Some(budget - tokens as u32)
+    }
+
     /// Step 1 of the scheduler; returns whether anything was preempted and the token
     /// budget left.
     fn schedule_running(
@@ -599,6 +871,7 @@ impl Replica {
             let mut fits = true;
             while need > self.pool.free() {
                 let mut victim = self.running.pop().expect("index < len");
+                self.ungrouped -= 1;
                 preempted = true;
                 self.preemptions += 1;
                 out.push(Progress {
@@ -728,6 +1001,9 @@ impl Replica {
                 &mut self.slack,
                 BlockMath::new(self.config.block_size),
             );
+            seq.serial = self.next_serial;
+            self.next_serial += 1;
+            self.ungrouped += 1;
             self.running.push(seq);
         }
         admitted
@@ -767,8 +1043,20 @@ impl Replica {
     /// enough for its computed tokens, and the batch respects `max_num_seqs`.
     pub fn check_invariants(&self) -> Result<(), String> {
         let unit_blocks = self.prefix.as_ref().map_or(0, PrefixCache::unit_blocks);
-        let owned: u64 = self
+        let math = BlockMath::new(self.config.block_size);
+        let running: Vec<Seq> = self
             .running
+            .iter()
+            .map(|seq| {
+                let mut seq = seq.clone();
+                if seq.grouped {
+                    (seq.computed, seq.generated, seq.blocks) = self.group.view(&seq, math);
+                    seq.scheduled = u32::from(self.group.pending);
+                }
+                seq
+            })
+            .collect();
+        let owned: u64 = running
             .iter()
             .map(|seq| seq.blocks - u64::from(seq.units) * unit_blocks)
             .sum();
@@ -793,7 +1081,20 @@ impl Replica {
                 self.config.max_num_seqs
             ));
         }
-        for seq in &self.running {
+        let outside = running.iter().filter(|seq| !seq.grouped).count();
+        if outside != self.ungrouped || running.len() - outside != self.group.count as usize {
+            return Err(format!(
+                "{outside} running outside the decode group, {} counted",
+                self.ungrouped
+            ));
+        }
+        if running
+            .windows(2)
+            .any(|pair| pair[0].serial >= pair[1].serial)
+        {
+            return Err("running requests out of admission order".to_string());
+        }
+        for seq in &running {
             if seq.blocks * u64::from(self.config.block_size)
                 < u64::from(seq.computed + seq.scheduled)
             {
@@ -849,23 +1150,6 @@ fn release_seq(
         cache.release(pool, &seq.prefix[..seq.units as usize]);
     }
     segment
-}
-
-/// Returns whether a request keeps running; one that has generated all its tokens is
-/// released and reported finished.
-#[inline(always)]
-fn keep_unless_done(
-    pool: &mut BlockPool,
-    prefix: &mut Option<PrefixCache>,
-    seq: &Seq,
-    end_us: TimeUs,
-    out: &mut Vec<Progress>,
-) -> bool {
-    if seq.generated < seq.output {
-        return true;
-    }
-    finish(pool, prefix, seq, end_us, out);
-    false
 }
 
 #[cold]
@@ -942,6 +1226,11 @@ mod tests {
                 assert_eq!(
                     math.blocks(tokens),
                     u64::from(tokens).div_ceil(u64::from(size)),
+                    "size {size} tokens {tokens}"
+                );
+                assert_eq!(
+                    math.rem(u64::from(tokens)),
+                    u64::from(tokens % size),
                     "size {size} tokens {tokens}"
                 );
                 assert_eq!(
