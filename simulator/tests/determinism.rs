@@ -1,8 +1,9 @@
 //! The same scenario and seed give byte-identical output files (CONTRACTS.md), apart
 //! from `summary.json`'s `wall_s`, which the caller measures.
 
-use simulator::output::{self, Summary};
-use simulator::scenario;
+mod common;
+
+use simulator::output;
 use std::path::{Path, PathBuf};
 
 fn tempdir(name: &str) -> PathBuf {
@@ -47,18 +48,7 @@ scalers:
 
 /// Loads, runs and writes the scenario into `dir`.
 fn simulate(dir: &Path) {
-    let scenario = scenario::parse(SCENARIO, &dir.join("scenario.yaml"), None).unwrap();
-    let requests = scenario.requests().unwrap();
-    let runs = scenario::run(&scenario, &requests).unwrap();
-    let summary = Summary::of(
-        &scenario.name,
-        scenario.seed,
-        requests.len(),
-        &scenario.slo,
-        &runs,
-        0.0,
-    );
-    output::write_folder(&dir.join("out"), &summary, &runs, &scenario.slo).unwrap();
+    common::simulate_in_memory(SCENARIO, dir, &dir.join("out"));
 }
 
 #[test]

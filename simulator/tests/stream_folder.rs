@@ -1,6 +1,8 @@
 //! The streamed output path (each run reads the trace itself, spools its records, and the
 //! tables are written from the spools) writes the same bytes as the in-memory path.
 
+mod common;
+
 use simulator::output::{self, RunRecorder, RunSummary, StreamedRun, Summary};
 use simulator::scenario;
 use std::path::{Path, PathBuf};
@@ -47,18 +49,7 @@ scalers:
 ";
 
 fn in_memory(dir: &Path) {
-    let scenario = scenario::parse(SCENARIO, &dir.join("scenario.yaml"), None).unwrap();
-    let requests = scenario.requests().unwrap();
-    let runs = scenario::run(&scenario, &requests).unwrap();
-    let summary = Summary::of(
-        &scenario.name,
-        scenario.seed,
-        requests.len(),
-        &scenario.slo,
-        &runs,
-        0.0,
-    );
-    output::write_folder(dir, &summary, &runs, &scenario.slo).unwrap();
+    common::simulate_in_memory(SCENARIO, dir, dir);
 }
 
 fn streamed(dir: &Path) {

@@ -55,6 +55,58 @@ pub struct FleetConfig {
     pub power: PowerModel,
 }
 
+impl FleetConfig {
+    /// What every replica of this fleet runs with: the engine configuration (KV blocks
+    /// from the engine arguments, or estimated from GPU memory) and the step-cost model.
+    /// The fleet and the oracle both build replicas from it, so they cannot drift apart.
+    pub fn replica_setup(
+        &self,
+        catalog: &crate::Catalog,
+    ) -> Result<(crate::EngineConfig, crate::StepCostModel), super::FleetError> {
+        let gpu = catalog.gpu(&self.gpu)?;
+        let model = catalog.model(&self.model)?;
+        if self.tensor_parallel == 0 {
+            return Err(super::FleetError::Config {
+                field: "tensor_parallel",
+                expected: "at least 1 GPU per replica",
+                found: "0".into(),
+            });
+        }
+        let args = &self.engine;
+        let blocks = args.num_gpu_blocks.unwrap_or_else(|| {
+            crate::perf::kv_capacity_blocks(
+                gpu,
+                model,
+                self.tensor_parallel,
+                args.gpu_memory_utilization,
+                args.block_size,
+            )
+        });
+        if blocks == 0 || args.block_size == 0 || args.max_num_seqs == 0 {
+            return Err(super::FleetError::Config {
+                field: "engine",
+                expected: "a model that fits the GPUs with KV blocks to spare, block_size and max_num_seqs above 0",
+                found: format!(
+                    "{blocks} KV blocks, block_size {}, max_num_seqs {} for {} on {} x{}",
+                    args.block_size, args.max_num_seqs, model.id, gpu.id, self.tensor_parallel
+                ),
+            });
+        }
+        let engine = crate::EngineConfig {
+            max_num_seqs: args.max_num_seqs,
+            max_num_batched_tokens: args.max_num_batched_tokens,
+            block_size: args.block_size,
+            num_gpu_blocks: blocks,
+            enable_prefix_caching: args.enable_prefix_caching,
+            prefix_block_tokens: args.prefix_block_tokens,
+            reserve_full_sequence: args.reserve_full_sequence,
+            watermark_blocks: 0,
+        };
+        let cost = crate::StepCostModel::new(gpu, model, &catalog.defaults, self.tensor_parallel);
+        Ok((engine, cost))
+    }
+}
+
 impl Default for FleetConfig {
     fn default() -> Self {
         Self {

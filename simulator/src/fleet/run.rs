@@ -24,7 +24,7 @@ use super::lifecycle::{self, Startup, WarmNode, WarmPool};
 use super::result::{DecisionRecord, RequestRecord, RequestStatus, RunResult, TickRecord};
 use super::sink::{Collect, RequestSink, SinkError};
 use crate::catalog::Catalog;
-use crate::perf::{StepCostModel, kv_capacity_blocks};
+use crate::perf::StepCostModel;
 use crate::queue::{EventQueue, Phase, TimeUs};
 use crate::replica::{EngineConfig, NewRequest, Progress, ProgressKind, Replica, StepMode, Wake};
 use crate::rng::{Component, stream};
@@ -361,43 +361,7 @@ where
     ) -> Result<Self, FleetError> {
         let gpu = catalog.gpu(&config.gpu)?;
         let model = catalog.model(&config.model)?;
-        if config.tensor_parallel == 0 {
-            return Err(FleetError::Config {
-                field: "tensor_parallel",
-                expected: "at least 1 GPU per replica",
-                found: "0".into(),
-            });
-        }
-        let args = &config.engine;
-        let blocks = args.num_gpu_blocks.unwrap_or_else(|| {
-            kv_capacity_blocks(
-                gpu,
-                model,
-                config.tensor_parallel,
-                args.gpu_memory_utilization,
-                args.block_size,
-            )
-        });
-        if blocks == 0 || args.block_size == 0 || args.max_num_seqs == 0 {
-            return Err(FleetError::Config {
-                field: "engine",
-                expected: "a model that fits the GPUs with KV blocks to spare, block_size and max_num_seqs above 0",
-                found: format!(
-                    "{} KV blocks for {} on {} x{}",
-                    blocks, model.id, gpu.id, config.tensor_parallel
-                ),
-            });
-        }
-        let engine = EngineConfig {
-            max_num_seqs: args.max_num_seqs,
-            max_num_batched_tokens: args.max_num_batched_tokens,
-            block_size: args.block_size,
-            num_gpu_blocks: blocks,
-            enable_prefix_caching: args.enable_prefix_caching,
-            prefix_block_tokens: args.prefix_block_tokens,
-            reserve_full_sequence: args.reserve_full_sequence,
-            watermark_blocks: 0,
-        };
+        let (engine, cost) = config.replica_setup(catalog)?;
         Ok(Self {
             arrivals,
             sink,
@@ -405,7 +369,7 @@ where
             config,
             seed,
             engine,
-            cost: StepCostModel::new(gpu, model, &catalog.defaults, config.tensor_parallel),
+            cost,
             weight_bytes: model.weight_bytes(),
             model_name: model.id.clone(),
             gpu_name: gpu.id.clone(),

@@ -268,28 +268,11 @@ fn quiet() -> SimConfig {
 mod tests {
     use super::*;
     use crate::catalog::Catalog;
-    use crate::perf::{StepCostModel, kv_capacity_blocks};
-    use crate::replica::{EngineConfig, StepMode};
+    use crate::fleet::FleetConfig;
 
+    /// The default fleet's replica: H100 80 GB serving Llama-3.1-8B.
     fn h100() -> Replica {
-        let catalog = Catalog::builtin();
-        let gpu = catalog.gpu("h100-80gb").unwrap();
-        let model = catalog.model("llama-3.1-8b").unwrap();
-        let config = EngineConfig {
-            max_num_seqs: 256,
-            max_num_batched_tokens: 8192,
-            block_size: 16,
-            num_gpu_blocks: kv_capacity_blocks(gpu, model, 1, 0.9, 16),
-            enable_prefix_caching: true,
-            prefix_block_tokens: 0,
-            reserve_full_sequence: false,
-            watermark_blocks: 0,
-        };
-        Replica::new(
-            config,
-            StepCostModel::new(gpu, model, &catalog.defaults, 1),
-            StepMode::Fast,
-        )
+        crate::oracle::prototype_replica(&Catalog::builtin(), &FleetConfig::default()).unwrap()
     }
 
     fn trace(prompt: u32, output: u32) -> Vec<Request> {

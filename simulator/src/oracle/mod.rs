@@ -52,8 +52,7 @@ pub mod demand;
 
 use crate::catalog::{Catalog, CatalogError};
 use crate::fleet::{self, FleetConfig, FleetError, RunResult, ScalerSpec, Slo};
-use crate::perf::{StepCostModel, kv_capacity_blocks};
-use crate::replica::{EngineConfig, Replica, StepMode};
+use crate::replica::{Replica, StepMode};
 use capacity::{Capacity, CapacityError, SearchOptions, Target};
 use cold_start::ColdStart;
 use traces::request::Request;
@@ -265,40 +264,7 @@ pub fn plan_with(
 /// builds its replicas (KV blocks from the engine arguments or estimated from memory),
 /// with the same refusal of a model that leaves no KV cache.
 pub fn prototype_replica(catalog: &Catalog, fleet: &FleetConfig) -> Result<Replica, OracleError> {
-    let gpu = catalog.gpu(&fleet.gpu)?;
-    let model = catalog.model(&fleet.model)?;
-    let engine = &fleet.engine;
-    let tensor_parallel = fleet.tensor_parallel.max(1);
-    let num_gpu_blocks = engine.num_gpu_blocks.unwrap_or_else(|| {
-        kv_capacity_blocks(
-            gpu,
-            model,
-            tensor_parallel,
-            engine.gpu_memory_utilization,
-            engine.block_size,
-        )
-    });
-    if num_gpu_blocks == 0 || engine.block_size == 0 || engine.max_num_seqs == 0 {
-        return Err(OracleError::Fleet(FleetError::Config {
-            field: "engine",
-            expected: "a model that fits the GPUs with KV blocks to spare, block_size and max_num_seqs above 0",
-            found: format!(
-                "{num_gpu_blocks} KV blocks, block_size {}, max_num_seqs {} for {} on {} x{tensor_parallel}",
-                engine.block_size, engine.max_num_seqs, model.id, gpu.id
-            ),
-        }));
-    }
-    let config = EngineConfig {
-        max_num_seqs: engine.max_num_seqs,
-        max_num_batched_tokens: engine.max_num_batched_tokens,
-        block_size: engine.block_size,
-        num_gpu_blocks,
-        enable_prefix_caching: engine.enable_prefix_caching,
-        prefix_block_tokens: engine.prefix_block_tokens,
-        reserve_full_sequence: engine.reserve_full_sequence,
-        watermark_blocks: 0,
-    };
-    let cost = StepCostModel::new(gpu, model, &catalog.defaults, tensor_parallel);
+    let (config, cost) = fleet.replica_setup(catalog)?;
     Ok(Replica::new(config, cost, StepMode::Fast))
 }
 
