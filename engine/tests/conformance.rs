@@ -102,3 +102,46 @@ fn unknown_fields_are_rejected() {
     let error = engine::conformance::run_case(text).unwrap_err().to_string();
     assert!(error.contains("no_such_kind"), "{error}");
 }
+
+/// Re-reads an upstream case as JSON so a test can break one expectation or field.
+fn upstream_case(relative: &str) -> serde_json::Value {
+    let text = std::fs::read_to_string(crate_dir().join("tests/conformance").join(relative))
+        .expect("the upstream case exists");
+    serde_json::from_str(&text).unwrap()
+}
+
+#[test]
+fn a_wrong_hpa_expectation_is_reported_with_both_values() {
+    let mut case = upstream_case("hpa/hpa-01.json");
+    case["expect"]["replicas"] = serde_json::json!(6);
+    let report = engine::conformance::run_case(&case.to_string()).unwrap();
+    assert_eq!(
+        report.mismatches,
+        vec!["replicas: expected 6, got 5".to_string()]
+    );
+}
+
+#[test]
+fn a_wrong_kpa_step_expectation_is_reported() {
+    let mut case = upstream_case("kpa/kpa-01.json");
+    case["input"]["steps"][0]["expect"]["desired"] = serde_json::json!(6);
+    let report = engine::conformance::run_case(&case.to_string()).unwrap();
+    assert_eq!(report.mismatches.len(), 1, "{:?}", report.mismatches);
+    assert!(
+        report.mismatches[0].contains("desired"),
+        "{:?}",
+        report.mismatches
+    );
+}
+
+#[test]
+fn unknown_fields_inside_input_are_rejected_by_name() {
+    let mut case = upstream_case("hpa/beh-01.json");
+    case["input"]["behaviour"] = serde_json::json!({});
+    let error = engine::conformance::run_case(&case.to_string()).unwrap_err();
+    assert!(error.to_string().contains("behaviour"), "{error}");
+    let case = r#"{"id": "X", "kind": "window_average",
+        "input": {"alpha_for_buckets": 6, "typo": 1}, "expect": {"value": 0.78}}"#;
+    let error = engine::conformance::run_case(case).unwrap_err().to_string();
+    assert!(error.contains("typo"), "{error}");
+}
