@@ -15,6 +15,7 @@
 pub mod config;
 pub mod control;
 pub mod exporter;
+mod in_flight;
 pub mod lifecycle;
 pub mod result;
 mod run;

@@ -1,9 +1,9 @@
 //! The event loop of a fleet run.
 //!
-//! One [`EventQueue`] carries replica step ends, lifecycle events (ready, drain
-//! deadlines, spot notices, gateway timeouts), scrapes, engine ticks and schedule steps;
-//! arrivals are pulled from the input as the clock reaches them. The queue holds
-//! O(in-flight requests + replicas) events. Replicas are [`Replica`]s (closed-form
+//! One [`EventQueue`] carries replica step ends (one timer per replica, re-set when the
+//! replica re-plans), lifecycle events (ready, drain deadlines, spot notices, gateway
+//! timeouts), scrapes, engine ticks and schedule steps; arrivals are pulled from the
+//! input as the clock reaches them. The queue holds O(replicas) events. Replicas are [`Replica`]s (closed-form
 //! decode runs), created when they become ready and dropped when released, so a run's
 //! cost grows with requests, not with decode steps.
 //!
@@ -20,6 +20,7 @@ use super::FleetError;
 use super::config::{FleetConfig, RoutingPolicy, RunOptions, ScalerSpec, Slo};
 use super::control::{Control, Controller, engine_desired};
 use super::exporter::{self, BusyClock, EngineCounters, Gauges, GpuReading};
+use super::in_flight::{Handle, InFlight};
 use super::lifecycle::{self, Startup, WarmNode, WarmPool};
 use super::result::{DecisionRecord, RequestRecord, RequestStatus, RunResult, TickRecord};
 use super::sink::{Collect, RequestSink, SinkError};
@@ -29,7 +30,7 @@ use crate::queue::{EventQueue, Phase, TimeUs};
 use crate::replica::{EngineConfig, NewRequest, Progress, ProgressKind, Replica, StepMode, Wake};
 use crate::rng::{Component, stream};
 use engine::observation::{PodPhase, PodStatus};
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::convert::Infallible;
 use traces::metrics::prometheus::{Scrape, parse_text, render_text};
 use traces::observe::PodScrape;
@@ -263,7 +264,7 @@ struct Slot {
     startup: Startup,
     billed_since: TimeUs,
     replica: Option<Replica>,
-    in_flight: Vec<u32>,
+    in_flight: Vec<Handle>,
     counters: EngineCounters,
     busy: BusyClock,
 }
@@ -281,6 +282,8 @@ const ACTIVATOR: &str = "activator";
 
 /// A request while it is in flight; dropped (its record sent on) once final.
 struct Live {
+    /// Its index in the input, which the sink files its record under.
+    index: u32,
     record: RequestRecord,
     /// As read (the record's count is at least 1).
     output_tokens: u32,
@@ -305,15 +308,16 @@ struct Fleet<'a, I, S> {
     gpu_name: String,
     fb_total_mib: f64,
     queue: EventQueue<Event>,
-    /// Requests read and not final, by input index. Looked up, never iterated.
-    inflight: HashMap<u32, Live>,
+    /// Requests read and not final. Looked up by handle, never iterated; replicas, the
+    /// gateway and `Slot::in_flight` hold handles.
+    inflight: InFlight<Live>,
     max_in_flight: usize,
     slots: Vec<Slot>,
     /// Slots not released, ascending.
     live: Vec<u32>,
     /// Ready slots, ascending (oldest first).
     ready: Vec<u32>,
-    gateway: VecDeque<u32>,
+    gateway: VecDeque<Handle>,
     timeout_pending: bool,
     pool: WarmPool,
     fresh_nodes: u64,
@@ -375,7 +379,7 @@ where
             gpu_name: gpu.id.clone(),
             fb_total_mib: gpu.memory_bytes / 1_048_576.0,
             queue: EventQueue::with_capacity(1024),
-            inflight: HashMap::new(),
+            inflight: InFlight::default(),
             max_in_flight: 0,
             slots: Vec::new(),
             live: Vec::new(),
@@ -535,6 +539,7 @@ where
         self.arrivals_since_tick += 1;
         let arrival_us = request.arrival_us;
         let live = Live {
+            index,
             record: RequestRecord {
                 arrival_us,
                 prompt_tokens: request.prompt_tokens,
@@ -549,9 +554,8 @@ where
             prefix_blocks: request.prefix_blocks,
             position: NONE,
         };
-        self.inflight.insert(index, live);
+        let request = self.inflight.insert(live);
         self.max_in_flight = self.max_in_flight.max(self.inflight.len());
-        let request = index;
         match self.route() {
             Some(slot) => self.dispatch(slot, request),
             None => {
@@ -595,11 +599,11 @@ where
         }
     }
 
-    fn dispatch(&mut self, slot: u32, request: u32) {
+    fn dispatch(&mut self, slot: u32, request: Handle) {
         let now = self.now;
         let live = self
             .inflight
-            .get_mut(&request)
+            .get_mut(request)
             .expect("a dispatched request is in flight");
         live.record.replica = Some(slot);
         let entry = &mut self.slots[slot as usize];
@@ -623,7 +627,7 @@ where
     fn after_replica_work(&mut self, slot: u32) {
         let mut progress = std::mem::take(&mut self.progress);
         for report in progress.drain(..) {
-            let Some(live) = self.inflight.get_mut(&report.request) else {
+            let Some(live) = self.inflight.get_mut(report.request) else {
                 continue;
             };
             let record = &mut live.record;
@@ -672,8 +676,8 @@ where
         }
     }
 
-    fn remove_in_flight(&mut self, slot: u32, request: u32) {
-        let Some(live) = self.inflight.get_mut(&request) else {
+    fn remove_in_flight(&mut self, slot: u32, request: Handle) {
+        let Some(live) = self.inflight.get_mut(request) else {
             return;
         };
         let position = std::mem::replace(&mut live.position, NONE);
@@ -683,21 +687,21 @@ where
         let in_flight = &mut self.slots[slot as usize].in_flight;
         in_flight.swap_remove(position as usize);
         if let Some(&moved) = in_flight.get(position as usize)
-            && let Some(live) = self.inflight.get_mut(&moved)
+            && let Some(live) = self.inflight.get_mut(moved)
         {
             live.position = position;
         }
     }
 
     /// Gives `request` its final status and sends its record to the sink.
-    fn settle(&mut self, request: u32, status: RequestStatus) {
-        let Some(live) = self.inflight.remove(&request) else {
+    fn settle(&mut self, request: Handle, status: RequestStatus) {
+        let Some(live) = self.inflight.remove(request) else {
             return;
         };
         let mut record = live.record;
         record.status = status;
         self.end_us = self.end_us.max(self.now);
-        if let Err(error) = self.sink.accept(request, record)
+        if let Err(error) = self.sink.accept(live.index, record)
             && self.failure.is_none()
         {
             self.failure = Some(error);
@@ -708,7 +712,7 @@ where
         self.timeout_pending = false;
         let timeout = self.config.gateway_timeout_us;
         while let Some(&head) = self.gateway.front() {
-            let Some(live) = self.inflight.get(&head) else {
+            let Some(live) = self.inflight.get(head) else {
                 self.gateway.pop_front();
                 continue;
             };
@@ -853,6 +857,7 @@ where
         }
         entry.state = SlotState::Released;
         entry.replica = None;
+        self.queue.cancel_timer(slot);
         entry.busy.set(now, false);
         let (spot, since, startup) = (entry.spot, entry.billed_since, entry.startup);
         self.live.retain(|&s| s != slot);
@@ -1215,8 +1220,10 @@ where
     }
 }
 
+/// Sets `slot`'s step-end timer: a replica's new wake supersedes the one it had.
 fn push_wake(queue: &mut EventQueue<Event>, slot: u32, wake: Wake) {
-    queue.push(
+    queue.set_timer(
+        slot,
         wake.time_us,
         Phase::StepEnd,
         Event::StepEnd {

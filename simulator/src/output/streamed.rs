@@ -164,7 +164,7 @@ fn batch_sizes(rows: usize) -> Vec<usize> {
     {
         const BATCH: usize = 64 * 1024;
         let mut sizes = vec![BATCH; rows / BATCH];
-        if rows % BATCH > 0 {
+        if !rows.is_multiple_of(BATCH) {
             sizes.push(rows % BATCH);
         }
         sizes
