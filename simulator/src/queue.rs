@@ -189,7 +189,7 @@ impl<E> EventQueue<E> {
 
     /// Number of pending events (timers included).
     pub fn len(&self) -> usize {
-        self.heap.len() + self.timers.entries.len()
+        self.heap.len() + self.timers.len()
     }
 
     /// Whether no event is pending.
@@ -198,122 +198,147 @@ impl<E> EventQueue<E> {
     }
 }
 
-/// Where an owner without a timer points in [`Timers::position`].
+/// Where an owner without a timer points.
 const NO_TIMER: u32 = u32::MAX;
 
 /// A binary min-heap of at most one entry per owner, with each owner's position kept
-/// so that its entry can be re-keyed or removed in O(log n).
+/// so that its entry can be re-keyed or removed in O(log n). The heap holds only
+/// `(key, owner)` pairs (events stay with their owner), and sifting moves a hole
+/// instead of swapping, so each level costs one move and one position update.
 struct Timers<E> {
-    /// `(key, owner, event)`; heap-ordered by key.
-    entries: Vec<(u128, u32, E)>,
-    /// Index in `entries` by owner, or [`NO_TIMER`].
-    position: Vec<u32>,
+    heap: Vec<TimerKey>,
+    owners: Vec<Owner<E>>,
+}
+
+#[derive(Clone, Copy)]
+struct TimerKey {
+    key: u128,
+    owner: u32,
+}
+
+struct Owner<E> {
+    /// Index in `heap`, or [`NO_TIMER`].
+    position: u32,
+    event: Option<E>,
 }
 
 impl<E> Default for Timers<E> {
     fn default() -> Self {
         Self {
-            entries: Vec::new(),
-            position: Vec::new(),
+            heap: Vec::new(),
+            owners: Vec::new(),
         }
     }
 }
 
 impl<E> Timers<E> {
+    fn len(&self) -> usize {
+        self.heap.len()
+    }
+
     fn min_key(&self) -> Option<u128> {
-        self.entries.first().map(|entry| entry.0)
+        self.heap.first().map(|entry| entry.key)
     }
 
     fn set(&mut self, owner: u32, key: u128, event: E) {
         let index = owner as usize;
-        if index >= self.position.len() {
-            self.position.resize(index + 1, NO_TIMER);
+        if index >= self.owners.len() {
+            self.owners.resize_with(index + 1, || Owner {
+                position: NO_TIMER,
+                event: None,
+            });
         }
-        match self.position[index] {
+        self.owners[index].event = Some(event);
+        let entry = TimerKey { key, owner };
+        match self.owners[index].position {
             NO_TIMER => {
-                let at = self.entries.len();
-                self.entries.push((key, owner, event));
-                self.position[index] = at as u32;
-                self.sift_up(at);
+                self.heap.push(entry);
+                self.sift_up(self.heap.len() - 1, entry);
             }
             at => {
                 let at = at as usize;
-                let old = self.entries[at].0;
-                self.entries[at] = (key, owner, event);
-                if key < old {
-                    self.sift_up(at);
+                if key < self.heap[at].key {
+                    self.sift_up(at, entry);
                 } else {
-                    self.sift_down(at);
+                    self.sift_down(at, entry);
                 }
             }
         }
     }
 
     fn cancel(&mut self, owner: u32) {
-        if let Some(&at) = self.position.get(owner as usize)
-            && at != NO_TIMER
+        if let Some(slot) = self.owners.get_mut(owner as usize)
+            && slot.position != NO_TIMER
         {
-            self.remove_at(at as usize);
+            let at = slot.position as usize;
+            slot.event = None;
+            self.remove_at(at);
         }
     }
 
     fn pop(&mut self) -> Option<(u128, E)> {
-        if self.entries.is_empty() {
-            return None;
+        let TimerKey { key, owner } = *self.heap.first()?;
+        self.remove_at(0);
+        let event = self.owners[owner as usize].event.take();
+        Some((key, event.expect("a timer in the heap has its event")))
+    }
+
+    /// Takes the entry at `at` out of the heap.
+    fn remove_at(&mut self, at: usize) {
+        let removed = self.heap[at].owner;
+        self.owners[removed as usize].position = NO_TIMER;
+        let last = self.heap.pop().expect("non-empty");
+        if at < self.heap.len() {
+            // The last entry fills the hole, and may belong above or below it.
+            if at > 0 && last.key < self.heap[(at - 1) / 2].key {
+                self.sift_up(at, last);
+            } else {
+                self.sift_down(at, last);
+            }
         }
-        let (key, _, event) = self.remove_at(0);
-        Some((key, event))
     }
 
-    fn remove_at(&mut self, at: usize) -> (u128, u32, E) {
-        let last = self.entries.len() - 1;
-        self.swap(at, last);
-        let removed = self.entries.pop().expect("non-empty");
-        self.position[removed.1 as usize] = NO_TIMER;
-        if at < self.entries.len() {
-            // The entry moved into `at` may belong above or below it.
-            self.sift_up(at);
-            self.sift_down(at);
-        }
-        removed
-    }
-
-    fn swap(&mut self, a: usize, b: usize) {
-        self.entries.swap(a, b);
-        self.position[self.entries[a].1 as usize] = a as u32;
-        self.position[self.entries[b].1 as usize] = b as u32;
-    }
-
-    fn sift_up(&mut self, mut at: usize) {
+    /// Places `entry` at the hole `at` or above it.
+    fn sift_up(&mut self, mut at: usize, entry: TimerKey) {
         while at > 0 {
             let parent = (at - 1) / 2;
-            if self.entries[parent].0 <= self.entries[at].0 {
+            let above = self.heap[parent];
+            if above.key <= entry.key {
                 break;
             }
-            self.swap(at, parent);
+            self.place(at, above);
             at = parent;
         }
+        self.place(at, entry);
     }
 
-    fn sift_down(&mut self, mut at: usize) {
+    /// Places `entry` at the hole `at` or below it.
+    fn sift_down(&mut self, mut at: usize, entry: TimerKey) {
+        let len = self.heap.len();
         loop {
             let left = 2 * at + 1;
-            if left >= self.entries.len() {
+            if left >= len {
                 break;
             }
             let right = left + 1;
-            let child =
-                if right < self.entries.len() && self.entries[right].0 < self.entries[left].0 {
-                    right
-                } else {
-                    left
-                };
-            if self.entries[at].0 <= self.entries[child].0 {
+            let child = if right < len && self.heap[right].key < self.heap[left].key {
+                right
+            } else {
+                left
+            };
+            let below = self.heap[child];
+            if entry.key <= below.key {
                 break;
             }
-            self.swap(at, child);
+            self.place(at, below);
             at = child;
         }
+        self.place(at, entry);
+    }
+
+    fn place(&mut self, at: usize, entry: TimerKey) {
+        self.heap[at] = entry;
+        self.owners[entry.owner as usize].position = at as u32;
     }
 }
 
