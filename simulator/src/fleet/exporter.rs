@@ -33,7 +33,12 @@ pub struct Histogram {
 }
 
 impl Histogram {
+    /// An empty histogram over ascending bucket upper `bounds` (the `le` labels).
     pub fn new(bounds: &'static [f64]) -> Self {
+        assert!(
+            bounds.is_sorted_by(|a, b| a < b),
+            "histogram bounds must ascend strictly"
+        );
         Self {
             bounds,
             counts: vec![0; bounds.len() + 1],
@@ -44,7 +49,10 @@ impl Histogram {
 
     /// Adds `times` observations of `value`.
     pub fn observe(&mut self, value: f64, times: u64) {
-        let bucket = self.bounds.partition_point(|&bound| bound < value);
+        // The bounds are sorted, so counting those below `value` finds its bucket; a
+        // branch-free count over a few dozen bounds beats a binary search's
+        // unpredictable branches (every finished request lands here twice).
+        let bucket = self.bounds.iter().filter(|&&bound| bound < value).count();
         self.counts[bucket] += times;
         self.sum += value * times as f64;
         self.count += times;

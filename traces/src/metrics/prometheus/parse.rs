@@ -7,7 +7,7 @@
 //! was found; no input makes it panic.
 
 use super::{MetricFamily, MetricKind, Sample, Scrape};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// Blanks dropped at the end of a metadata word.
 const TRAILING_BLANKS: [char; 3] = [' ', '\t', '\r'];
@@ -91,10 +91,16 @@ pub(crate) fn parse_float(token: &str) -> Option<f64> {
 #[derive(Default)]
 struct Builder {
     families: Vec<MetricFamily>,
+    /// Which metadata lines each family (by index) has had, to refuse a second one.
+    declared: Vec<Declared>,
     by_name: BTreeMap<String, usize>,
-    typed: BTreeSet<String>,
-    helped: BTreeSet<String>,
-    united: BTreeSet<String>,
+}
+
+#[derive(Default, Clone, Copy)]
+struct Declared {
+    help: bool,
+    kind: bool,
+    unit: bool,
 }
 
 impl Builder {
@@ -110,6 +116,7 @@ impl Builder {
             kind: MetricKind::Unknown,
             samples: Vec::new(),
         });
+        self.declared.push(Declared::default());
         self.by_name.insert(name.to_string(), i);
         i
     }
@@ -159,13 +166,13 @@ impl Builder {
         }
         match keyword {
             "HELP" => {
-                if !self.helped.insert(name.to_string()) {
+                let i = self.family_index(name);
+                if std::mem::replace(&mut self.declared[i].help, true) {
                     return Err(c.error_found(
                         "one `# HELP` line per family",
                         &format!("a second one for `{name}`"),
                     ));
                 }
-                let i = self.family_index(name);
                 self.families[i].help = Some(unescape_help(rest));
             }
             "TYPE" => {
@@ -175,23 +182,23 @@ impl Builder {
                         "a type: counter, gauge, histogram, gaugehistogram, summary, info, stateset, untyped or unknown",
                     ));
                 };
-                if !self.typed.insert(name.to_string()) {
+                let i = self.family_index(name);
+                if std::mem::replace(&mut self.declared[i].kind, true) {
                     return Err(c.error_found(
                         "one `# TYPE` line per family",
                         &format!("a second one for `{name}`"),
                     ));
                 }
-                let i = self.family_index(name);
                 self.families[i].kind = kind;
             }
             _ => {
-                if !self.united.insert(name.to_string()) {
+                let i = self.family_index(name);
+                if std::mem::replace(&mut self.declared[i].unit, true) {
                     return Err(c.error_found(
                         "one `# UNIT` line per family",
                         &format!("a second one for `{name}`"),
                     ));
                 }
-                let i = self.family_index(name);
                 // A carriage return before trailing blanks would not survive a render
                 // and re-parse (line ends drop it), so it is a trailing blank too.
                 self.families[i].unit = Some(rest.trim_end_matches(TRAILING_BLANKS).to_string());
@@ -208,6 +215,9 @@ impl Builder {
 }
 
 fn unescape_help(text: &str) -> String {
+    if !text.contains('\\') {
+        return text.to_string();
+    }
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars();
     while let Some(ch) = chars.next() {

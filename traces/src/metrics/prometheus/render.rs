@@ -8,19 +8,29 @@ use std::fmt::Write;
 /// samples. Label values and help text are escaped; floats print so they parse back to
 /// the same bits (NaN as `NaN`, infinities as `+Inf`/`-Inf`).
 pub fn render_text(scrape: &Scrape) -> String {
-    let mut out = String::new();
+    // Writes straight into one buffer: a scraped replica renders every second in a
+    // fleet run, so per-piece strings would dominate its cost.
+    let mut out = String::with_capacity(256);
     for family in &scrape.families {
         if let Some(help) = &family.help {
-            let _ = writeln!(out, "# HELP {} {}", family.name, escape_help(help));
+            out.push_str("# HELP ");
+            out.push_str(&family.name);
+            out.push(' ');
+            write_escaped(&mut out, help, false);
+            out.push('\n');
         }
         let kind = if family.kind == MetricKind::Unknown {
             "untyped"
         } else {
             family.kind.keyword()
         };
-        let _ = writeln!(out, "# TYPE {} {}", family.name, kind);
+        for piece in ["# TYPE ", &family.name, " ", kind, "\n"] {
+            out.push_str(piece);
+        }
         if let Some(unit) = &family.unit {
-            let _ = writeln!(out, "# UNIT {} {}", family.name, unit);
+            for piece in ["# UNIT ", &family.name, " ", unit, "\n"] {
+                out.push_str(piece);
+            }
         }
         for sample in &family.samples {
             out.push_str(&sample.name);
@@ -30,12 +40,15 @@ pub fn render_text(scrape: &Scrape) -> String {
                     if i > 0 {
                         out.push(',');
                     }
-                    let _ = write!(out, "{name}=\"{}\"", escape_label(value));
+                    out.push_str(name);
+                    out.push_str("=\"");
+                    write_escaped(&mut out, value, true);
+                    out.push('"');
                 }
                 out.push('}');
             }
             out.push(' ');
-            out.push_str(&format_value(sample.value));
+            write_value(&mut out, sample.value);
             if let Some(ts) = sample.timestamp_ms {
                 let _ = write!(out, " {ts}");
             }
@@ -45,43 +58,50 @@ pub fn render_text(scrape: &Scrape) -> String {
     out
 }
 
-/// Formats a float the way exporters do: integers without a fraction, others in the
+/// Writes a float the way exporters do: integers without a fraction, others in the
 /// shortest form that parses back exactly.
-pub fn format_value(value: f64) -> String {
+fn write_value(out: &mut String, value: f64) {
     if value.is_nan() {
-        "NaN".to_string()
+        out.push_str("NaN");
     } else if value == f64::INFINITY {
-        "+Inf".to_string()
+        out.push_str("+Inf");
     } else if value == f64::NEG_INFINITY {
-        "-Inf".to_string()
+        out.push_str("-Inf");
     } else if value.fract() == 0.0 && value.abs() < 1e15 {
-        format!("{value}")
+        let _ = write!(out, "{value}");
     } else {
-        format!("{value:?}")
+        let _ = write!(out, "{value:?}");
     }
 }
 
-fn escape_label(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for ch in value.chars() {
+/// Appends `text` with backslashes and newlines escaped, and double quotes too in a
+/// label value (help text keeps them as written).
+fn write_escaped(out: &mut String, text: &str, label: bool) {
+    let special = |byte: u8| byte == b'\\' || byte == b'\n' || (label && byte == b'"');
+    if !text.bytes().any(special) {
+        out.push_str(text);
+        return;
+    }
+    for ch in text.chars() {
         match ch {
             '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
             '\n' => out.push_str("\\n"),
+            '"' if label => out.push_str("\\\""),
             other => out.push(other),
         }
     }
-    out
-}
-
-fn escape_help(help: &str) -> String {
-    help.replace('\\', "\\\\").replace('\n', "\\n")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::metrics::prometheus::parse_text;
+
+    fn format_value(value: f64) -> String {
+        let mut out = String::new();
+        write_value(&mut out, value);
+        out
+    }
 
     #[test]
     fn values_render_compactly_and_exactly() {
