@@ -252,7 +252,8 @@ fn family_strategy(index: usize) -> impl Strategy<Value = MetricFamily> {
 }
 
 fn scrape_strategy() -> impl Strategy<Value = Scrape> {
-    (0usize..6)
+    // Up to 24 families: past the parser's switch from scanning names to a map.
+    (0usize..24)
         .prop_flat_map(|n| (0..n).map(family_strategy).collect::<Vec<_>>())
         .prop_map(|families| Scrape { families })
 }

@@ -33,7 +33,8 @@ pub struct ParseError {
 
 /// Parses a scrape, detecting OpenMetrics by its `# EOF` line.
 pub fn parse_text(text: &str) -> Result<Scrape, ParseError> {
-    let open_metrics = text.lines().any(|l| l.trim_end_matches('\r') == "# EOF");
+    let open_metrics =
+        text.contains("# EOF") && text.lines().any(|l| l.trim_end_matches('\r') == "# EOF");
     let format = if open_metrics {
         Format::OpenMetrics1
     } else {
@@ -93,8 +94,13 @@ struct Builder {
     families: Vec<MetricFamily>,
     /// Which metadata lines each family (by index) has had, to refuse a second one.
     declared: Vec<Declared>,
+    /// Family index by name, kept once there are more than [`SCAN_FAMILIES`] (a
+    /// replica's scrape has a handful, looked up faster by a scan than by a map).
     by_name: BTreeMap<String, usize>,
 }
+
+/// Most families found by scanning their names.
+const SCAN_FAMILIES: usize = 16;
 
 #[derive(Default, Clone, Copy)]
 struct Declared {
@@ -104,8 +110,16 @@ struct Declared {
 }
 
 impl Builder {
+    fn find(&self, name: &str) -> Option<usize> {
+        if self.families.len() <= SCAN_FAMILIES {
+            self.families.iter().position(|family| family.name == name)
+        } else {
+            self.by_name.get(name).copied()
+        }
+    }
+
     fn family_index(&mut self, name: &str) -> usize {
-        if let Some(&i) = self.by_name.get(name) {
+        if let Some(i) = self.find(name) {
             return i;
         }
         let i = self.families.len();
@@ -117,14 +131,22 @@ impl Builder {
             samples: Vec::new(),
         });
         self.declared.push(Declared::default());
-        self.by_name.insert(name.to_string(), i);
+        if self.families.len() > SCAN_FAMILIES {
+            if self.by_name.is_empty() {
+                for (index, family) in self.families.iter().enumerate() {
+                    self.by_name.insert(family.name.clone(), index);
+                }
+            } else {
+                self.by_name.insert(name.to_string(), i);
+            }
+        }
         i
     }
 
     /// The family a sample belongs to: its own name, or a declared family whose kind
     /// owns the sample's suffix (`foo_bucket` → histogram `foo`).
     fn family_for_sample(&mut self, sample_name: &str) -> usize {
-        if let Some(&i) = self.by_name.get(sample_name) {
+        if let Some(i) = self.find(sample_name) {
             return i;
         }
         const SUFFIXES: [&str; 9] = [
@@ -133,7 +155,7 @@ impl Builder {
         ];
         for suffix in SUFFIXES {
             if let Some(base) = sample_name.strip_suffix(suffix)
-                && let Some(&i) = self.by_name.get(base)
+                && let Some(i) = self.find(base)
                 && self.families[i].kind.suffixes().contains(&suffix)
             {
                 return i;
@@ -510,6 +532,32 @@ fn seconds_to_ms(seconds: f64) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Many families: found by name through the map once there are more than a scan
+    /// covers, including suffixed samples and a repeated `# TYPE` far down.
+    #[test]
+    fn many_families_keep_their_samples_and_refuse_repeats() {
+        let mut text = String::new();
+        for i in 0..40 {
+            text.push_str(&format!(
+                "# TYPE f{i} histogram\nf{i}_bucket{{le=\"+Inf\"}} {i}\n"
+            ));
+        }
+        text.push_str("f3_count 3\nf33_count 33\nloose 1\n");
+        let scrape = parse_text(&text).unwrap();
+        assert_eq!(scrape.families.len(), 41);
+        for (i, family) in scrape.families.iter().take(40).enumerate() {
+            assert_eq!(family.name, format!("f{i}"));
+            assert_eq!(family.kind, MetricKind::Histogram);
+            let expected = if i == 3 || i == 33 { 2 } else { 1 };
+            assert_eq!(family.samples.len(), expected, "family f{i}");
+        }
+        assert_eq!(scrape.families[40].name, "loose");
+        text.push_str("# TYPE f30 gauge\n");
+        let error = parse_text(&text).unwrap_err();
+        assert_eq!(error.line, 84);
+        assert!(error.found.contains("f30"), "{error}");
+    }
 
     #[test]
     fn parses_vllm_names_with_colons_and_labels() {

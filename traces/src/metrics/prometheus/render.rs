@@ -68,7 +68,12 @@ fn write_value(out: &mut String, value: f64) {
     } else if value == f64::NEG_INFINITY {
         out.push_str("-Inf");
     } else if value.fract() == 0.0 && value.abs() < 1e15 {
-        let _ = write!(out, "{value}");
+        if value == 0.0 && value.is_sign_negative() {
+            out.push_str("-0");
+        } else {
+            // Exact in an i64, and printed with the same digits, faster.
+            let _ = write!(out, "{}", value as i64);
+        }
     } else {
         let _ = write!(out, "{value:?}");
     }
