@@ -191,6 +191,14 @@ impl BlockMath {
         }
     }
 
+    /// `value / size`.
+    fn div(self, value: u64) -> u64 {
+        match self.shift {
+            Some(shift) => value >> shift,
+            None => value / u64::from(self.size),
+        }
+    }
+
     /// `value % size`.
     fn rem(self, value: u64) -> u64 {
         match self.shift {
@@ -536,7 +544,7 @@ impl Replica {
             slack,
             *seqs,
             boundary,
-            self.config.block_size,
+            BlockMath::new(self.config.block_size),
         ));
         let chunk = u64::from(prompt).min(budget_left) as u32;
         let need = self.blocks_for(chunk) + self.config.watermark_blocks;
@@ -597,7 +605,7 @@ impl Replica {
             }
             RunKind::Decode { seqs, .. } => {
                 let steps = run.steps as u32;
-                let extra = extra_blocks(&self.slack, *seqs, run.steps - 1, math.size);
+                let extra = extra_blocks(&self.slack, *seqs, run.steps - 1, math);
                 self.pool.allocate(extra);
                 if self.group.pending {
                     self.group.steps += run.steps;
@@ -677,7 +685,7 @@ impl Replica {
                     high = mid - 1;
                 }
             }
-            used += extra_blocks(slack, *seqs, low, self.config.block_size);
+            used += extra_blocks(slack, *seqs, low, BlockMath::new(self.config.block_size));
         }
         ReplicaState {
             running: self.running.len() as u32,
@@ -1025,9 +1033,14 @@ impl Replica {
         let seqs = tally.shape.seqs;
         // Each decode reads its context after the step: together, the first step's.
         let context0 = tally.shape.kv_read_tokens;
-        let steps = tally
-            .remaining
-            .min(1 + max_extra_steps(&self.slack, seqs, self.pool.free(), self.config.block_size));
+        let steps = tally.remaining.min(
+            1 + max_extra_steps(
+                &self.slack,
+                seqs,
+                self.pool.free(),
+                BlockMath::new(self.config.block_size),
+            ),
+        );
         let cost = self.cost.decode_run(seqs, context0);
         let end_fs = self.clock_fs + cost.time_fs(steps);
         Run {
@@ -1118,7 +1131,12 @@ impl Replica {
             ..
         }) = &self.run
         {
-            let extra = extra_blocks(&self.slack, *seqs, steps - 1, self.config.block_size);
+            let extra = extra_blocks(
+                &self.slack,
+                *seqs,
+                steps - 1,
+                BlockMath::new(self.config.block_size),
+            );
             if extra > self.pool.free() {
                 return Err(format!(
                     "decode run needs {extra} more blocks, {} free",
@@ -1188,9 +1206,8 @@ fn register_units(prefix: &mut Option<PrefixCache>, seq: &mut Seq, unit_tokens: 
 /// first: a sequence with `r` free slots in its last block needs
 /// `ceil(max(0, steps - r) / block_size)`, which for `steps = q * block_size + m` is
 /// `q + [m > r]`.
-fn extra_blocks(slack: &[u32], seqs: u64, steps: u64, block_size: u32) -> u64 {
-    let block_size = u64::from(block_size);
-    let (q, m) = (steps / block_size, (steps % block_size) as usize);
+fn extra_blocks(slack: &[u32], seqs: u64, steps: u64, math: BlockMath) -> u64 {
+    let (q, m) = (math.div(steps), math.rem(steps) as usize);
     seqs * q
         + slack[..m]
             .iter()
@@ -1199,7 +1216,7 @@ fn extra_blocks(slack: &[u32], seqs: u64, steps: u64, block_size: u32) -> u64 {
 }
 
 /// Most extra steps (after the first) whose new blocks fit in `free`.
-fn max_extra_steps(slack: &[u32], seqs: u64, free: u64, block_size: u32) -> u64 {
+fn max_extra_steps(slack: &[u32], seqs: u64, free: u64, math: BlockMath) -> u64 {
     if seqs == 0 {
         return u64::MAX / 2;
     }
@@ -1211,7 +1228,7 @@ fn max_extra_steps(slack: &[u32], seqs: u64, free: u64, block_size: u32) -> u64 
         left -= u64::from(slack[m]);
         m += 1;
     }
-    q * u64::from(block_size) + m as u64
+    q * u64::from(math.size) + m as u64
 }
 
 #[cfg(test)]
@@ -1231,6 +1248,11 @@ mod tests {
                 assert_eq!(
                     math.rem(u64::from(tokens)),
                     u64::from(tokens % size),
+                    "size {size} tokens {tokens}"
+                );
+                assert_eq!(
+                    math.div(u64::from(tokens)),
+                    u64::from(tokens / size),
                     "size {size} tokens {tokens}"
                 );
                 assert_eq!(
@@ -1256,16 +1278,38 @@ mod tests {
                 .map(|&after| (after + steps).div_ceil(16) - after.div_ceil(16))
                 .sum();
             assert_eq!(
-                extra_blocks(&slack, contexts.len() as u64, steps, block_size),
+                extra_blocks(
+                    &slack,
+                    contexts.len() as u64,
+                    steps,
+                    BlockMath::new(block_size)
+                ),
                 brute,
                 "steps {steps}"
             );
         }
         for free in 0..40u64 {
-            let best = max_extra_steps(&slack, contexts.len() as u64, free, block_size);
-            assert!(extra_blocks(&slack, contexts.len() as u64, best, block_size) <= free);
+            let best = max_extra_steps(
+                &slack,
+                contexts.len() as u64,
+                free,
+                BlockMath::new(block_size),
+            );
             assert!(
-                extra_blocks(&slack, contexts.len() as u64, best + 1, block_size) > free,
+                extra_blocks(
+                    &slack,
+                    contexts.len() as u64,
+                    best,
+                    BlockMath::new(block_size)
+                ) <= free
+            );
+            assert!(
+                extra_blocks(
+                    &slack,
+                    contexts.len() as u64,
+                    best + 1,
+                    BlockMath::new(block_size)
+                ) > free,
                 "free {free}"
             );
         }
