@@ -165,16 +165,31 @@ impl<E> EventQueue<E> {
 
     /// Removes and returns the earliest event with its time and phase.
     pub fn pop(&mut self) -> Option<(TimeUs, Phase, E)> {
+        self.pop_before(None)
+    }
+
+    /// [`pop`](Self::pop), but only an event strictly before `limit_us` (any event when
+    /// `None`): what a loop that merges an outside stream of arrivals (taken first on
+    /// ties) needs, with one look at the heads instead of a peek and a pop.
+    pub fn pop_before(&mut self, limit_us: Option<TimeUs>) -> Option<(TimeUs, Phase, E)> {
         let heap_key = self.heap.peek().map(Entry::key);
-        let (key, event) = match (heap_key, self.timers.min_key()) {
-            (Some(heap), Some(timer)) if timer < heap => self.timers.pop()?,
-            (None, Some(_)) => self.timers.pop()?,
-            _ => {
-                let entry = self.heap.pop()?;
-                (entry.key, entry.event)
-            }
+        let timer_key = self.timers.min_key();
+        let (key, from_timers) = match (heap_key, timer_key) {
+            (Some(heap), Some(timer)) => (heap.min(timer), timer < heap),
+            (Some(heap), None) => (heap, false),
+            (None, Some(timer)) => (timer, true),
+            (None, None) => return None,
         };
-        Some((unpack_time(key), unpack_phase(key), event))
+        let time = unpack_time(key);
+        if limit_us.is_some_and(|limit| time >= limit) {
+            return None;
+        }
+        let event = if from_timers {
+            self.timers.pop()?.1
+        } else {
+            self.heap.pop()?.event
+        };
+        Some((time, unpack_phase(key), event))
     }
 
     /// Time and phase of the earliest event, without removing it.
@@ -378,6 +393,18 @@ mod tests {
         }
         let order: Vec<u32> = drain(&mut queue).into_iter().map(|e| e.2).collect();
         assert_eq!(order, (0..100).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn pop_before_leaves_events_at_or_after_the_limit() {
+        let mut queue = EventQueue::new();
+        queue.push(10, Phase::Control, 1);
+        queue.set_timer(0, 12, Phase::StepEnd, 2);
+        assert_eq!(queue.pop_before(Some(10)), None);
+        assert_eq!(queue.pop_before(Some(11)), Some((10, Phase::Control, 1)));
+        assert_eq!(queue.pop_before(Some(12)), None);
+        assert_eq!(queue.pop_before(None), Some((12, Phase::StepEnd, 2)));
+        assert_eq!(queue.pop_before(None), None);
     }
 
     #[test]

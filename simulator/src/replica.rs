@@ -283,9 +283,10 @@ struct DecodeGroup {
     /// `residues[r]` members have `(computed - base) % block_size == r` as stored, so
     /// true contexts `≡ r + steps`.
     residues: Vec<u32>,
-    /// `(steps at which it has generated all its tokens, serial)` per member, earliest
-    /// on top; a member leaves only once popped from here (or all leave at once).
-    finishing: BinaryHeap<Reverse<(u64, u64)>>,
+    /// `(steps at which it has generated all its tokens, serial)` per member, packed
+    /// in one integer (see [`DecodeGroup::finish_key`]), earliest on top; a member
+    /// leaves only once popped from here (or all leave at once).
+    finishing: BinaryHeap<Reverse<u128>>,
 }
 
 impl DecodeGroup {
@@ -293,8 +294,15 @@ impl DecodeGroup {
         math.rem(u64::from(seq.computed) + u64::from(math.size) - math.rem(seq.base)) as usize
     }
 
-    fn finish_key(seq: &Seq) -> (u64, u64) {
-        (u64::from(seq.output - seq.generated) + seq.base, seq.serial)
+    /// `(finishing step, serial)` as one integer that orders the same way, so the heap
+    /// compares in one step.
+    fn finish_key(seq: &Seq) -> u128 {
+        let at = u64::from(seq.output - seq.generated) + seq.base;
+        (u128::from(at) << 64) | u128::from(seq.serial)
+    }
+
+    fn unpack_finish(key: u128) -> (u64, u64) {
+        ((key >> 64) as u64, key as u64)
     }
 
     /// True `(computed, generated, blocks)` of a member.
@@ -636,9 +644,11 @@ impl Replica {
                 self.ungrouped -= 1;
             }
         }
-        while let Some(&Reverse((at, serial))) = self.group.finishing.peek()
-            && at <= self.group.steps
-        {
+        while let Some(&Reverse(key)) = self.group.finishing.peek() {
+            let (at, serial) = DecodeGroup::unpack_finish(key);
+            if at > self.group.steps {
+                break;
+            }
             self.group.finishing.pop();
             done.push(serial);
         }
@@ -836,7 +846,8 @@ impl Replica {
             tally.shape.kv_read_tokens += context + count;
             tally.shape.attention_pairs += context + count;
             tally.decodes += count as usize;
-            let Reverse((first_done, _)) = *group.finishing.peek().expect("members");
+            let Reverse(key) = *group.finishing.peek().expect("members");
+            let (first_done, _) = DecodeGroup::unpack_finish(key);
             tally.remaining = tally.remaining.min(first_done - group.steps);
             // A context `≡ x` leaves `block_size - 1 - x` free slots after the step.
             // Residue `r` holds contexts `≡ r + shift`: a reversed rotation.

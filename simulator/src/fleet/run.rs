@@ -466,21 +466,17 @@ where
             if arrival.is_none() && self.inflight.is_empty() {
                 break;
             }
-            let take_arrival = match (arrival, self.queue.peek_key()) {
-                (Some(arrival), Some((time, _))) => arrival <= time,
-                (Some(_), None) => true,
-                (None, _) => false,
-            };
-            if take_arrival && let Some((index, request)) = self.arrivals.next.take() {
-                self.now = self.now.max(request.arrival_us);
-                self.arrive(index, request);
+            // An arrival goes before any event of the same microsecond.
+            if let Some((time, _, event)) = self.queue.pop_before(arrival) {
+                self.now = self.now.max(time);
+                self.handle(event);
                 continue;
             }
-            let Some((time, _, event)) = self.queue.pop() else {
+            let Some((index, request)) = self.arrivals.next.take() else {
                 break;
             };
-            self.now = self.now.max(time);
-            self.handle(event);
+            self.now = self.now.max(request.arrival_us);
+            self.arrive(index, request);
         }
         match self.failure.take() {
             Some(error) => Err(StreamError::Sink(error)),
