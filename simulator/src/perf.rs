@@ -206,6 +206,90 @@ impl DecodeRun {
             + sum_line(self.second.0, self.second.1, cross, k)
             + self.fixed * k
     }
+
+    /// The most steps, at most `max`, that fit in `budget_fs` (0 when even none does):
+    /// the largest `k <= max` with `time_fs(k) <= budget_fs`. Exact, for runs whose
+    /// steps each cost at least zero (every decode run).
+    ///
+    /// Why not a plain binary search: every arrival at a busy replica asks this, and
+    /// each probe is several 128-bit products. The closed form inverted in floating
+    /// point lands on (or next to) the answer, and two exact probes confirm it; a
+    /// gallop and a binary search from there cover any rounding miss.
+    pub fn steps_within(&self, budget_fs: Fs, max: u64) -> u64 {
+        if budget_fs < 0 {
+            return 0;
+        }
+        let fits = |steps: u64| self.time_fs(steps) <= budget_fs;
+        let guess = self.estimate_steps(budget_fs, max);
+        // Bracket: `fits(low)` and (`high > max` or not `fits(high)`).
+        let (mut low, mut high) = if fits(guess) {
+            let (mut low, mut reach) = (guess, 1u64);
+            loop {
+                let probe = low.saturating_add(reach).min(max.saturating_add(1));
+                if probe > max || !fits(probe) {
+                    break (low, probe);
+                }
+                low = probe;
+                reach = reach.saturating_mul(2);
+            }
+        } else {
+            let (mut high, mut reach) = (guess, 1u64);
+            loop {
+                let probe = high.saturating_sub(reach);
+                if fits(probe) {
+                    break (probe, high);
+                }
+                high = probe;
+                reach = reach.saturating_mul(2);
+            }
+        };
+        while high - low > 1 {
+            let mid = low + (high - low) / 2;
+            if fits(mid) {
+                low = mid;
+            } else {
+                high = mid;
+            }
+        }
+        low
+    }
+
+    /// `steps_within`'s floating-point first guess, in `[0, max]`.
+    fn estimate_steps(&self, budget_fs: Fs, max: u64) -> u64 {
+        // Steps of a line whose j-th step costs `a + b j` fitting in `y`: the root of
+        // b/2 k^2 + (a - b/2) k = y.
+        let line = |a: Fs, b: Fs, y: f64| -> f64 {
+            let (a, b) = (a as f64, b as f64);
+            if b == 0.0 {
+                return y / a;
+            }
+            let p = a - b / 2.0;
+            (-p + (p * p + 2.0 * b * y).sqrt()) / b
+        };
+        let y = budget_fs as f64;
+        let guess = match u64::try_from(self.cross) {
+            Ok(cross) if cross <= max => {
+                let at_cross = self.time_fs(cross);
+                if budget_fs < at_cross {
+                    line(self.first.0 + self.fixed, self.first.1, y)
+                } else {
+                    let (a, b) = self.second;
+                    cross as f64
+                        + line(
+                            a + b * self.cross + self.fixed,
+                            b,
+                            (budget_fs - at_cross) as f64,
+                        )
+                }
+            }
+            _ => line(self.first.0 + self.fixed, self.first.1, y),
+        };
+        if guess.is_finite() && guess > 0.0 {
+            (guess.floor() as u64).min(max)
+        } else {
+            0
+        }
+    }
 }
 
 /// `sum_{j=0}^{k-1} (a + b j)` over `j` in `[from, to)`.
@@ -353,7 +437,36 @@ mod tests {
         assert!((2500..2700).contains(&blocks), "{blocks}");
     }
 
+    /// `steps_within` against a scan, on the model's real decode runs (any context,
+    /// batch and budget), including budgets past the run and before its first step.
+    #[test]
+    fn steps_within_matches_a_scan_on_decode_runs() {
+        let model = model_4090();
+        for (seqs, context0) in [(1u64, 10u64), (16, 20_000), (256, 1_000), (3, 0)] {
+            let run = model.decode_run(seqs, context0);
+            let max = 300u64;
+            let times: Vec<Fs> = (0..=max).map(|k| run.time_fs(k)).collect();
+            let mut budgets: Vec<Fs> = vec![-1, 0, times[max as usize] + 1];
+            for &time in &times[1..] {
+                budgets.extend([time - 1, time, time + 1]);
+            }
+            for budget in budgets {
+                let expected = (0..=max).rev().find(|&k| times[k as usize] <= budget).unwrap_or(0);
+                assert_eq!(run.steps_within(budget, max), expected, "seqs {seqs} context {context0} budget {budget}");
+            }
+        }
+    }
+
     proptest::proptest! {
+        /// Any two lines with non-negative step costs, both orders of crossing.
+        #[test]
+        fn steps_within_is_exact(a in 0i64..1_000_000, b in 0i64..5_000, c in 0i64..1_000_000, d in 0i64..5_000, fixed in 0i64..1_000, budget in -10i64..400_000_000, max in 0u64..2_000) {
+            let run = DecodeRun::new(a.into(), b.into(), c.into(), d.into(), fixed.into());
+            let budget = Fs::from(budget);
+            let expected = (0..=max).rev().find(|&k| run.time_fs(k) <= budget).unwrap_or(0);
+            proptest::prop_assert_eq!(run.steps_within(budget, max), expected);
+        }
+
         #[test]
         fn sum_max_linear_is_exact(a in -1000i64..1000, b in -50i64..50, c in -1000i64..1000, d in -50i64..50, k in 0i64..60) {
             let brute: i128 = (0..k as i128).map(|j| (a as i128 + b as i128 * j).max(c as i128 + d as i128 * j)).sum();

@@ -533,18 +533,10 @@ impl Replica {
         if self.running.len() >= self.config.max_num_seqs as usize || budget_left == 0 {
             return None;
         }
-        // Smallest n in [1, steps] whose boundary event is at or after now.
+        // Smallest n in [1, steps] whose boundary event is at or after now: one past
+        // the steps that end by `threshold` (or the whole run when they all do).
         let threshold = Fs::from(now_us - 1) * FS_PER_US;
-        let (mut low, mut high) = (1u64, run.steps);
-        while low < high {
-            let mid = low + (high - low) / 2;
-            if run.start_fs + cost.time_fs(mid) > threshold {
-                high = mid;
-            } else {
-                low = mid + 1;
-            }
-        }
-        let boundary = low;
+        let boundary = (cost.steps_within(threshold - run.start_fs, run.steps) + 1).min(run.steps);
         if boundary >= run.steps {
             return None;
         }
@@ -686,15 +678,7 @@ impl Replica {
             // Steps whose boundary event is at or before now are done; the next one has
             // already allocated its blocks.
             let limit = Fs::from(now_us) * FS_PER_US;
-            let (mut low, mut high) = (0u64, steps - 1);
-            while low < high {
-                let mid = low + (high - low).div_ceil(2);
-                if start_fs + cost.time_fs(mid) <= limit {
-                    low = mid;
-                } else {
-                    high = mid - 1;
-                }
-            }
+            let low = cost.steps_within(limit - start_fs, steps - 1);
             used += extra_blocks(slack, *seqs, low, BlockMath::new(self.config.block_size));
         }
         ReplicaState {
