@@ -259,14 +259,14 @@ impl DecodeRun {
         // Steps of a line whose j-th step costs `a + b j` fitting in `y`: the root of
         // b/2 k^2 + (a - b/2) k = y.
         let line = |a: Fs, b: Fs, y: f64| -> f64 {
-            let (a, b) = (a as f64, b as f64);
+            let (a, b) = (approx(a), approx(b));
             if b == 0.0 {
                 return y / a;
             }
             let p = a - b / 2.0;
             (-p + (p * p + 2.0 * b * y).sqrt()) / b
         };
-        let y = budget_fs as f64;
+        let y = approx(budget_fs);
         let guess = match u64::try_from(self.cross) {
             Ok(cross) if cross <= max => {
                 let at_cross = self.time_fs(cross);
@@ -278,7 +278,7 @@ impl DecodeRun {
                         + line(
                             a + b * self.cross + self.fixed,
                             b,
-                            (budget_fs - at_cross) as f64,
+                            approx(budget_fs - at_cross),
                         )
                 }
             }
@@ -289,6 +289,15 @@ impl DecodeRun {
         } else {
             0
         }
+    }
+}
+
+/// `value` as a float, through 64 bits when it fits (a hardware conversion; the
+/// 128-bit one is a library call).
+fn approx(value: Fs) -> f64 {
+    match i64::try_from(value) {
+        Ok(value) => value as f64,
+        Err(_) => value as f64,
     }
 }
 
@@ -451,8 +460,15 @@ mod tests {
                 budgets.extend([time - 1, time, time + 1]);
             }
             for budget in budgets {
-                let expected = (0..=max).rev().find(|&k| times[k as usize] <= budget).unwrap_or(0);
-                assert_eq!(run.steps_within(budget, max), expected, "seqs {seqs} context {context0} budget {budget}");
+                let expected = (0..=max)
+                    .rev()
+                    .find(|&k| times[k as usize] <= budget)
+                    .unwrap_or(0);
+                assert_eq!(
+                    run.steps_within(budget, max),
+                    expected,
+                    "seqs {seqs} context {context0} budget {budget}"
+                );
             }
         }
     }

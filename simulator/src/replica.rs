@@ -1028,14 +1028,23 @@ impl Replica {
         let seqs = tally.shape.seqs;
         // Each decode reads its context after the step: together, the first step's.
         let context0 = tally.shape.kv_read_tokens;
-        let steps = tally.remaining.min(
-            1 + max_extra_steps(
-                &self.slack,
-                seqs,
-                self.pool.free(),
-                BlockMath::new(self.config.block_size),
-            ),
-        );
+        let math = BlockMath::new(self.config.block_size);
+        let free = self.pool.free();
+        // Usually the first finish comes long before the pool runs out: when every
+        // sequence could take a new block every `block_size` steps until then (a bound
+        // on what the run needs), the run ends at that finish, no need to find where
+        // the pool would run out.
+        let until_finish = tally.remaining.saturating_sub(1);
+        let roomy = seqs
+            .checked_mul(math.div(until_finish.saturating_add(u64::from(math.size) - 1)))
+            .is_some_and(|blocks| blocks <= free);
+        let steps = if roomy {
+            tally.remaining
+        } else {
+            tally
+                .remaining
+                .min(1 + max_extra_steps(&self.slack, seqs, free, math))
+        };
         let cost = self.cost.decode_run(seqs, context0);
         let end_fs = self.clock_fs + cost.time_fs(steps);
         Run {
