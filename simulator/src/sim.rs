@@ -226,8 +226,10 @@ impl Simulation {
     }
 }
 
+/// Sets `replica`'s step-end timer: a replica's new wake supersedes the one it had.
 fn push_wake(queue: &mut EventQueue<Event>, replica: usize, wake: Wake) {
-    queue.push(
+    queue.set_timer(
+        replica as u32,
         wake.time_us,
         Phase::StepEnd,
         Event::StepEnd {
