@@ -329,6 +329,9 @@ struct Fleet<'a, I, S> {
     scrapes: Vec<ScrapeRecord>,
     /// vLLM families each scrape keeps, and whether DCGM is scraped.
     kept_families: Vec<&'static str>,
+    /// Whether the TTFT and inter-token-latency histograms are kept: a histogram no
+    /// scrape exports is not worth filling on every finished request.
+    latency_histograms: [bool; 2],
     scrape_gpu: bool,
     activator_scrape: Option<(Scrape, TimeUs)>,
     ticks: Vec<TickRecord>,
@@ -368,6 +371,13 @@ where
         let gpu = catalog.gpu(&config.gpu)?;
         let model = catalog.model(&config.model)?;
         let (engine, cost) = config.replica_setup(catalog)?;
+        let kept_families: Vec<&'static str> = exporter::VLLM_FAMILIES
+            .into_iter()
+            .filter(|name| {
+                options.full_scrapes
+                    || matches!(&control.controller, Controller::Engine { observer, .. } if observer.reads_family(name))
+            })
+            .collect();
         Ok(Self {
             arrivals,
             sink,
@@ -394,13 +404,12 @@ where
             round_robin: 0,
             progress: Vec::new(),
             scrapes: Vec::new(),
-            kept_families: exporter::VLLM_FAMILIES
-                .into_iter()
-                .filter(|name| {
-                    options.full_scrapes
-                        || matches!(&control.controller, Controller::Engine { observer, .. } if observer.reads_family(name))
-                })
-                .collect(),
+            latency_histograms: [
+                "vllm:time_to_first_token_seconds",
+                "vllm:inter_token_latency_seconds",
+            ]
+            .map(|name| kept_families.contains(&name)),
+            kept_families,
             scrape_gpu: options.full_scrapes
                 || matches!(&control.controller, Controller::Engine { observer, .. } if observer.reads_gpu()),
             activator_scrape: None,
@@ -636,16 +645,18 @@ where
                     record.first_token_us = Some(report.time_us);
                     counters.prompt_tokens += u64::from(record.prompt_tokens);
                     counters.generation_tokens += 1;
-                    counters
-                        .ttft
-                        .observe((report.time_us - record.arrival_us) as f64 / 1e6, 1);
+                    if self.latency_histograms[0] {
+                        let ttft = (report.time_us - record.arrival_us) as f64 / 1e6;
+                        counters.ttft.observe(ttft, 1);
+                    }
                 }
                 ProgressKind::Finished => {
                     record.last_token_us = Some(report.time_us);
                     let gaps = u64::from(record.output_tokens - 1);
                     counters.generation_tokens += gaps;
                     counters.requests_finished += 1;
-                    if gaps > 0
+                    if self.latency_histograms[1]
+                        && gaps > 0
                         && let Some(first) = record.first_token_us
                     {
                         let gap = (report.time_us - first) as f64 / 1e6 / gaps as f64;
