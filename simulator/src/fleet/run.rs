@@ -319,6 +319,10 @@ struct Fleet<'a, I, S> {
     live: Vec<u32>,
     /// Ready slots, ascending (oldest first).
     ready: Vec<u32>,
+    /// Requests each slot's replica holds (waiting + running), by slot id: what the
+    /// router compares on every arrival, kept in one small array instead of read
+    /// from each replica.
+    loads: Vec<usize>,
     gateway: VecDeque<Handle>,
     timeout_pending: bool,
     pool: WarmPool,
@@ -396,6 +400,7 @@ where
             slots: Vec::new(),
             live: Vec::new(),
             ready: Vec::new(),
+            loads: Vec::new(),
             gateway: VecDeque::new(),
             timeout_pending: false,
             pool: WarmPool::default(),
@@ -579,12 +584,8 @@ where
 
     fn route(&mut self) -> Option<u32> {
         let slots = &self.slots;
-        let load = |slot: u32| {
-            slots[slot as usize]
-                .replica
-                .as_ref()
-                .map_or(usize::MAX, Replica::load)
-        };
+        let loads = &self.loads;
+        let load = |slot: u32| loads[slot as usize];
         match self.config.routing {
             RoutingPolicy::LeastOutstanding => self.ready.iter().copied().min_by_key(|&s| load(s)),
             RoutingPolicy::RoundRobin => {
@@ -679,6 +680,7 @@ where
         let now = self.now;
         let entry = &mut self.slots[slot as usize];
         let idle = entry.replica.as_ref().is_none_or(Replica::is_idle);
+        self.loads[slot as usize] = entry.replica.as_ref().map_or(usize::MAX, Replica::load);
         entry.busy.set(now, !idle);
         if idle && let SlotState::Draining { lost, .. } = entry.state {
             self.release(slot, !lost);
@@ -808,6 +810,7 @@ where
             busy: BusyClock::default(),
         });
         self.live.push(id);
+        self.loads.push(usize::MAX);
         self.set_provisioned(1);
         self.queue.push(
             startup.ready_us,
@@ -834,6 +837,7 @@ where
             self.cost.clone(),
             StepMode::Fast,
         ));
+        self.loads[slot as usize] = 0;
         insert_sorted(&mut self.ready, slot);
         while let Some(request) = self.gateway.pop_front() {
             let target = self.route().unwrap_or(slot);
@@ -866,6 +870,7 @@ where
         }
         entry.state = SlotState::Released;
         entry.replica = None;
+        self.loads[slot as usize] = usize::MAX;
         self.queue.cancel_timer(slot);
         entry.busy.set(now, false);
         let (spot, since, startup) = (entry.spot, entry.billed_since, entry.startup);
