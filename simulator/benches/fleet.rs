@@ -2,8 +2,9 @@
 //! shaped load scaled 20x (Poisson arrivals at 108 req/s, Azure conv token lengths,
 //! one hour, about 390k requests) on H100 replicas serving Llama-3.1-8B under the HPA
 //! and KPA manifests of `scenarios/scalers/` with `maxReplicas` raised to 50. Every replica
-//! is scraped every 15 s through Prometheus text, as in every fleet run (keeping the
-//! families the manifest reads; `scrape_one_replica_*` time one replica's scrape).
+//! is scraped through Prometheus text before each engine tick (every 15 s for HPA, 2 s for
+//! KPA), as in every fleet run (keeping the families the manifest reads;
+//! `scrape_one_replica_*` time one replica's scrape).
 //!
 //! `FLEET_BENCH_SECONDS` shortens the trace (default 3600).
 
