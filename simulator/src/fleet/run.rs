@@ -3,9 +3,9 @@
 //! One [`EventQueue`] carries replica step ends (one timer per replica, re-set when the
 //! replica re-plans), lifecycle events (ready, drain deadlines, spot notices, gateway
 //! timeouts), scrapes, engine ticks and schedule steps; arrivals are pulled from the
-//! input as the clock reaches them. The queue holds O(replicas) events. Replicas are [`Replica`]s (closed-form
-//! decode runs), created when they become ready and dropped when released, so a run's
-//! cost grows with requests, not with decode steps.
+//! input as the clock reaches them. The queue holds O(replicas) events. Replicas are
+//! [`Replica`]s (closed-form decode runs), created when they become ready and dropped
+//! when released, so a run's cost grows with requests, not with decode steps.
 //!
 //! # Memory
 //!
