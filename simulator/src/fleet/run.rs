@@ -585,6 +585,13 @@ where
     fn route(&mut self) -> Option<u32> {
         let slots = &self.slots;
         let loads = &self.loads;
+        debug_assert!(
+            self.ready.iter().all(|&slot| {
+                slots[slot as usize].replica.as_ref().map(Replica::load)
+                    == Some(loads[slot as usize])
+            }),
+            "the router's load array follows every ready replica"
+        );
         let load = |slot: u32| loads[slot as usize];
         match self.config.routing {
             RoutingPolicy::LeastOutstanding => self.ready.iter().copied().min_by_key(|&s| load(s)),
