@@ -4,17 +4,7 @@
 mod common;
 
 use simulator::output;
-use std::path::{Path, PathBuf};
-
-fn tempdir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "budscaler-determinism-{name}-{}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use std::path::Path;
 
 const SCENARIO: &str = "
 name: determinism
@@ -53,7 +43,10 @@ fn simulate(dir: &Path) {
 
 #[test]
 fn two_runs_write_identical_files() {
-    let (a, b) = (tempdir("a"), tempdir("b"));
+    let (a, b) = (
+        common::fresh_dir("determinism", "a"),
+        common::fresh_dir("determinism", "b"),
+    );
     simulate(&a);
     simulate(&b);
     let table = |name: &str| format!("{name}.{}", output::TABLE_EXTENSION);
@@ -91,7 +84,7 @@ fn two_runs_write_identical_files() {
 
 #[test]
 fn the_summary_has_the_contract_fields_and_consistent_counts() {
-    let dir = tempdir("summary");
+    let dir = common::fresh_dir("determinism", "summary");
     simulate(&dir);
     let text = std::fs::read_to_string(dir.join("out/summary.json")).unwrap();
     let summary: serde_json::Value = serde_json::from_str(&text).unwrap();

@@ -1,17 +1,10 @@
 //! `trace.mode: open_loop`: a recorded series goes straight to the scalers, and the
 //! output is what each would have decided at every tick.
 
+mod common;
+
 use simulator::open_loop::{self, OpenLoopSummary};
 use simulator::scenario::{self, Scenario};
-use std::path::PathBuf;
-
-fn tempdir(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("budscaler-open-loop-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// 120 one-second samples of one vLLM server: idle for a minute, then 20 requests
 /// waiting.
@@ -56,7 +49,7 @@ const HPA: &str = "  - manifest:
 
 #[test]
 fn every_tick_of_the_recording_gets_a_decision() {
-    let dir = tempdir("ticks");
+    let dir = common::fresh_dir("open-loop", "ticks");
     recording(&dir);
     let scenario = scenario(&dir, HPA).unwrap();
     assert!(scenario.is_open_loop());
@@ -104,7 +97,7 @@ fn every_tick_of_the_recording_gets_a_decision() {
 
 #[test]
 fn only_manifest_scalers_replay_open_loop() {
-    let dir = tempdir("static");
+    let dir = common::fresh_dir("open-loop", "static");
     recording(&dir);
     let error = scenario(&dir, "  - static: { replicas: 2 }").unwrap_err();
     assert_eq!(error.field(), Some("scalers[0]"), "{error}");
@@ -112,7 +105,7 @@ fn only_manifest_scalers_replay_open_loop() {
 
 #[test]
 fn a_window_keeps_part_of_the_recording() {
-    let dir = tempdir("window");
+    let dir = common::fresh_dir("open-loop", "window");
     recording(&dir);
     let yaml_scenario = scenario(&dir, HPA).unwrap();
     let mut windowed = yaml_scenario.clone();

@@ -1,21 +1,13 @@
 //! The scenario YAML of CONTRACTS.md: what parses, what it resolves to, and how every
 //! mistake is reported (file, line, field).
 
+mod common;
+
 use simulator::fleet::RoutingPolicy;
 use simulator::scenario::{self, ScalerChoice, Scenario, ScenarioError, TraceSource};
 use std::path::{Path, PathBuf};
 
 /// A fresh folder under the system temp dir for one test.
-fn tempdir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "budscaler-scenario-parse-{name}-{}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 const HPA_MANIFEST: &str = "
 apiVersion: scaler.bud.studio/v1alpha1
 kind: BudAIScaler
@@ -84,12 +76,13 @@ scalers:
 }
 
 fn error_of(yaml: &str) -> ScenarioError {
-    parse_in(&tempdir("errors"), yaml).expect_err("the scenario is rejected")
+    parse_in(&common::fresh_dir("scenario-parse", "errors"), yaml)
+        .expect_err("the scenario is rejected")
 }
 
 #[test]
 fn the_contract_example_resolves() {
-    let dir = tempdir("contract");
+    let dir = common::fresh_dir("scenario-parse", "contract");
     std::fs::create_dir_all(dir.join("scalers")).unwrap();
     std::fs::write(dir.join("scalers/hpa.yaml"), HPA_MANIFEST).unwrap();
     let scenario = parse_in(&dir, CONTRACT_EXAMPLE).unwrap();
@@ -125,7 +118,7 @@ fn the_contract_example_resolves() {
 
 #[test]
 fn the_command_line_seed_overrides_the_file_and_a_missing_one_defaults() {
-    let dir = tempdir("seed");
+    let dir = common::fresh_dir("scenario-parse", "seed");
     let yaml = generated("  price_per_gpu_hour: 2");
     let with_seed = scenario::parse(&yaml, &dir.join("s.yaml"), Some(99)).unwrap();
     assert_eq!(with_seed.seed, 99);
@@ -267,7 +260,7 @@ fn scaler_errors_carry_the_entry_line() {
 
 #[test]
 fn pricing_tables_give_a_per_gpu_price_and_spot_capacity() {
-    let dir = tempdir("pricing");
+    let dir = common::fresh_dir("scenario-parse", "pricing");
     let spot = parse_in(
         &dir,
         &generated("  pricing: { provider: aws, instance: p5.48xlarge, spot: true }"),
@@ -308,7 +301,11 @@ fn pricing_tables_give_a_per_gpu_price_and_spot_capacity() {
 
 #[test]
 fn without_a_price_the_catalog_price_is_used() {
-    let scenario = parse_in(&tempdir("catalog-price"), &generated("")).unwrap();
+    let scenario = parse_in(
+        &common::fresh_dir("scenario-parse", "catalog-price"),
+        &generated(""),
+    )
+    .unwrap();
     let catalog = simulator::Catalog::builtin();
     assert_eq!(
         Some(scenario.fleet.price_per_gpu_hour),
@@ -319,7 +316,7 @@ fn without_a_price_the_catalog_price_is_used() {
 #[test]
 fn fleet_knobs_map_to_the_fleet_config() {
     let scenario = parse_in(
-        &tempdir("knobs"),
+        &common::fresh_dir("scenario-parse", "knobs"),
         &generated(
             "  price_per_gpu_hour: 2
   routing: kv_aware
@@ -368,7 +365,7 @@ fn fleet_knobs_map_to_the_fleet_config() {
 
 #[test]
 fn a_scenario_file_loads_with_paths_relative_to_it() {
-    let dir = tempdir("load");
+    let dir = common::fresh_dir("scenario-parse", "load");
     std::fs::create_dir_all(dir.join("sub/scalers")).unwrap();
     std::fs::write(dir.join("sub/scalers/hpa.yaml"), HPA_MANIFEST).unwrap();
     std::fs::write(

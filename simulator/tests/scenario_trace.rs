@@ -1,18 +1,10 @@
 //! A scenario's requests: generated traces (so a scenario runs on a fresh clone with no
 //! data files), trace files relative to the scenario, and the reshaping knobs.
 
-use simulator::scenario::{self, Scenario};
-use std::path::{Path, PathBuf};
+mod common;
 
-fn tempdir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "budscaler-scenario-trace-{name}-{}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use simulator::scenario::{self, Scenario};
+use std::path::Path;
 
 fn scenario_with_trace(dir: &Path, trace: &str, seed: Option<u64>) -> Scenario {
     let yaml = format!(
@@ -31,7 +23,7 @@ scalers:
 
 #[test]
 fn a_generated_trace_is_seeded_and_has_the_asked_rate() {
-    let dir = tempdir("generate");
+    let dir = common::fresh_dir("scenario-trace", "generate");
     let trace = "  generate: { pattern: poisson, duration: 10m, rate: 4 }";
     let first = scenario_with_trace(&dir, trace, None).requests().unwrap();
     let again = scenario_with_trace(&dir, trace, None).requests().unwrap();
@@ -64,7 +56,7 @@ fn a_generated_trace_is_seeded_and_has_the_asked_rate() {
 
 #[test]
 fn pattern_knobs_and_token_models_apply() {
-    let dir = tempdir("knobs");
+    let dir = common::fresh_dir("scenario-trace", "knobs");
     let fixed = scenario_with_trace(
         &dir,
         "  generate: { pattern: step, duration: 4m, rate: 2, step_at: 1m, factor: 3, tokens: 'fixed:100,20' }",
@@ -87,7 +79,7 @@ fn pattern_knobs_and_token_models_apply() {
 
 #[test]
 fn window_scale_and_max_requests_reshape_in_that_order() {
-    let dir = tempdir("reshape");
+    let dir = common::fresh_dir("scenario-trace", "reshape");
     let base = "  generate: { pattern: poisson, duration: 10m, rate: 5, seed: 1 }";
     let all = scenario_with_trace(&dir, base, None).requests().unwrap();
     let windowed = scenario_with_trace(
@@ -109,7 +101,7 @@ fn window_scale_and_max_requests_reshape_in_that_order() {
 
 #[test]
 fn a_trace_file_is_read_relative_to_the_scenario() {
-    let dir = tempdir("file");
+    let dir = common::fresh_dir("scenario-trace", "file");
     std::fs::create_dir_all(dir.join("data")).unwrap();
     std::fs::write(
         dir.join("data/trace.csv"),
@@ -135,7 +127,7 @@ fn a_trace_file_is_read_relative_to_the_scenario() {
 
 #[test]
 fn a_recorded_series_becomes_requests_in_closed_loop() {
-    let dir = tempdir("series");
+    let dir = common::fresh_dir("scenario-trace", "series");
     let mut csv = String::from("t,prompt_throughput,gen_throughput,running,waiting,kv_cache_pct\n");
     for t in 1..=60 {
         csv.push_str(&format!("{t}.0,2000.0,400.0,8,0,20.0\n"));
@@ -154,7 +146,7 @@ fn a_recorded_series_becomes_requests_in_closed_loop() {
 
 #[test]
 fn an_empty_window_is_an_error_naming_the_trace() {
-    let dir = tempdir("empty");
+    let dir = common::fresh_dir("scenario-trace", "empty");
     let error = scenario_with_trace(
         &dir,
         "  generate: { pattern: poisson, duration: 1m, rate: 1 }\n  window: { from: 2m }",

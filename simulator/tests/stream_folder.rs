@@ -5,17 +5,7 @@ mod common;
 
 use simulator::output::{self, RunRecorder, RunSummary, StreamedRun, Summary};
 use simulator::scenario;
-use std::path::{Path, PathBuf};
-
-fn tempdir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "budscaler-stream-folder-{name}-{}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use std::path::Path;
 
 const SCENARIO: &str = "
 name: streamed
@@ -82,7 +72,10 @@ fn streamed(dir: &Path) {
 
 #[test]
 fn streamed_and_in_memory_folders_are_byte_identical() {
-    let (a, b) = (tempdir("memory"), tempdir("stream"));
+    let (a, b) = (
+        common::fresh_dir("stream-folder", "memory"),
+        common::fresh_dir("stream-folder", "stream"),
+    );
     in_memory(&a);
     streamed(&b);
     let table = |name: &str| format!("{name}.{}", output::TABLE_EXTENSION);

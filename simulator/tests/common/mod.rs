@@ -1,8 +1,19 @@
 //! Helpers shared by the simulator's behaviour tests.
 
+// Each test file is its own crate and uses a subset of these.
+#![allow(dead_code)]
+
 use simulator::output::{self, Summary};
 use simulator::scenario;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// An empty folder for test `name` of `suite`, unique to this process (emptied first).
+pub fn fresh_dir(suite: &str, name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("budscaler-{suite}-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
 
 /// Parses `scenario_text` as if it were `dir/scenario.yaml`, replays it for every scaler
 /// with the whole trace in memory, and writes the output folder to `out`.
