@@ -226,7 +226,7 @@ impl DecodeRun {
             let (mut low, mut reach) = (guess, 1u64);
             loop {
                 let probe = low.saturating_add(reach).min(max.saturating_add(1));
-                if probe > max || !fits(probe) {
+                if probe > max || probe == low || !fits(probe) {
                     break (low, probe);
                 }
                 low = probe;
