@@ -1,23 +1,14 @@
 //! Behaviour of the fleet loop: determinism, scaling under HPA and KPA, and every way
 //! a request can fail (gateway timeout, drain cut, spot loss), with no request lost.
 
-use engine::spec::BudAIScaler;
+mod common;
+
 use simulator::Catalog;
 use simulator::fleet::{FleetConfig, RequestStatus, RunResult, ScalerSpec, Slo, SpotConfig, run};
 use traces::generate::{GenerateConfig, Pattern, TokenModel, generate};
 use traces::request::Request;
 
 const SECOND: i64 = 1_000_000;
-
-fn manifest(name: &str) -> ScalerSpec {
-    let path = format!(
-        "{}/../scenarios/scalers/{name}.yaml",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let text = std::fs::read_to_string(&path).unwrap();
-    let manifest: BudAIScaler = serde_saphyr::from_str(&text).unwrap();
-    ScalerSpec::Manifest(Box::new(manifest))
-}
 
 fn load(pattern: Pattern, rate_rps: f64, duration_s: i64, seed: u64) -> Vec<Request> {
     generate(&GenerateConfig {
@@ -104,8 +95,24 @@ fn same_inputs_give_identical_results() {
         ..FleetConfig::default()
     };
     let slo = Slo::default();
-    let first = run(&requests, &catalog, &fleet, &manifest("hpa"), &slo, 11).unwrap();
-    let second = run(&requests, &catalog, &fleet, &manifest("hpa"), &slo, 11).unwrap();
+    let first = run(
+        &requests,
+        &catalog,
+        &fleet,
+        &common::scaler_spec("hpa"),
+        &slo,
+        11,
+    )
+    .unwrap();
+    let second = run(
+        &requests,
+        &catalog,
+        &fleet,
+        &common::scaler_spec("hpa"),
+        &slo,
+        11,
+    )
+    .unwrap();
     assert_eq!(
         serde_json::to_string(&first).unwrap(),
         serde_json::to_string(&second).unwrap()
@@ -119,7 +126,15 @@ fn hpa_scales_up_after_cold_start_and_beats_one_static_replica() {
     let catalog = Catalog::builtin();
     let fleet = FleetConfig::default();
     let slo = Slo::default();
-    let hpa = run(&requests, &catalog, &fleet, &manifest("hpa"), &slo, 3).unwrap();
+    let hpa = run(
+        &requests,
+        &catalog,
+        &fleet,
+        &common::scaler_spec("hpa"),
+        &slo,
+        3,
+    )
+    .unwrap();
     let fixed = run(
         &requests,
         &catalog,
@@ -180,7 +195,7 @@ fn kpa_scales_to_zero_when_idle_and_back_up() {
         &requests,
         &catalog,
         &fleet,
-        &manifest("kpa"),
+        &common::scaler_spec("kpa"),
         &Slo::default(),
         1,
     )

@@ -1,20 +1,15 @@
 //! The engine sees the same observation whether a replica's scrape goes through
 //! Prometheus text (as in the fleet loop and the operator) or is read directly.
 
+mod common;
+
 use engine::observation::{PodPhase, PodStatus};
-use engine::spec::BudAIScaler;
 use simulator::fleet::exporter::{self, EngineCounters, Gauges, GpuReading};
 use traces::metrics::prometheus::{Scrape, parse_text, render_text};
 use traces::observe::{Observer, PodScrape};
 
 fn spec(name: &str) -> engine::spec::ResolvedSpec {
-    let path = format!(
-        "{}/../scenarios/scalers/{name}.yaml",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let manifest: BudAIScaler =
-        serde_saphyr::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    manifest.resolved().unwrap()
+    common::scaler_manifest(name).resolved().unwrap()
 }
 
 fn replica_scrapes(index: u32) -> (Scrape, Scrape) {
@@ -111,7 +106,7 @@ fn text_round_trip_gives_the_direct_observation() {
 #[test]
 fn filtered_scrapes_give_the_same_run_as_full_ones() {
     use simulator::Catalog;
-    use simulator::fleet::{FleetConfig, RunOptions, ScalerSpec, Slo, run_with};
+    use simulator::fleet::{FleetConfig, RunOptions, Slo, run_with};
     use traces::generate::{GenerateConfig, Pattern, TokenModel, generate};
     let requests: Vec<_> = generate(&GenerateConfig {
         pattern: Pattern::Step {
@@ -128,13 +123,7 @@ fn filtered_scrapes_give_the_same_run_as_full_ones() {
     let catalog = Catalog::builtin();
     let fleet = FleetConfig::default();
     for name in ["hpa", "kpa", "budscaler"] {
-        let path = format!(
-            "{}/../scenarios/scalers/{name}.yaml",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        let manifest: BudAIScaler =
-            serde_saphyr::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-        let scaler = ScalerSpec::Manifest(Box::new(manifest));
+        let scaler = common::scaler_spec(name);
         let runs: Vec<_> = [false, true]
             .into_iter()
             .map(|full_scrapes| {

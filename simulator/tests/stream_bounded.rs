@@ -2,27 +2,18 @@
 //! its per-request state (requests in flight, records waiting in the reorder buffer)
 //! stays far below the trace's length.
 
-use engine::spec::BudAIScaler;
+mod common;
+
 use simulator::Catalog;
 use simulator::fleet::{
     FleetConfig, InOrder, RequestRecord, RequestSink, RunOptions, ScalerSpec, SinkError, Slo,
-    StreamError, run, run_stream,
+    StreamError, StreamRun, run, run_stream,
 };
 use std::convert::Infallible;
 use traces::generate::{GenerateConfig, Pattern, TokenModel, generate};
 use traces::request::Request;
 
 const SECOND: i64 = 1_000_000;
-
-fn manifest(name: &str) -> ScalerSpec {
-    let path = format!(
-        "{}/../scenarios/scalers/{name}.yaml",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let text = std::fs::read_to_string(&path).unwrap();
-    let manifest: BudAIScaler = serde_saphyr::from_str(&text).unwrap();
-    ScalerSpec::Manifest(Box::new(manifest))
-}
 
 fn config(duration_s: i64, rate_rps: f64, seed: u64) -> GenerateConfig {
     GenerateConfig {
@@ -69,7 +60,7 @@ fn streamed_run_equals_the_in_memory_run() {
     let catalog = Catalog::builtin();
     let fleet = FleetConfig::default();
     let slo = Slo::default();
-    let scaler = manifest("hpa");
+    let scaler = common::scaler_spec("hpa");
     let whole = run(&requests, &catalog, &fleet, &scaler, &slo, 9).unwrap();
     let mut sink = InOrder::new(Keep::default());
     let streamed = run_stream(
@@ -102,7 +93,7 @@ fn a_long_stream_holds_only_what_is_in_flight() {
         generated.map(Ok::<_, Infallible>),
         &catalog,
         &fleet,
-        &manifest("hpa"),
+        &common::scaler_spec("hpa"),
         &slo,
         4,
         RunOptions::default(),
@@ -131,12 +122,12 @@ fn a_long_stream_holds_only_what_is_in_flight() {
     assert!(streamed.stats.max_in_flight > 0 && counting.arrival_sum > 0);
 }
 
-#[test]
-fn out_of_order_input_is_an_error_naming_the_request() {
-    let mut requests: Vec<Request> = generate(&config(60, 5.0, 1)).unwrap().take(10).collect();
-    requests.swap(3, 4);
-    let error = run_stream(
-        requests.into_iter().map(Ok::<_, Infallible>),
+/// A streamed run of `input` on one static replica, records counted and dropped.
+fn run_one_static<E: std::error::Error + 'static>(
+    input: impl IntoIterator<Item = Result<Request, E>>,
+) -> Result<StreamRun, StreamError<E>> {
+    run_stream(
+        input,
         &Catalog::builtin(),
         &FleetConfig::default(),
         &ScalerSpec::Static { replicas: 1 },
@@ -145,7 +136,13 @@ fn out_of_order_input_is_an_error_naming_the_request() {
         RunOptions::default(),
         &mut InOrder::new(Counting::default()),
     )
-    .unwrap_err();
+}
+
+#[test]
+fn out_of_order_input_is_an_error_naming_the_request() {
+    let mut requests: Vec<Request> = generate(&config(60, 5.0, 1)).unwrap().take(10).collect();
+    requests.swap(3, 4);
+    let error = run_one_static(requests.into_iter().map(Ok::<_, Infallible>)).unwrap_err();
     assert!(
         matches!(error, StreamError::OutOfOrder { index: 4, .. }),
         "{error}"
@@ -160,17 +157,7 @@ fn a_failing_input_stops_the_run_with_its_error() {
         .into_iter()
         .map(Ok)
         .chain(std::iter::once(Err(std::io::Error::other("disk gone"))));
-    let error = run_stream(
-        input,
-        &Catalog::builtin(),
-        &FleetConfig::default(),
-        &ScalerSpec::Static { replicas: 1 },
-        &Slo::default(),
-        1,
-        RunOptions::default(),
-        &mut InOrder::new(Counting::default()),
-    )
-    .unwrap_err();
+    let error = run_one_static(input).unwrap_err();
     assert!(
         matches!(error, StreamError::Input { index: 10, .. }),
         "{error}"

@@ -3,9 +3,26 @@
 // Each test file is its own crate and uses a subset of these.
 #![allow(dead_code)]
 
+use engine::spec::BudAIScaler;
+use simulator::fleet::ScalerSpec;
 use simulator::output::{self, Summary};
 use simulator::scenario;
 use std::path::{Path, PathBuf};
+
+/// The manifest `scenarios/scalers/{name}.yaml` of the repository.
+pub fn scaler_manifest(name: &str) -> BudAIScaler {
+    let path = format!(
+        "{}/../scenarios/scalers/{name}.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{path}: {error}"));
+    serde_saphyr::from_str(&text).unwrap_or_else(|error| panic!("{path}: {error}"))
+}
+
+/// [`scaler_manifest`] as a fleet's scaler.
+pub fn scaler_spec(name: &str) -> ScalerSpec {
+    ScalerSpec::Manifest(Box::new(scaler_manifest(name)))
+}
 
 /// An empty folder for test `name` of `suite`, unique to this process (emptied first).
 pub fn fresh_dir(suite: &str, name: &str) -> PathBuf {
