@@ -178,14 +178,13 @@ fn bad_scenarios_exit_2_naming_the_field() {
     assert_eq!(missing.status.code(), Some(2));
 }
 
-#[test]
-fn the_default_scenario_runs_on_a_fresh_clone() {
-    let out = tempdir("default").join("out");
+/// Runs `simulate --quiet SCENARIO --out OUT`, expects success, returns the summary.
+fn simulate_quietly(scenario: &std::path::Path, out: &std::path::Path) -> serde_json::Value {
     let output = budscaler()
         .args(["simulate", "--quiet"])
-        .arg(repo().join("scenarios/default.yaml"))
+        .arg(scenario)
         .arg("--out")
-        .arg(&out)
+        .arg(out)
         .output()
         .unwrap();
     assert!(
@@ -193,8 +192,13 @@ fn the_default_scenario_runs_on_a_fresh_clone() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn the_default_scenario_runs_on_a_fresh_clone() {
+    let out = tempdir("default").join("out");
+    let summary = simulate_quietly(&repo().join("scenarios/default.yaml"), &out);
     let scalers: Vec<&str> = summary["runs"]
         .as_array()
         .unwrap()
@@ -216,20 +220,7 @@ fn the_open_loop_scenario_replays_the_recording() {
         return;
     }
     let out = tempdir("open-loop").join("out");
-    let output = budscaler()
-        .args(["simulate", "--quiet"])
-        .arg(&scenario)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let summary = simulate_quietly(&scenario, &out);
     assert_eq!(summary["mode"], "open_loop");
     let decisions = std::fs::read_to_string(out.join("decisions.jsonl")).unwrap();
     let runs = summary["runs"].as_array().unwrap();
