@@ -104,25 +104,28 @@ fn inspect_json_has_the_contract_fields_on_every_real_trace() {
 #[test]
 fn generate_convert_inspect_round_trip_on_a_fresh_clone() {
     let dir = scratch("round-trip");
+    let generate = |path: &Path| {
+        let output = budscaler(&[
+            "trace",
+            "generate",
+            "--pattern",
+            "gamma",
+            "--duration",
+            "10m",
+            "--rate",
+            "4",
+            "--seed",
+            "7",
+            path.to_str().unwrap(),
+        ]);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
     let csv = dir.join("gen.csv");
-    let output = budscaler(&[
-        "trace",
-        "generate",
-        "--pattern",
-        "gamma",
-        "--duration",
-        "10m",
-        "--rate",
-        "4",
-        "--seed",
-        "7",
-        csv.to_str().unwrap(),
-    ]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    generate(&csv);
     let generated = inspect_json(&csv);
     assert_eq!(generated["format"], "canonical");
     let n = generated["requests"].as_u64().unwrap();
@@ -153,19 +156,7 @@ fn generate_convert_inspect_round_trip_on_a_fresh_clone() {
 
     // Same seed, same bytes.
     let again = dir.join("again.csv");
-    budscaler(&[
-        "trace",
-        "generate",
-        "--pattern",
-        "gamma",
-        "--duration",
-        "10m",
-        "--rate",
-        "4",
-        "--seed",
-        "7",
-        again.to_str().unwrap(),
-    ]);
+    generate(&again);
     assert_eq!(std::fs::read(&csv).unwrap(), std::fs::read(&again).unwrap());
 }
 
