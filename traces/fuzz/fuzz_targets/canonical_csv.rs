@@ -4,16 +4,9 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let mut input =
-        b"arrival_us,prompt_tokens,output_tokens,prefix_blocks,tenant,model,priority,failed\n"
-            .to_vec();
-    input.extend_from_slice(data);
-    let options = traces::ReadOptions::default();
-    if let Ok(reader) = traces::open_reader(std::io::Cursor::new(input), "fuzz", &options) {
-        for item in reader {
-            if item.is_err() {
-                break;
-            }
-        }
-    }
+    budscaler_traces_fuzz::read_after(
+        b"arrival_us,prompt_tokens,output_tokens,prefix_blocks,tenant,model,priority,failed\n",
+        data,
+        &traces::ReadOptions::default(),
+    );
 });

@@ -4,14 +4,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let mut input = b"\x1f\x8b".to_vec();
-    input.extend_from_slice(data);
-    let options = traces::ReadOptions::default();
-    if let Ok(reader) = traces::open_reader(std::io::Cursor::new(input), "fuzz", &options) {
-        for item in reader {
-            if item.is_err() {
-                break;
-            }
-        }
-    }
+    budscaler_traces_fuzz::read_after(b"\x1f\x8b", data, &traces::ReadOptions::default());
 });
