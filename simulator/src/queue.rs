@@ -6,7 +6,7 @@
 //! and phase keep insertion order through a per-queue sequence counter. The result is a
 //! total order, so a simulation is a pure function of its inputs.
 //!
-//! Complexity: `push` and `pop` are O(log n) in the number of pending events; `peek` is O(1).
+//! Complexity: `push` and `pop` are O(log n) in the number of pending events.
 //!
 //! # Timers
 //!
@@ -190,16 +190,6 @@ impl<E> EventQueue<E> {
             self.heap.pop()?.event
         };
         Some((time, unpack_phase(key), event))
-    }
-
-    /// Time and phase of the earliest event, without removing it.
-    pub fn peek_key(&self) -> Option<(TimeUs, Phase)> {
-        let heap_key = self.heap.peek().map(Entry::key);
-        let key = match (heap_key, self.timers.min_key()) {
-            (Some(heap), Some(timer)) => heap.min(timer),
-            (heap, timer) => heap.or(timer)?,
-        };
-        Some((unpack_time(key), unpack_phase(key)))
     }
 
     /// Number of pending events (timers included).
@@ -408,13 +398,12 @@ mod tests {
     }
 
     #[test]
-    fn peek_matches_pop_and_len_tracks() {
+    fn len_tracks_pushes_and_pops() {
         let mut queue = EventQueue::with_capacity(4);
         assert!(queue.is_empty());
         queue.push(2, Phase::StepEnd, 9);
         queue.push(1, Phase::Sample, 8);
         assert_eq!(queue.len(), 2);
-        assert_eq!(queue.peek_key(), Some((1, Phase::Sample)));
         assert_eq!(queue.pop(), Some((1, Phase::Sample, 8)));
         assert_eq!(queue.len(), 1);
     }
@@ -445,7 +434,7 @@ mod tests {
         queue.cancel_timer(2);
         queue.cancel_timer(7); // never had one
         assert_eq!(queue.len(), 3);
-        assert_eq!(queue.peek_key(), Some((10, Phase::Arrival)));
+        assert_eq!(queue.pop_before(Some(10)), None, "the earliest is at 10");
         let order: Vec<u32> = drain(&mut queue).into_iter().map(|e| e.2).collect();
         assert_eq!(order, vec![4, 1, 3]);
         queue.set_timer(0, 1, Phase::StepEnd, 6); // an owner whose timer popped sets anew

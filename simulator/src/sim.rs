@@ -124,12 +124,9 @@ impl Simulation {
             let arrival_due = order
                 .get(next_request)
                 .map(|&index| requests[index as usize].arrival_us);
-            let take_arrival = match (arrival_due, queue.peek_key()) {
-                (Some(arrival), Some((time, _))) => arrival <= time,
-                (Some(_), None) => true,
-                (None, _) => false,
-            };
-            if take_arrival {
+            // An arrival goes before any event of the same microsecond.
+            let next_event = queue.pop_before(arrival_due);
+            if next_event.is_none() && arrival_due.is_some() {
                 let index = order[next_request];
                 next_request += 1;
                 events += 1;
@@ -151,7 +148,7 @@ impl Simulation {
                 apply(&mut outcomes, &mut progress, &mut end_us);
                 continue;
             }
-            let Some((time_us, _, event)) = queue.pop() else {
+            let Some((time_us, _, event)) = next_event else {
                 break;
             };
             events += 1;
