@@ -11,9 +11,11 @@
 use crate::error::{Location, TraceError};
 use crate::fields::{float_from_bytes, float_from_json, shown_json, to_micros, tokens_from_json};
 use crate::request::Request;
+use crate::source::open_source;
 use serde_json::{Map, Value};
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
+use std::sync::Arc;
 
 /// A whole recording: the engine configuration, every request and the sampled series.
 #[derive(Debug, Clone)]
@@ -428,7 +430,8 @@ fn read_requests(path: &Path) -> Result<Vec<RecordedRequest>, TraceError> {
         .collect())
 }
 
-const TIMESERIES_COLUMNS: [&str; 6] = [
+/// The columns of `timeseries.csv`, in the order [`TimeseriesRows`] gives their values.
+pub(crate) const TIMESERIES_COLUMNS: [&str; 6] = [
     "t",
     "prompt_throughput",
     "gen_throughput",
@@ -437,64 +440,102 @@ const TIMESERIES_COLUMNS: [&str; 6] = [
     "kv_cache_pct",
 ];
 
-fn read_timeseries(path: &Path) -> Result<Vec<RecordingSample>, TraceError> {
-    let file = path.display().to_string();
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_path(path)
-        .map_err(|e| csv_error(&file, 0, e))?;
-    let header = reader
-        .byte_headers()
-        .map_err(|e| csv_error(&file, 1, e))?
-        .clone();
-    let mut index = [0usize; 6];
-    for (slot, name) in index.iter_mut().zip(TIMESERIES_COLUMNS) {
-        *slot = header
-            .iter()
-            .position(|h| h.trim_ascii() == name.as_bytes())
-            .ok_or_else(|| TraceError::MissingColumn {
-                at: Location::new(file.as_str(), 1),
-                column: name.to_string(),
-                found: format!("header {:?}", String::from_utf8_lossy(header.as_slice())),
-            })?;
+/// The rows of a recording's `timeseries.csv` (plain or gzip) as they are read: each
+/// row's location and its values in [`TIMESERIES_COLUMNS`] order, all finite numbers.
+/// The one parser of the format: [`read_recording`] collects it, the metric-series
+/// reader (`metrics::series`) streams it.
+pub(crate) struct TimeseriesRows {
+    file: Arc<str>,
+    reader: csv::Reader<Box<dyn Read + Send>>,
+    index: [usize; 6],
+    record: csv::ByteRecord,
+}
+
+impl TimeseriesRows {
+    pub(crate) fn open(path: &Path) -> Result<TimeseriesRows, TraceError> {
+        let source = open_source(path)?;
+        let file = source.file;
+        let input: Box<dyn Read + Send> = Box::new(source.input);
+        let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
+        let header = reader
+            .byte_headers()
+            .map_err(|e| csv_error(&file, 1, e))?
+            .clone();
+        let mut index = [0usize; 6];
+        for (slot, name) in index.iter_mut().zip(TIMESERIES_COLUMNS) {
+            *slot = header
+                .iter()
+                .position(|h| h.trim_ascii() == name.as_bytes())
+                .ok_or_else(|| TraceError::MissingColumn {
+                    at: Location::new(file.clone(), 1),
+                    column: name.to_string(),
+                    found: format!("header {:?}", String::from_utf8_lossy(header.as_slice())),
+                })?;
+        }
+        Ok(TimeseriesRows {
+            file,
+            reader,
+            index,
+            record: csv::ByteRecord::new(),
+        })
     }
-    let mut samples = Vec::new();
-    let mut record = csv::ByteRecord::new();
-    loop {
-        let line = reader.position().line();
-        match reader.read_byte_record(&mut record) {
-            Ok(false) => break,
+}
+
+impl Iterator for TimeseriesRows {
+    type Item = Result<(Location, [f64; 6]), TraceError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let line = self.reader.position().line();
+        match self.reader.read_byte_record(&mut self.record) {
+            Ok(false) => return None,
             Ok(true) => {}
-            Err(e) => return Err(csv_error(&file, line, e)),
+            Err(e) => return Some(Err(csv_error(&self.file, line, e))),
         }
-        let at = Location::new(file.as_str(), record.position().map_or(line, |p| p.line()));
+        let at = Location::new(
+            self.file.clone(),
+            self.record.position().map_or(line, |p| p.line()),
+        );
         let mut values = [0.0; 6];
-        for (value, (&i, name)) in values.iter_mut().zip(index.iter().zip(TIMESERIES_COLUMNS)) {
-            let field = record.get(i).unwrap_or_default();
-            *value = float_from_bytes(field, &at, name, "a finite number")?;
-        }
-        let count = |value: f64, name: &str| {
-            if value >= 0.0 && value.fract() == 0.0 && value <= f64::from(u32::MAX) {
-                Ok(value as u32)
-            } else {
-                Err(TraceError::invalid(
-                    at.clone(),
-                    name,
-                    "a non-negative integer",
-                    value.to_string(),
-                ))
+        for (value, (&i, name)) in values
+            .iter_mut()
+            .zip(self.index.iter().zip(TIMESERIES_COLUMNS))
+        {
+            let field = self.record.get(i).unwrap_or_default();
+            match float_from_bytes(field, &at, name, "a finite number") {
+                Ok(number) => *value = number,
+                Err(error) => return Some(Err(error)),
             }
-        };
-        samples.push(RecordingSample {
-            t_s: values[0],
-            prompt_throughput: values[1],
-            gen_throughput: values[2],
-            running: count(values[3], "running")?,
-            waiting: count(values[4], "waiting")?,
-            kv_cache_pct: values[5],
-        });
+        }
+        Some(Ok((at, values)))
     }
-    Ok(samples)
+}
+
+fn read_timeseries(path: &Path) -> Result<Vec<RecordingSample>, TraceError> {
+    TimeseriesRows::open(path)?
+        .map(|row| {
+            let (at, values) = row?;
+            let count = |value: f64, name: &str| {
+                if value >= 0.0 && value.fract() == 0.0 && value <= f64::from(u32::MAX) {
+                    Ok(value as u32)
+                } else {
+                    Err(TraceError::invalid(
+                        at.clone(),
+                        name,
+                        "a non-negative integer",
+                        value.to_string(),
+                    ))
+                }
+            };
+            Ok(RecordingSample {
+                t_s: values[0],
+                prompt_throughput: values[1],
+                gen_throughput: values[2],
+                running: count(values[3], "running")?,
+                waiting: count(values[4], "waiting")?,
+                kv_cache_pct: values[5],
+            })
+        })
+        .collect()
 }
 
 fn csv_error(file: &str, line: u64, error: csv::Error) -> TraceError {

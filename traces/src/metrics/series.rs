@@ -25,6 +25,7 @@
 //! up front to sort it). Every error names the file, and the line where there is one.
 
 use super::prometheus::{self, MetricFamily, MetricKind, Sample, Scrape};
+use crate::vllm_recording::TimeseriesRows;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -50,6 +51,9 @@ pub enum SeriesError {
     },
     #[error("{path}: {message}")]
     File { path: PathBuf, message: String },
+    /// A `timeseries.csv` row, from the vLLM recording reader.
+    #[error(transparent)]
+    Recording(#[from] crate::error::TraceError),
 }
 
 fn line_error(path: &Path, line: usize, message: impl Into<String>) -> SeriesError {
@@ -380,105 +384,38 @@ pub struct VllmTick {
     pub kv_cache_pct: f64,
 }
 
-const VLLM_COLUMNS: [&str; 6] = [
-    "t",
-    "prompt_throughput",
-    "gen_throughput",
-    "running",
-    "waiting",
-    "kv_cache_pct",
-];
-
+/// A vLLM `timeseries.csv` as scrapes: rows from the recording format's own reader,
+/// throughputs integrated into counters.
 struct VllmCsvReader {
     path: PathBuf,
-    reader: csv::Reader<Box<dyn io::Read>>,
-    columns: [usize; 6],
+    rows: TimeseriesRows,
     model: Option<String>,
     previous_t_s: f64,
     prompt_total: f64,
     generation_total: f64,
-    record: csv::StringRecord,
 }
 
 impl VllmCsvReader {
     fn new(path: &Path) -> Result<VllmCsvReader, SeriesError> {
-        let file = File::open(path).map_err(|e| io_error(path, e))?;
-        let input: Box<dyn io::Read> = if path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("gz"))
-        {
-            Box::new(flate2::read::MultiGzDecoder::new(file))
-        } else {
-            Box::new(file)
-        };
-        let mut reader = csv::ReaderBuilder::new()
-            .trim(csv::Trim::All)
-            .from_reader(input);
-        let headers = reader
-            .headers()
-            .map_err(|e| line_error(path, 1, format!("expected a CSV header: {e}")))?
-            .clone();
-        let mut columns = [0usize; 6];
-        for (slot, wanted) in columns.iter_mut().zip(VLLM_COLUMNS) {
-            *slot = headers.iter().position(|h| h == wanted).ok_or_else(|| {
-                line_error(
-                    path,
-                    1,
-                    format!(
-                        "expected column `{wanted}` (vLLM timeseries: {}), found `{}`",
-                        VLLM_COLUMNS.join(","),
-                        headers.iter().collect::<Vec<_>>().join(",")
-                    ),
-                )
-            })?;
-        }
         Ok(VllmCsvReader {
             path: path.to_path_buf(),
-            reader,
-            columns,
+            rows: TimeseriesRows::open(path)?,
             model: read_meta_model(path),
             previous_t_s: 0.0,
             prompt_total: 0.0,
             generation_total: 0.0,
-            record: csv::StringRecord::new(),
         })
     }
 
     fn next(&mut self) -> Option<Result<ScrapePoint, SeriesError>> {
-        match self.reader.read_record(&mut self.record) {
-            Ok(false) => None,
-            Ok(true) => Some(self.row()),
-            Err(e) => {
-                let line = e.position().map_or(0, |p| p.line() as usize);
-                Some(Err(line_error(
-                    &self.path,
-                    line,
-                    format!("expected a CSV row: {e}"),
-                )))
-            }
-        }
+        let row = self.rows.next()?;
+        Some(
+            row.map_err(SeriesError::from)
+                .and_then(|(at, values)| self.row(at.line as usize, values)),
+        )
     }
 
-    fn row(&mut self) -> Result<ScrapePoint, SeriesError> {
-        let line = self.record.position().map_or(0, |p| p.line() as usize);
-        let mut values = [0.0f64; 6];
-        for (i, value) in values.iter_mut().enumerate() {
-            let field = self.record.get(self.columns[i]).unwrap_or("");
-            *value = field
-                .parse::<f64>()
-                .ok()
-                .filter(|v| v.is_finite())
-                .ok_or_else(|| {
-                    line_error(
-                        &self.path,
-                        line,
-                        format!(
-                            "column `{}`: expected a number, found `{field}`",
-                            VLLM_COLUMNS[i]
-                        ),
-                    )
-                })?;
-        }
+    fn row(&mut self, line: usize, values: [f64; 6]) -> Result<ScrapePoint, SeriesError> {
         let tick = VllmTick {
             t_s: values[0],
             prompt_throughput: values[1],
