@@ -17,6 +17,13 @@ pub const EXIT_CHECK_FAILED: u8 = 1;
 /// Exit code for bad input or usage; the message names the file, line or field.
 pub const EXIT_BAD_INPUT: u8 = 2;
 
+/// `--format` of the commands that report: a table for people, JSON for scripts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "budscaler",

@@ -11,6 +11,7 @@
 //! Exit codes: 0 success, 2 bad scenario or unwritable output (the message names the
 //! file, line or field).
 
+use super::OutputFormat;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
@@ -21,12 +22,6 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    Text,
-    Json,
-}
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -43,7 +38,7 @@ pub struct Args {
     quiet: bool,
     /// `text` prints a table of the runs; `json` prints summary.json on stdout.
     #[arg(long, value_enum, default_value = "text")]
-    format: Format,
+    format: OutputFormat,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -89,8 +84,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     output::write_streamed_folder(&args.out, &summary, runs, &scenario.slo)?;
     if !args.quiet {
         match args.format {
-            Format::Json => println!("{}", serde_json::to_string_pretty(&summary)?),
-            Format::Text => print_table(&summary, &args.out),
+            OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&summary)?),
+            OutputFormat::Text => print_table(&summary, &args.out),
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -113,8 +108,8 @@ fn run_open_loop(args: &Args, scenario: &Scenario, started: Instant) -> anyhow::
         .with_context(|| format!("writing {}", args.out.display()))?;
     if !args.quiet {
         match args.format {
-            Format::Json => println!("{}", serde_json::to_string_pretty(&summary)?),
-            Format::Text => print_open_loop(&summary, &args.out),
+            OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&summary)?),
+            OutputFormat::Text => print_open_loop(&summary, &args.out),
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -1,7 +1,8 @@
 //! `budscaler trace inspect|convert|generate`: look at, convert and synthesise request
 //! traces. Bad input exits 2 with the reader's `FILE:LINE:` message.
 
-use clap::{Subcommand, ValueEnum};
+use super::OutputFormat;
+use clap::Subcommand;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -50,12 +51,6 @@ impl InputArgs {
             sort: self.sort,
         }
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum OutputFormat {
-    Text,
-    Json,
 }
 
 #[derive(Debug, clap::Args)]

@@ -4,17 +4,12 @@
 //! Exit codes: 0 when every latency metric is within `--threshold` percent, 1 when one
 //! is not, 2 when the recording or the catalog cannot be read.
 
+use super::OutputFormat;
 use anyhow::Context;
 use simulator::Catalog;
 use simulator::validate::{ValidateOptions, ValidationReport, validate};
 use std::path::PathBuf;
 use std::process::ExitCode;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    Text,
-    Json,
-}
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -22,7 +17,7 @@ pub struct Args {
     dir: PathBuf,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
-    format: Format,
+    format: OutputFormat,
     /// GPU catalog name, when meta.json does not name the device (or to override it).
     #[arg(long)]
     gpu: Option<String>,
@@ -69,8 +64,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let (report, _) = validate(&recording, &name, &catalog, &options)
         .with_context(|| format!("replaying {name}"))?;
     match args.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-        Format::Text => print_text(&report, args.threshold),
+        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        OutputFormat::Text => print_text(&report, args.threshold),
     }
     let within = report
         .metrics
