@@ -26,6 +26,7 @@ fn observation(now: Micros, metric: &str, value: f64) -> Observation {
             start_time: Some(0),
             ready_transition_time: Some(0),
             deleting: false,
+            creation_time: None,
         })
         .collect();
     let samples = pods

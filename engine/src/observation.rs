@@ -32,6 +32,19 @@ pub struct PodStatus {
     pub ready_transition_time: Option<Micros>,
     /// `metadata.deletionTimestamp` is set.
     pub deleting: bool,
+    /// `metadata.creationTimestamp`: with `ready_transition_time` it gives the cold
+    /// start (creation → Ready) a forecasting scaler looks ahead by. `None` when the
+    /// driver does not know it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creation_time: Option<Micros>,
+}
+
+impl PodStatus {
+    /// A pod that serves traffic: running, ready and not being deleted. Every strategy
+    /// decides readiness with this one rule.
+    pub fn is_ready(&self) -> bool {
+        self.phase == PodPhase::Running && self.ready && !self.deleting
+    }
 }
 
 /// One metric sample of one pod (resource usage in milli-units, or a pod metric value).
@@ -61,6 +74,48 @@ pub struct GpuSample {
     pub power_watts: f64,
 }
 
+/// A latency histogram over one scrape interval (from bucket deltas), in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LatencyWindow {
+    /// Observations in the interval.
+    pub count: f64,
+    pub mean_s: f64,
+    /// Quantiles interpolated linearly within the histogram's buckets.
+    pub p50_s: f64,
+    pub p90_s: f64,
+    pub p99_s: f64,
+}
+
+/// Engine-independent serving signals of one pod. Gauges are the latest scrape's;
+/// rates and latency windows cover `window`, the interval between the pod's two latest
+/// distinct scrapes (counter resets handled: a counter that went down restarted from
+/// zero). Rates and windows are `None` until the pod has been scraped twice.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServingSample {
+    /// When the latest scrape was taken.
+    pub timestamp: Micros,
+    /// The interval the rates and latency windows cover (0 before a second scrape).
+    pub window: Micros,
+    /// Requests in the running batch.
+    pub running: Option<f64>,
+    /// Requests waiting to be scheduled.
+    pub waiting: Option<f64>,
+    /// KV-cache use as a fraction 0..=1.
+    pub kv_cache_usage: Option<f64>,
+    /// Prompt tokens processed per second.
+    pub prompt_tokens_per_s: Option<f64>,
+    /// Tokens generated per second.
+    pub generation_tokens_per_s: Option<f64>,
+    /// Requests finished per second.
+    pub requests_per_s: Option<f64>,
+    /// Time to first token of the requests whose first token came in the window.
+    pub ttft: Option<LatencyWindow>,
+    /// Inter-token latency (time per output token) in the window.
+    pub itl: Option<LatencyWindow>,
+}
+
 /// Everything a scaler may look at for one decision.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -81,4 +136,12 @@ pub struct Observation {
     /// Per resource name (`cpu`, `memory`), per pod name, the pod's summed container
     /// requests in milli-units: the denominator of resource utilization targets.
     pub resource_requests: BTreeMap<String, BTreeMap<String, i64>>,
+    /// Unix time of `now` in microseconds, when the driver knows the calendar (seasonal
+    /// learning and schedule hints need it; `now` alone is only a monotonic clock).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wall_clock: Option<Micros>,
+    /// Per pod name, the engine-independent serving signals (filled for BudScaler,
+    /// which sizes the fleet from token rates, queues and latencies).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub serving: BTreeMap<String, ServingSample>,
 }

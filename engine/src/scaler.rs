@@ -24,10 +24,10 @@ use crate::hpa::{
     ResourceRequests, ScalingPolicy, ScalingRulesSpec, StabilizationReason, Tolerances,
 };
 use crate::kpa::{self, Kpa, KpaConfig, KpaState, Load, Tick};
-use crate::observation::{Observation, PodPhase};
+use crate::observation::Observation;
 use crate::spec::{
-    BudAIScaler, MetricSourceType, MetricTarget, PolicyType, ResolvedMetric, ResolvedRules,
-    ResolvedSpec, ScalingStrategy, SelectPolicy, ValidationErrors,
+    BudAIScaler, MetricSourceType, MetricTarget, PolicyType, ResolvedRules, ResolvedSpec,
+    ScalingStrategy, SelectPolicy, ValidationErrors,
 };
 use crate::time::{Micros, SECOND};
 use serde::{Deserialize, Serialize};
@@ -220,11 +220,6 @@ enum MetricMapping {
     WorkloadTotal,
 }
 
-/// A metric read as one value for the whole workload rather than per pod.
-fn is_workload_value(metric: &ResolvedMetric) -> bool {
-    metric.source == MetricSourceType::External || metric.prom_ql.is_some()
-}
-
 fn unsupported(index: usize, message: impl Into<String>) -> ScalerError {
     ScalerError::Unsupported {
         field: format!("spec.metricsSources[{index}].targetValue"),
@@ -257,13 +252,13 @@ fn hpa_config(spec: &ResolvedSpec, mapping: MetricMapping) -> Result<HpaConfig, 
                     "a Utilization target needs a resource metric source",
                 ));
             }
-            (_, MetricTarget::Value { milli }) if is_workload_value(metric) => {
+            (_, MetricTarget::Value { milli }) if metric.is_workload_value() => {
                 MetricSource::ExternalValue {
                     target: milli as f64 / 1000.0,
                 }
             }
             (_, MetricTarget::AverageValue { milli })
-                if is_workload_value(metric) || mapping == MetricMapping::WorkloadTotal =>
+                if metric.is_workload_value() || mapping == MetricMapping::WorkloadTotal =>
             {
                 MetricSource::ExternalAverageValue {
                     target: milli as f64 / 1000.0,
@@ -405,16 +400,11 @@ fn with_requests<'a>(config: &'a HpaConfig, obs: &Observation) -> std::borrow::C
     std::borrow::Cow::Owned(filled)
 }
 
-/// A pod that serves traffic: running, ready and not being deleted.
-fn is_ready(pod: &crate::observation::PodStatus) -> bool {
-    pod.phase == PodPhase::Running && pod.ready && !pod.deleting
-}
-
 /// The sum of a pod metric's latest samples over ready pods, or `None` without samples.
 fn ready_pod_total(obs: &Observation, metric: &str) -> Option<f64> {
     let samples = obs.pod_metrics.get(metric)?;
     let mut total = None;
-    for pod in obs.pods.iter().filter(|p| is_ready(p)) {
+    for pod in obs.pods.iter().filter(|p| p.is_ready()) {
         if let Some(sample) = samples.get(&pod.name) {
             *total.get_or_insert(0.0) += sample.value;
         }
@@ -429,7 +419,7 @@ fn with_workload_totals<'a>(
 ) -> std::borrow::Cow<'a, Observation> {
     let mut derived = std::borrow::Cow::Borrowed(obs);
     for metric in &spec.metrics {
-        if is_workload_value(metric) || metric.source == MetricSourceType::Resource {
+        if metric.is_workload_value() || metric.source == MetricSourceType::Resource {
             continue;
         }
         if let Some(total) = ready_pod_total(obs, &metric.name) {
@@ -560,7 +550,7 @@ fn decide_kpa(
     obs: &Observation,
 ) -> Decision {
     let metric = &spec.metrics[0];
-    let ready_pods = obs.pods.iter().filter(|p| is_ready(p)).count() as i32;
+    let ready_pods = obs.pods.iter().filter(|p| p.is_ready()).count() as i32;
     let kpa = match kpa {
         Some(kpa) => kpa,
         None => {
@@ -570,7 +560,7 @@ fn decide_kpa(
             kpa.insert(created)
         }
     };
-    let total = if is_workload_value(metric) {
+    let total = if metric.is_workload_value() {
         obs.object_metrics.get(&metric.name).copied()
     } else {
         ready_pod_total(obs, &metric.name)

@@ -46,6 +46,7 @@ fn cpu_obs(now: Micros, current: i32, usage_milli: f64) -> Observation {
             start_time: Some(now - seconds(3600)),
             ready_transition_time: Some(now - seconds(3590)),
             deleting: false,
+            creation_time: None,
         })
         .collect();
     let samples = pods

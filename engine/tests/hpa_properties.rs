@@ -111,6 +111,7 @@ fn observation(now: Micros, current: i32, t: &Tick) -> Observation {
             start_time: Some(now - seconds(3600)),
             ready_transition_time: Some(now - seconds(3590)),
             deleting: false,
+            creation_time: None,
         })
         .collect();
     let mut pod_metrics = BTreeMap::new();
@@ -140,6 +141,7 @@ fn observation(now: Micros, current: i32, t: &Tick) -> Observation {
             .collect(),
         gpu: BTreeMap::new(),
         resource_requests: BTreeMap::new(),
+        ..Observation::default()
     }
 }
 

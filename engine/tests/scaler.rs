@@ -28,6 +28,7 @@ fn pod(name: &str, started: Micros) -> PodStatus {
         start_time: Some(started),
         ready_transition_time: Some(started),
         deleting: false,
+        creation_time: None,
     }
 }
 

@@ -240,6 +240,7 @@ fn pod_status(name: &str, first_scrape_us: i64) -> PodStatus {
         start_time: Some(first_scrape_us),
         ready_transition_time: Some(first_scrape_us),
         deleting: false,
+        creation_time: None,
     }
 }
 

@@ -70,6 +70,7 @@ fn text_round_trip_gives_the_direct_observation() {
             start_time: Some(1_000_000 * i64::from(i)),
             ready_transition_time: Some(2_000_000 * i64::from(i)),
             deleting: false,
+            creation_time: None,
         })
         .collect();
     let direct: Vec<(Scrape, Scrape)> = (0..3).map(replica_scrapes).collect();

@@ -121,7 +121,7 @@ fn plan(metric: &ResolvedMetric) -> Option<MetricPlan> {
         _ => None,
     };
     Some(MetricPlan {
-        workload: metric.source == MetricSourceType::External || metric.prom_ql.is_some(),
+        workload: metric.is_workload_value(),
         concurrency: matches!(key.as_str(), "concurrency" | "in_flight"),
         name,
         exact,
@@ -343,6 +343,7 @@ mod tests {
             start_time: Some(0),
             ready_transition_time: Some(0),
             deleting,
+            creation_time: None,
         }
     }
 

@@ -251,6 +251,7 @@ fn replicas_scenario(input: &ReplicasInput) -> (MetricTarget, Observation) {
             .collect(),
         gpu: BTreeMap::new(),
         resource_requests: BTreeMap::new(),
+        ..Observation::default()
     };
     let target = MetricTarget {
         name: METRIC.to_string(),
@@ -311,6 +312,7 @@ fn pod_status(name: &str, state: PodState) -> PodStatus {
         start_time,
         ready_transition_time,
         deleting,
+        creation_time: None,
     }
 }
 

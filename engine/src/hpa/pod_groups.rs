@@ -99,6 +99,7 @@ mod tests {
             start_time: start,
             ready_transition_time: tr,
             deleting: false,
+            creation_time: None,
         }
     }
 

@@ -148,6 +148,15 @@ pub struct ResolvedMetric {
     pub engine: Option<ResolvedEngine>,
 }
 
+impl ResolvedMetric {
+    /// Whether the metric is one value for the whole workload (an external source, or
+    /// a PromQL query) rather than one sample per pod. Decided here once for every
+    /// driver and strategy.
+    pub fn is_workload_value(&self) -> bool {
+        self.source == MetricSourceType::External || self.prom_ql.is_some()
+    }
+}
+
 /// A validated `inferenceEngineConfig`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]

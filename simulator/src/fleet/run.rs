@@ -1072,6 +1072,7 @@ where
             start_time: started,
             ready_transition_time: transition,
             deleting,
+            creation_time: None,
         }
     }
 
@@ -1090,6 +1091,7 @@ where
                 start_time: Some(0),
                 ready_transition_time: Some(0),
                 deleting: false,
+                creation_time: None,
             };
             let mut pods: Vec<PodScrape> = Vec::with_capacity(statuses.len() + 1);
             let mut scrapes = self.scrapes.iter().peekable();
