@@ -64,6 +64,25 @@ pub enum Reason {
     ScaleToZeroDisabled,
     /// KPA: activation took too long; given up and scaled to zero.
     ActivationTimeout,
+    /// BudScaler: the demand forecast at now + lookahead over the learned per-replica
+    /// capacity set the count.
+    DemandForecast,
+    /// BudScaler: the current demand over the learned per-replica capacity set the
+    /// count (forecasting off, or not confident enough).
+    CurrentDemand,
+    /// BudScaler: a metric source's guard (queue, KV-cache headroom, latency) asked
+    /// for more than the demand rule.
+    SignalGuard,
+    /// BudScaler: an active schedule hint's floor set the count.
+    ScheduleHint,
+    /// BudScaler: scale-up held while enough replicas are still starting.
+    StartingPodsGate,
+    /// BudScaler: no scale-down because a ready pod reported no sample.
+    PartialMetrics,
+    /// BudScaler: requests wait at the activator with nothing ready: scale from zero.
+    Activation,
+    /// BudScaler: capacity not learned yet and no guard asks for a change: held.
+    CapacityUnknown,
 }
 
 impl Reason {
@@ -95,6 +114,14 @@ impl Reason {
             Reason::PodRetention => "PodRetention",
             Reason::ScaleToZeroDisabled => "ScaleToZeroDisabled",
             Reason::ActivationTimeout => "ActivationTimeout",
+            Reason::DemandForecast => "DemandForecast",
+            Reason::CurrentDemand => "CurrentDemand",
+            Reason::SignalGuard => "SignalGuard",
+            Reason::ScheduleHint => "ScheduleHint",
+            Reason::StartingPodsGate => "StartingPodsGate",
+            Reason::PartialMetrics => "PartialMetrics",
+            Reason::Activation => "Activation",
+            Reason::CapacityUnknown => "CapacityUnknown",
         }
     }
 }
@@ -122,6 +149,82 @@ pub struct MetricReading {
     pub error: Option<String>,
 }
 
+/// What kind of input set a BudScaler count (before behavior limits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeciderKind {
+    /// A demand predictor (`name` is the predictor).
+    Predictor,
+    /// The learned capacity applied to the current demand.
+    Capacity,
+    /// A metric source (`name` is its `targetMetric`).
+    Signal,
+    /// A detected traffic pattern (`name` is the pattern).
+    Pattern,
+    /// A schedule hint (`name` is the hint).
+    Hint,
+    /// `minReplicas`/`maxReplicas`, the activator, or holding the current count.
+    Bounds,
+}
+
+/// The input that set the count, for people and for reports.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub struct DecidedBy {
+    pub kind: DeciderKind,
+    pub name: String,
+    /// The replica count this input asked for.
+    pub replicas: i32,
+}
+
+/// The demand forecast a BudScaler decision used.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub struct ForecastReading {
+    /// Forecast demand (work units per second, see `engine::budscaler`) at the
+    /// quantile below.
+    pub value: f64,
+    /// The point forecast (the predictor's expectation).
+    pub point: f64,
+    /// Demand observed now, for comparison.
+    pub current: f64,
+    /// How far ahead, in seconds.
+    pub horizon_s: f64,
+    /// The quantile `value` stands for (e.g. 0.9).
+    pub quantile: f64,
+    /// 0..=1, from recent forecast errors (1 − MAPE, floored at 0).
+    pub confidence: f64,
+    /// `last-value`, `holt`, `seasonal` or `combined:<chosen>`.
+    pub predictor: String,
+    /// Whether the forecast was confident enough (`minConfidence`) to be used.
+    pub used: bool,
+}
+
+/// A traffic pattern detected at this decision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub struct PatternReading {
+    /// `kv_cache_pressure`, `batch_ingestion`, `cold_start`, `traffic_spike`,
+    /// `traffic_drain` or `steady_state`.
+    pub name: String,
+    /// 0..=1.
+    pub confidence: f64,
+    /// What it changed, in words.
+    pub effect: String,
+}
+
+/// The schedule hint active at this decision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub struct HintReading {
+    pub name: String,
+    pub target_replicas: i32,
+    /// Unix µs of the firing the window started at.
+    pub fired_at: i64,
+    /// Unix µs the window ends.
+    pub until: i64,
+}
+
 /// The output of one decision.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -140,4 +243,16 @@ pub struct Decision {
     pub metrics: Vec<MetricReading>,
     /// One sentence a person can read: what was seen, what was proposed, what limited it.
     pub message: String,
+    /// BudScaler: the input that set the count before behavior limits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<DecidedBy>,
+    /// BudScaler: the demand forecast, when prediction is enabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forecast: Option<ForecastReading>,
+    /// BudScaler: the traffic pattern detected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<PatternReading>,
+    /// BudScaler: the schedule hint active now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule_hint: Option<HintReading>,
 }

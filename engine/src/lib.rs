@@ -9,8 +9,10 @@
 //! - [`window`]: Knative's bucketed window averages.
 //! - [`hpa`]: the Kubernetes HPA replica calculator and behavior.
 //! - [`kpa`]: Knative's KPA decider.
+//! - [`budscaler`]: the GenAI strategy: demand forecast over learned capacity.
 //! - [`conformance`]: upstream test vectors as data, run against the above.
 
+pub mod budscaler;
 pub mod conformance;
 pub mod decision;
 pub mod hpa;

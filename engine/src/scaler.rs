@@ -13,11 +13,12 @@
 //! - `KPA`: Knative's autoscaler (`kpa`) on the first metric source (Knative scales on
 //!   one metric): the per-pod samples of ready pods are summed into the revision total
 //!   that the stable and panic windows average.
-//! - `BudScaler`: this release's baseline for the GenAI strategy: every metric is
-//!   treated as a workload total (the sum of its per-pod samples) divided by the
-//!   per-pod target, with the HPA's behavior (stabilization, rate policies) and scale
-//!   from zero. Forecasting, learning, hints, GPU and cost awareness build on it.
+//! - `BudScaler`: the GenAI strategy ([`crate::budscaler`]): token demand forecast
+//!   over the cold start, divided by the learned per-replica capacity, with metric
+//!   guards, patterns, schedule hints and the HPA's behavior. This file only
+//!   dispatches to it.
 
+use crate::budscaler::{self, BudState};
 use crate::decision::{Decision, MetricReading, Reason};
 use crate::hpa::{
     self, Behavior, HpaConfig, HpaReason, HpaState, LimitReason, MetricSource, ResourceKind,
@@ -63,8 +64,11 @@ pub enum ScalerState {
         kpa: Option<Box<KpaState>>,
         last_recorded: Option<Micros>,
     },
+    /// The behavior's history and everything BudScaler learned (versioned).
     BudScaler {
         hpa: HpaState,
+        #[serde(default)]
+        bud: Box<BudState>,
     },
 }
 
@@ -91,8 +95,10 @@ enum Engine {
         last_recorded: Option<Micros>,
     },
     BudScaler {
+        /// The behavior only (BudScaler computes its own proposal).
         config: HpaConfig,
         hpa: hpa::Hpa,
+        bud: Box<BudState>,
     },
 }
 
@@ -110,7 +116,7 @@ impl Scaler {
         let spec = manifest.resolved()?;
         let engine = match spec.strategy {
             ScalingStrategy::Hpa => Engine::Hpa {
-                config: hpa_config(&spec, MetricMapping::Hpa)?,
+                config: hpa_config(&spec)?,
                 hpa: hpa::Hpa::new(),
             },
             ScalingStrategy::Kpa => Engine::Kpa {
@@ -119,10 +125,12 @@ impl Scaler {
                 last_recorded: None,
             },
             ScalingStrategy::BudScaler => Engine::BudScaler {
-                config: hpa_config(&spec, MetricMapping::WorkloadTotal)?,
+                config: behavior_config(&spec),
                 hpa: hpa::Hpa::new(),
+                bud: Box::default(),
             },
         };
+        refuse_budscaler_only_fields(manifest, &spec)?;
         Ok(Scaler {
             name: manifest.name().to_string(),
             spec,
@@ -135,9 +143,28 @@ impl Scaler {
         let mut scaler = Scaler::new(manifest)?;
         let expected = scaler.spec.strategy;
         match (&mut scaler.engine, state) {
-            (Engine::Hpa { hpa, .. }, ScalerState::Hpa { hpa: saved })
-            | (Engine::BudScaler { hpa, .. }, ScalerState::BudScaler { hpa: saved }) => {
+            (Engine::Hpa { hpa, .. }, ScalerState::Hpa { hpa: saved }) => {
                 *hpa = hpa::Hpa::from_state(saved);
+            }
+            (
+                Engine::BudScaler { hpa, bud, .. },
+                ScalerState::BudScaler {
+                    hpa: saved,
+                    bud: saved_bud,
+                },
+            ) => {
+                if saved_bud.version > budscaler::STATE_VERSION {
+                    return Err(ScalerError::Unsupported {
+                        field: "state.bud.version".into(),
+                        message: format!(
+                            "snapshot format {} is newer than this engine's {}",
+                            saved_bud.version,
+                            budscaler::STATE_VERSION
+                        ),
+                    });
+                }
+                *hpa = hpa::Hpa::from_state(saved);
+                *bud = saved_bud;
             }
             (
                 Engine::Kpa {
@@ -173,8 +200,9 @@ impl Scaler {
                 kpa: kpa.as_ref().map(|k| Box::new(k.state().clone())),
                 last_recorded: *last_recorded,
             },
-            Engine::BudScaler { hpa, .. } => ScalerState::BudScaler {
+            Engine::BudScaler { hpa, bud, .. } => ScalerState::BudScaler {
                 hpa: hpa.state().clone(),
+                bud: bud.clone(),
             },
         }
     }
@@ -202,22 +230,59 @@ impl Scaler {
                 kpa,
                 last_recorded,
             } => decide_kpa(spec, config, kpa, last_recorded, obs),
-            Engine::BudScaler { config, hpa } => {
-                let config = with_requests(config, obs);
-                let totals = with_workload_totals(spec, obs);
-                decide_hpa(spec, &config, hpa, &totals, ScalingStrategy::BudScaler)
+            Engine::BudScaler { config, hpa, bud } => {
+                budscaler::decide(spec, config, hpa, bud, obs)
             }
         }
     }
 }
 
-/// How manifest metric sources become HPA metric types.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum MetricMapping {
-    /// As the Kubernetes HPA would read them.
-    Hpa,
-    /// Pod metrics become workload totals (External average value).
-    WorkloadTotal,
+/// The HPA behavior (stabilization, rate policies, min/max) of a BudScaler manifest,
+/// without metrics: BudScaler computes its own proposal and settles it through this.
+fn behavior_config(spec: &ResolvedSpec) -> HpaConfig {
+    let behavior = &spec.behavior;
+    let mut config = HpaConfig::new(spec.min_replicas, spec.max_replicas, Vec::new());
+    config.tolerance = Tolerances {
+        scale_up: behavior.scale_up.tolerance,
+        scale_down: behavior.scale_down.tolerance,
+    };
+    config.behavior = Some(Behavior {
+        scale_up: Some(rules(&behavior.scale_up)),
+        scale_down: Some(rules(&behavior.scale_down)),
+    });
+    config
+}
+
+/// Schedule hints and forecasting are BudScaler's: on an HPA or KPA manifest they would
+/// change nothing, so they are refused rather than silently ignored.
+fn refuse_budscaler_only_fields(
+    manifest: &BudAIScaler,
+    spec: &ResolvedSpec,
+) -> Result<(), ScalerError> {
+    if spec.strategy == ScalingStrategy::BudScaler {
+        return Ok(());
+    }
+    let refuse = |field: &str| {
+        Err(ScalerError::Unsupported {
+            field: field.to_string(),
+            message: format!(
+                "only the BudScaler strategy reads it; {} would ignore it (remove it or use scalingStrategy: BudScaler)",
+                spec.strategy
+            ),
+        })
+    };
+    if !spec.schedule_hints.is_empty() {
+        return refuse("spec.scheduleHints");
+    }
+    if manifest
+        .spec
+        .prediction_config
+        .as_ref()
+        .is_some_and(|p| p.enabled == Some(true))
+    {
+        return refuse("spec.predictionConfig.enabled");
+    }
+    Ok(())
 }
 
 fn unsupported(index: usize, message: impl Into<String>) -> ScalerError {
@@ -227,7 +292,7 @@ fn unsupported(index: usize, message: impl Into<String>) -> ScalerError {
     }
 }
 
-fn hpa_config(spec: &ResolvedSpec, mapping: MetricMapping) -> Result<HpaConfig, ScalerError> {
+fn hpa_config(spec: &ResolvedSpec) -> Result<HpaConfig, ScalerError> {
     let mut metrics = Vec::with_capacity(spec.metrics.len());
     for (index, metric) in spec.metrics.iter().enumerate() {
         let source = match (metric.source, metric.target) {
@@ -238,9 +303,7 @@ fn hpa_config(spec: &ResolvedSpec, mapping: MetricMapping) -> Result<HpaConfig, 
                     requests: ResourceRequests::default(),
                 }
             }
-            (MetricSourceType::Resource, MetricTarget::AverageValue { milli })
-                if mapping == MetricMapping::Hpa =>
-            {
+            (MetricSourceType::Resource, MetricTarget::AverageValue { milli }) => {
                 MetricSource::ResourceAverageValue {
                     target_milli: milli,
                     resource: resource_kind(&metric.name),
@@ -257,9 +320,7 @@ fn hpa_config(spec: &ResolvedSpec, mapping: MetricMapping) -> Result<HpaConfig, 
                     target: milli as f64 / 1000.0,
                 }
             }
-            (_, MetricTarget::AverageValue { milli })
-                if metric.is_workload_value() || mapping == MetricMapping::WorkloadTotal =>
-            {
+            (_, MetricTarget::AverageValue { milli }) if metric.is_workload_value() => {
                 MetricSource::ExternalAverageValue {
                     target: milli as f64 / 1000.0,
                 }
@@ -412,26 +473,6 @@ fn ready_pod_total(obs: &Observation, metric: &str) -> Option<f64> {
     total
 }
 
-/// BudScaler's view: per-pod metrics summed into workload totals.
-fn with_workload_totals<'a>(
-    spec: &ResolvedSpec,
-    obs: &'a Observation,
-) -> std::borrow::Cow<'a, Observation> {
-    let mut derived = std::borrow::Cow::Borrowed(obs);
-    for metric in &spec.metrics {
-        if metric.is_workload_value() || metric.source == MetricSourceType::Resource {
-            continue;
-        }
-        if let Some(total) = ready_pod_total(obs, &metric.name) {
-            derived
-                .to_mut()
-                .object_metrics
-                .insert(metric.name.clone(), total);
-        }
-    }
-    derived
-}
-
 fn decide_hpa(
     spec: &ResolvedSpec,
     config: &HpaConfig,
@@ -454,6 +495,10 @@ fn decide_hpa(
                 "no metric sources: replicas kept at {desired} within [{}, {}]",
                 spec.min_replicas, spec.max_replicas
             ),
+            decided_by: None,
+            forecast: None,
+            pattern: None,
+            schedule_hint: None,
         };
     }
     let outcome = match hpa.decide(config, obs) {
@@ -470,6 +515,10 @@ fn decide_hpa(
                 in_panic: false,
                 metrics: Vec::new(),
                 message: error.to_string(),
+                decided_by: None,
+                forecast: None,
+                pattern: None,
+                schedule_hint: None,
             };
         }
     };
@@ -539,6 +588,10 @@ fn decide_hpa(
         in_panic: false,
         metrics,
         message,
+        decided_by: None,
+        forecast: None,
+        pattern: None,
+        schedule_hint: None,
     }
 }
 
@@ -632,6 +685,10 @@ fn decide_kpa(
         in_panic: outcome.in_panic,
         metrics,
         message,
+        decided_by: None,
+        forecast: None,
+        pattern: None,
+        schedule_hint: None,
     }
 }
 

@@ -174,6 +174,38 @@ impl Hpa {
         })
     }
 
+    /// Runs a proposal that did not come from the HPA's metrics through the same
+    /// stabilization, rate limits and min/max, and records the scale event: BudScaler
+    /// computes its own proposal and keeps the HPA's behavior semantics.
+    pub fn settle(
+        &mut self,
+        config: &HpaConfig,
+        now: Micros,
+        current: i32,
+        proposal: i32,
+    ) -> (i32, StabilizationReason, LimitReason) {
+        if self.state.recommendations.is_empty() {
+            self.state.recommendations.push(Recommendation {
+                at: now,
+                replicas: current,
+            });
+        }
+        let settled = self.normalize(config, current, proposal.max(0), now);
+        if settled.0 != current
+            && let Some(behavior) = &config.behavior
+        {
+            let behavior = behavior.resolve(config.downscale_stabilization);
+            store_scale_event(
+                &mut self.state.scale_events,
+                &behavior,
+                current,
+                settled.0,
+                now,
+            );
+        }
+        settled
+    }
+
     /// Upstream `normalizeDesiredReplicas` / `normalizeDesiredReplicasWithBehaviors`.
     fn normalize(
         &mut self,

@@ -66,6 +66,94 @@ pub struct ScalingRules {
     /// change. Default 0.1. (The seed's `"10"` meaning 10% is rejected, not guessed.)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tolerance: Option<Quantity>,
+    /// The seed's starting-pods gate (scale-up only; read by BudScaler): replicas
+    /// still starting count as coming capacity, and scale-up waits while too many start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub starting_pods: Option<StartingPods>,
+}
+
+/// `behavior.scaleUp.startingPods`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StartingPods {
+    /// How much of a ready replica's capacity a starting one counts for, 0..=1.
+    /// Default 1 (a starting replica will serve as much as a ready one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub starting_pod_weight: Option<Quantity>,
+    /// No scale-up while this many replicas are starting; 0 (default) = no limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_starting_pods: Option<i32>,
+    /// No scale-up while this percent of the replicas are starting, 0..=100;
+    /// 0 (default) = no limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_starting_pod_percent: Option<i32>,
+    /// A traffic spike or a full KV cache scales up through the gate. Default true.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bypass_gate_on_panic: Option<bool>,
+}
+
+/// `startingPods`, resolved.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResolvedStartingPods {
+    pub weight: f64,
+    /// 0 = no limit.
+    pub max_starting_pods: i32,
+    /// 0 = no limit.
+    pub max_starting_pod_percent: i32,
+    pub bypass_gate_on_panic: bool,
+}
+
+impl Default for ResolvedStartingPods {
+    fn default() -> Self {
+        ResolvedStartingPods {
+            weight: 1.0,
+            max_starting_pods: 0,
+            max_starting_pod_percent: 0,
+            bypass_gate_on_panic: true,
+        }
+    }
+}
+
+impl StartingPods {
+    fn resolve(&self, path: &str, p: &mut Problems) -> ResolvedStartingPods {
+        let defaults = ResolvedStartingPods::default();
+        let weight_path = field(path, "startingPodWeight");
+        let weight = match &self.starting_pod_weight {
+            None => defaults.weight,
+            Some(q) => match q.milli() {
+                Ok(milli) if (0..=1000).contains(&milli) => milli as f64 / 1000.0,
+                Ok(_) => {
+                    p.push(
+                        &*weight_path,
+                        format!("must be in 0..=1 (found {:?})", q.as_str()),
+                    );
+                    defaults.weight
+                }
+                Err(err) => {
+                    p.push(&*weight_path, err.to_string());
+                    defaults.weight
+                }
+            },
+        };
+        let max_pods = self.max_starting_pods.unwrap_or(0);
+        p.at_least(&field(path, "maxStartingPods"), i64::from(max_pods), 0);
+        let max_percent = self.max_starting_pod_percent.unwrap_or(0);
+        p.in_range(
+            &field(path, "maxStartingPodPercent"),
+            i64::from(max_percent),
+            0,
+            100,
+        );
+        ResolvedStartingPods {
+            weight,
+            max_starting_pods: max_pods.max(0),
+            max_starting_pod_percent: max_percent.clamp(0, 100),
+            bypass_gate_on_panic: self
+                .bypass_gate_on_panic
+                .unwrap_or(defaults.bypass_gate_on_panic),
+        }
+    }
 }
 
 /// One `policies[]` entry.
@@ -103,6 +191,8 @@ pub struct ResolvedRules {
     pub tolerance: f64,
     /// Factor > 1, when the seed's `maxScaleRate` was written.
     pub max_scale_rate: Option<f64>,
+    /// Scale-up only (defaults for scale-down, where it is refused).
+    pub starting_pods: ResolvedStartingPods,
 }
 
 /// One rate-limit policy, resolved.
@@ -190,12 +280,25 @@ impl ScalingRules {
             .max_scale_rate
             .as_ref()
             .and_then(|rate| resolve_rate(&field(path, "maxScaleRate"), rate, p));
+        let starting_pods_path = field(path, "startingPods");
+        let starting_pods = match (&self.starting_pods, direction) {
+            (None, _) => ResolvedStartingPods::default(),
+            (Some(gate), Direction::Up) => gate.resolve(&starting_pods_path, p),
+            (Some(_), Direction::Down) => {
+                p.push(
+                    &*starting_pods_path,
+                    "is a scale-up gate; write it under behavior.scaleUp",
+                );
+                ResolvedStartingPods::default()
+            }
+        };
         ResolvedRules {
             stabilization_window: seconds(i64::from(window.clamp(0, 3600))),
             select_policy,
             policies,
             tolerance: tolerance as f64 / 1000.0,
             max_scale_rate,
+            starting_pods,
         }
     }
 }

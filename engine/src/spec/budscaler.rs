@@ -63,6 +63,14 @@ pub struct PredictionConfig {
     /// `targetMetric` names for seasonal patterns; default `predictionMetrics`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub seasonal_metrics: Vec<String>,
+    /// Forecasts less confident than this (0..=1, 1 − recent MAPE) are not used.
+    /// Default 0.5.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_confidence: Option<Quantity>,
+    /// `combined` (default: the predictor with the lowest recent error), `last-value`,
+    /// `holt` or `seasonal`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predictor: Option<String>,
 }
 
 impl PredictionConfig {
@@ -230,12 +238,32 @@ pub struct ScheduleHint {
     pub duration: Option<ManifestDuration>,
 }
 
+manifest_enum! {
+    /// `predictionConfig.predictor`.
+    Predictor {
+        /// The predictor with the lowest recent error, per decision.
+        Combined = "combined",
+        /// Demand stays as it is now.
+        LastValue = "last-value",
+        /// Holt's linear trend (level + trend, exponentially smoothed).
+        Holt = "holt",
+        /// The learned hour-of-week profile, scaled to the current level.
+        Seasonal = "seasonal",
+    }
+}
+
 /// Validated `predictionConfig`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ResolvedPrediction {
     pub enabled: bool,
+    /// `lookAheadMinutes` as resolved (written, or the default 15).
     pub look_ahead_minutes: i32,
+    /// `lookAheadMinutes` only when written: without it BudScaler looks ahead by the
+    /// cold start it has observed.
+    pub look_ahead_written: Option<i32>,
+    pub min_confidence: f64,
+    pub predictor: Predictor,
     pub historical_data_days: i32,
     pub enable_learning: bool,
     /// Never empty when there is a metric source (defaults to the first one).
@@ -352,9 +380,35 @@ impl PredictionConfig {
         } else {
             c.seasonal_metrics.clone()
         };
+        let confidence_path = field(path, "minConfidence");
+        let min_confidence = match &c.min_confidence {
+            None => defaults::PREDICTION_MIN_CONFIDENCE,
+            Some(q) => match q.milli() {
+                Ok(milli) if (0..=1000).contains(&milli) => milli as f64 / 1000.0,
+                Ok(_) => {
+                    p.push(
+                        &*confidence_path,
+                        format!("must be in 0..=1 (found {:?})", q.as_str()),
+                    );
+                    defaults::PREDICTION_MIN_CONFIDENCE
+                }
+                Err(err) => {
+                    p.push(&*confidence_path, err.to_string());
+                    defaults::PREDICTION_MIN_CONFIDENCE
+                }
+            },
+        };
+        let predictor = p.word(
+            &field(path, "predictor"),
+            c.predictor.as_deref(),
+            Predictor::Combined,
+        );
         ResolvedPrediction {
             enabled: c.enabled(),
             look_ahead_minutes: look_ahead,
+            look_ahead_written: c.look_ahead_minutes,
+            min_confidence,
+            predictor,
             historical_data_days: history,
             enable_learning: c.enable_learning(),
             prediction_metrics,

@@ -100,6 +100,8 @@ pub const PREDICTION_LOOK_AHEAD_MINUTES: i32 = 15;
 pub const PREDICTION_HISTORICAL_DATA_DAYS: i32 = 7;
 /// `predictionConfig.enableLearning`.
 pub const PREDICTION_ENABLE_LEARNING: bool = true;
+/// `predictionConfig.minConfidence`: forecasts below it are not used.
+pub const PREDICTION_MIN_CONFIDENCE: f64 = 0.5;
 /// `gpuConfig.enabled`, `topologyAware`, `vgpuSupport`.
 pub const GPU_ENABLED: bool = false;
 /// `gpuConfig.topologyAware`.

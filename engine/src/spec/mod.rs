@@ -57,13 +57,13 @@ pub mod quantity;
 pub mod validate;
 
 pub use behavior::{
-    PolicyType, ResolvedBehavior, ResolvedPolicy, ResolvedRules, ScalingBehavior, ScalingPolicy,
-    ScalingRules, SelectPolicy,
+    PolicyType, ResolvedBehavior, ResolvedPolicy, ResolvedRules, ResolvedStartingPods,
+    ScalingBehavior, ScalingPolicy, ScalingRules, SelectPolicy, StartingPods,
 };
 pub use budscaler::{
     CloudProvider, CostConfig, CostOptimizationMode, FederationMode, GpuConfig, MultiClusterConfig,
-    PredictionConfig, ResolvedCost, ResolvedGpu, ResolvedMultiCluster, ResolvedPrediction,
-    ResolvedScheduleHint, ScheduleHint,
+    PredictionConfig, Predictor, ResolvedCost, ResolvedGpu, ResolvedMultiCluster,
+    ResolvedPrediction, ResolvedScheduleHint, ScheduleHint,
 };
 pub use cron::{CronError, CronSchedule};
 pub use duration::{DurationError, ManifestDuration, parse_go_duration};

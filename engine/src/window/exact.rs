@@ -128,3 +128,28 @@ mod tests {
         );
     }
 }
+
+/// `#[serde(with = "exact::option")]` for an `Option<f64>` (`null` when absent).
+pub(crate) mod option {
+    use super::*;
+
+    struct Inner(f64);
+
+    impl<'de> de::Deserialize<'de> for Inner {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            d.deserialize_any(F64Visitor).map(Inner)
+        }
+    }
+
+    pub(crate) fn serialize<S: Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(v) => s.serialize_some(&v.to_string()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+        let inner: Option<Inner> = de::Deserialize::deserialize(d)?;
+        Ok(inner.map(|Inner(v)| v))
+    }
+}

@@ -18,7 +18,7 @@
 //! two agree bucket for bucket.
 
 mod average;
-mod exact;
+pub(crate) mod exact;
 mod max;
 
 pub use average::{Algorithm, AverageWindow, BucketWindow, WeightedWindow, smoothing_coefficient};

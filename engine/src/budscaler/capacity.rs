@@ -1,0 +1,141 @@
+//! Stage 2: what one replica sustains, learned online.
+//!
+//! A replica's capacity is read off the replica itself when it is *saturated*: it had
+//! requests waiting at this observation and the one before (a queue that persisted
+//! through a whole window, not a burst that came and went), or its KV cache was at
+//! least [`super::signals::KV_SATURATED`] full, over a window it was ready for entirely.
+//! What it served then is what it can serve; the estimate is an exponentially
+//! weighted mean of such readings ([`ALPHA`]). A replica that serves *more* than the
+//! estimate without saturating proves the estimate low, which raises it at once.
+//!
+//! Prior: none. Before the first saturated reading the demand rule is off and the
+//! metric guards (queue, KV, latency) decide alone, so a wrong prior can neither
+//! over-provision a small workload nor starve a large one; the decision says
+//! `CapacityUnknown` while nothing asks for a change.
+//!
+//! Sizing uses `capacity × TARGET_UTILIZATION`: saturated throughput comes with a queue,
+//! and the SLO wants none.
+
+use super::signals::{KV_SATURATED, Workload};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+/// Weight of a new saturated reading in the estimate.
+pub const ALPHA: f64 = 0.3;
+
+/// Share of saturated throughput a replica is sized for.
+pub const TARGET_UTILIZATION: f64 = 0.8;
+
+/// The learned capacity and what learning it needs to remember.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct CapacityModel {
+    /// Work per second one replica serves when saturated; `None` until learned.
+    #[serde(with = "crate::window::exact::option")]
+    pub saturated: Option<f64>,
+    /// Saturated readings taken so far.
+    pub readings: u64,
+    /// Pods that had requests waiting at the previous observation.
+    pub queued_before: BTreeSet<String>,
+}
+
+/// What one update learned.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Learned {
+    /// Saturated replicas read at this observation.
+    pub saturated_replicas: usize,
+}
+
+impl CapacityModel {
+    /// Learns from the ready replicas of `workload`.
+    pub fn update(&mut self, workload: &Workload) -> Learned {
+        let mut sum = 0.0;
+        let mut n = 0usize;
+        let mut unsaturated_max: f64 = 0.0;
+        for replica in &workload.replicas {
+            let queued = replica.waiting > 0.0;
+            let saturated = replica.full_window
+                && ((queued && self.queued_before.contains(&replica.pod))
+                    || replica.kv.is_some_and(|kv| kv >= KV_SATURATED));
+            if saturated {
+                sum += replica.work;
+                n += 1;
+            } else if replica.full_window && !queued {
+                unsaturated_max = unsaturated_max.max(replica.work);
+            }
+        }
+        if n > 0 {
+            let reading = sum / n as f64;
+            self.saturated = Some(match self.saturated {
+                None => reading,
+                Some(c) => c + ALPHA * (reading - c),
+            });
+            self.readings += 1;
+        }
+        if let Some(c) = self.saturated
+            && unsaturated_max > c
+        {
+            self.saturated = Some(unsaturated_max);
+        }
+        self.queued_before = workload
+            .replicas
+            .iter()
+            .filter(|r| r.waiting > 0.0)
+            .map(|r| r.pod.clone())
+            .collect();
+        Learned {
+            saturated_replicas: n,
+        }
+    }
+
+    /// Work per second a replica is sized for, once learned.
+    pub fn per_replica(&self) -> Option<f64> {
+        self.saturated
+            .filter(|c| *c > 0.0)
+            .map(|c| c * TARGET_UTILIZATION)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::budscaler::signals::ReplicaLoad;
+
+    fn workload(replicas: &[(&str, f64, f64, Option<f64>)]) -> Workload {
+        Workload {
+            ready: replicas.len() as i32,
+            replicas: replicas
+                .iter()
+                .map(|&(pod, work, waiting, kv)| ReplicaLoad {
+                    pod: pod.into(),
+                    work,
+                    waiting,
+                    kv,
+                    full_window: true,
+                })
+                .collect(),
+            ..Workload::default()
+        }
+    }
+
+    #[test]
+    fn nothing_is_learned_without_a_persistent_queue_or_a_full_cache() {
+        let mut model = CapacityModel::default();
+        model.update(&workload(&[("a", 1000.0, 0.0, Some(0.2))]));
+        model.update(&workload(&[("a", 1500.0, 3.0, Some(0.3))]));
+        assert_eq!(model.per_replica(), None, "one queued reading is a burst");
+        model.update(&workload(&[("a", 2000.0, 5.0, Some(0.3))]));
+        assert_eq!(model.saturated, Some(2000.0));
+        assert_eq!(model.per_replica(), Some(2000.0 * TARGET_UTILIZATION));
+    }
+
+    #[test]
+    fn a_full_cache_saturates_and_more_work_without_a_queue_raises_the_estimate() {
+        let mut model = CapacityModel::default();
+        model.update(&workload(&[("a", 1000.0, 0.0, Some(0.95))]));
+        assert_eq!(model.saturated, Some(1000.0));
+        model.update(&workload(&[("a", 1200.0, 0.0, Some(0.5))]));
+        assert_eq!(model.saturated, Some(1200.0));
+        model.update(&workload(&[("a", 600.0, 0.0, Some(0.92))]));
+        assert_eq!(model.saturated, Some(1200.0 + ALPHA * (600.0 - 1200.0)));
+    }
+}

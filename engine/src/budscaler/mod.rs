@@ -1,0 +1,521 @@
+//! BudScaler: the GenAI strategy. Demand in tokens per second, forecast over the cold
+//! start, divided by what one replica is learned to sustain.
+//!
+//! Stages of one decision, in order (each names itself in `Decision.decided_by` or
+//! `reason` when it set or limited the count):
+//! 1. **Signals** ([`signals`]): ready and starting replicas, the work each ready
+//!    replica served over the last scrape window, queues and KV use, and every manifest
+//!    metric read by its kind (load, fraction, latency) into a guard proposal.
+//! 2. **Capacity** ([`capacity`]): learned from saturated replicas; the cold start
+//!    ([`cold_start`]) is learned from replicas seen starting.
+//! 3. **Demand and forecast** ([`forecast`], [`seasonal`]): demand now = work served +
+//!    the waiting backlog drained over [`BACKLOG_DRAIN`]; smoothed over
+//!    `kpaConfig.stableWindow`; forecast at now + lookahead (`lookAheadMinutes` when
+//!    written, else the observed cold start) at a calibrated high quantile
+//!    ([`calibration`]).
+//! 4. **Patterns** ([`patterns`]): at most one, each changing the decision in a
+//!    documented way.
+//! 5. **Demand rule**: `ceil(demand to size for ÷ capacity per replica)`; the guards'
+//!    largest proposal is a floor under it. Without a learned capacity the guards
+//!    decide alone, and with no guard asking, the count holds (`CapacityUnknown`).
+//! 6. **Schedule hints** ([`hints`]): an active hint's `targetReplicas` is a floor.
+//! 7. **Safety**: requests at the activator with nothing ready scale from zero; to
+//!    zero only after `kpaConfig.scaleToZeroGracePeriod` without demand; starting
+//!    replicas count as coming capacity and the starting-pods gate ([`gate`]) holds
+//!    scale-up; no scale-down while a ready replica has no sample (partial metrics).
+//! 8. **Behavior**: the HPA's stabilization windows, rate policies and min/max, as for
+//!    the HPA strategy.
+
+pub mod calibration;
+pub mod capacity;
+pub mod cold_start;
+pub mod forecast;
+pub mod gate;
+pub mod hints;
+pub mod patterns;
+pub mod seasonal;
+pub mod signals;
+
+use crate::decision::{
+    DecidedBy, DeciderKind, Decision, ForecastReading, MetricReading, PatternReading, Reason,
+};
+use crate::hpa::{self, HpaConfig, LimitReason, StabilizationReason};
+use crate::observation::Observation;
+use crate::spec::{ResolvedSpec, ScalingStrategy};
+use crate::time::{Micros, SECOND};
+use capacity::CapacityModel;
+use cold_start::ColdStarts;
+use forecast::{Forecaster, Inputs};
+use patterns::{Pattern, Signals};
+use serde::{Deserialize, Serialize};
+use signals::{GuardReading, Workload};
+
+/// Seconds a waiting backlog is to be drained in: it adds `backlog work ÷ this` to
+/// demand.
+pub const BACKLOG_DRAIN: f64 = 60.0;
+
+/// The version of [`BudState`]'s layout.
+pub const STATE_VERSION: u32 = 1;
+
+/// Everything BudScaler learns; serialized in the scaler's snapshot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BudState {
+    pub version: u32,
+    pub capacity: CapacityModel,
+    pub cold_starts: ColdStarts,
+    pub demand: Forecaster,
+    /// Work per finished request (exponentially weighted), for the backlog.
+    #[serde(with = "crate::window::exact::option")]
+    pub work_per_request: Option<f64>,
+    /// Since when demand and queues have been zero (scale to zero).
+    pub idle_since: Option<Micros>,
+}
+
+impl Default for BudState {
+    fn default() -> Self {
+        BudState {
+            version: STATE_VERSION,
+            capacity: CapacityModel::default(),
+            cold_starts: ColdStarts::default(),
+            demand: Forecaster::default(),
+            work_per_request: None,
+            idle_since: None,
+        }
+    }
+}
+
+/// What the stages proposed, before behavior.
+struct Proposal {
+    replicas: i32,
+    reason: Reason,
+    decided_by: DecidedBy,
+}
+
+fn decider(kind: DeciderKind, name: &str, replicas: i32) -> DecidedBy {
+    DecidedBy {
+        kind,
+        name: name.to_string(),
+        replicas,
+    }
+}
+
+fn ceil_replicas(x: f64) -> i32 {
+    if x.is_finite() {
+        x.ceil().clamp(0.0, f64::from(i32::MAX)) as i32
+    } else {
+        i32::MAX
+    }
+}
+
+/// One decision. `config` carries the behavior (no metrics); `hpa` its history.
+pub fn decide(
+    spec: &ResolvedSpec,
+    config: &HpaConfig,
+    hpa: &mut hpa::Hpa,
+    state: &mut BudState,
+    obs: &Observation,
+) -> Decision {
+    let now = obs.now;
+    let current = obs.current_replicas;
+    let learn = spec.prediction.enable_learning;
+    let mut notes: Vec<String> = Vec::new();
+
+    // 1. Signals.
+    let workload = Workload::read(obs);
+    let guards: Vec<GuardReading> = spec
+        .metrics
+        .iter()
+        .map(|m| signals::guard(m, signals::target_of(m), obs, workload.ready))
+        .collect();
+
+    // 2. Capacity and cold start.
+    state.capacity.update(&workload);
+    state.cold_starts.update(obs);
+    let per_replica = state.capacity.per_replica();
+    let horizon = match spec.prediction.look_ahead_written {
+        Some(minutes) => i64::from(minutes) * 60 * SECOND,
+        None => state.cold_starts.lookahead(),
+    };
+
+    // 3. Demand and forecast.
+    if let Some(wpr) = workload.work_per_request() {
+        state.work_per_request = Some(match state.work_per_request {
+            None => wpr,
+            Some(w) => w + 0.2 * (wpr - w),
+        });
+    }
+    let backlog = workload.waiting * state.work_per_request.unwrap_or(0.0) / BACKLOG_DRAIN;
+    let has_rates = !workload.replicas.is_empty();
+    let latest = has_rates.then_some(workload.served + backlog);
+    let before = {
+        let recent = &state.demand.recent;
+        (!recent.is_empty())
+            .then(|| recent.iter().map(|&(_, v)| v).sum::<f64>() / recent.len() as f64)
+    };
+    let local = obs.wall_clock.map(|w| w + hints::utc_offset(spec, w));
+    let inputs = Inputs {
+        now,
+        local,
+        smoothing_window: spec.kpa.stable_window,
+        history: i64::from(spec.prediction.historical_data_days) * 24 * 3600 * SECOND,
+        learn,
+    };
+    let mut forecast = None;
+    let mut current_demand = None;
+    if let Some(latest) = latest {
+        let (smoothed, calibration) = state.demand.observe(&inputs, latest);
+        notes.extend(calibration);
+        current_demand = Some(smoothed);
+        if spec.prediction.enabled {
+            forecast = Some(state.demand.forecast(
+                &inputs,
+                smoothed,
+                horizon,
+                spec.prediction.predictor,
+                spec.prediction.min_confidence,
+            ));
+        }
+    }
+
+    // 4. Patterns.
+    let chosen_errors = forecast.as_ref().map(|f| {
+        let errors = state.demand.errors();
+        let i = match f.predictor.rsplit(':').next() {
+            Some("last-value") => 0,
+            Some("seasonal") => 2,
+            _ => 1,
+        };
+        errors.get(i).cloned().unwrap_or_default()
+    });
+    let detected = patterns::detect(&Signals {
+        workload: &workload,
+        latest: latest.unwrap_or(0.0),
+        before,
+        current: current_demand.unwrap_or(0.0),
+        forecast: forecast.as_ref().map(|f| f.point),
+        relative_error: chosen_errors
+            .as_ref()
+            .map_or(1.0, calibration::Errors::relative_rmse),
+        direction_accuracy: chosen_errors.as_ref().map_or(0.0, |e| e.direction),
+        forecast_used: forecast.as_ref().is_some_and(|f| f.used),
+        spike_threshold: spec.kpa.panic_threshold_ratio(),
+    });
+    let pattern = detected.map(|d| d.pattern);
+    let mut pattern_effect = String::new();
+
+    // 5. Demand rule and guards.
+    let mut proposal: Option<Proposal> = None;
+    if let (Some(per_replica), Some(demand_now)) = (per_replica, current_demand) {
+        let (sized, reason, kind, name) = match &forecast {
+            Some(f) if f.used && pattern != Some(Pattern::BatchIngestion) => {
+                if pattern == Some(Pattern::TrafficDrain) {
+                    pattern_effect = "sized for the forecast alone".into();
+                    (
+                        f.value,
+                        Reason::DemandForecast,
+                        DeciderKind::Predictor,
+                        f.predictor.clone(),
+                    )
+                } else if f.value >= demand_now {
+                    (
+                        f.value,
+                        Reason::DemandForecast,
+                        DeciderKind::Predictor,
+                        f.predictor.clone(),
+                    )
+                } else {
+                    (
+                        demand_now,
+                        Reason::CurrentDemand,
+                        DeciderKind::Capacity,
+                        "demand".to_string(),
+                    )
+                }
+            }
+            _ => {
+                if pattern == Some(Pattern::BatchIngestion) {
+                    pattern_effect =
+                        "forecast trend ignored; sized on demand now and backlog".into();
+                }
+                (
+                    demand_now,
+                    Reason::CurrentDemand,
+                    DeciderKind::Capacity,
+                    "demand".to_string(),
+                )
+            }
+        };
+        let (sized, kind, name) = match (pattern, latest) {
+            (Some(Pattern::TrafficSpike), Some(latest)) if latest > sized => {
+                pattern_effect = "sized for the spike's demand at once".into();
+                (latest, DeciderKind::Pattern, "traffic_spike".to_string())
+            }
+            _ => (sized, kind, name),
+        };
+        let replicas = ceil_replicas(sized / per_replica);
+        proposal = Some(Proposal {
+            replicas,
+            reason,
+            decided_by: decider(kind, &name, replicas),
+        });
+    }
+    for g in &guards {
+        let Some(replicas) = g.proposal else { continue };
+        if proposal.as_ref().is_none_or(|p| replicas > p.replicas) {
+            proposal = Some(Proposal {
+                replicas,
+                reason: Reason::SignalGuard,
+                decided_by: decider(DeciderKind::Signal, &g.metric, replicas),
+            });
+        }
+    }
+    if pattern == Some(Pattern::KvCachePressure) {
+        let replicas = workload.ready + 1;
+        pattern_effect = "one replica more than ready".into();
+        if proposal.as_ref().is_none_or(|p| replicas > p.replicas) {
+            proposal = Some(Proposal {
+                replicas,
+                reason: Reason::SignalGuard,
+                decided_by: decider(DeciderKind::Pattern, "kv_cache_pressure", replicas),
+            });
+        }
+    }
+    let mut proposal = proposal.unwrap_or(Proposal {
+        replicas: current,
+        reason: Reason::CapacityUnknown,
+        decided_by: decider(DeciderKind::Bounds, "hold", current),
+    });
+
+    // 6. Schedule hints.
+    let hint = obs.wall_clock.and_then(|w| hints::active(spec, w));
+    if let Some(hint) = &hint
+        && hint.target_replicas > proposal.replicas
+    {
+        proposal = Proposal {
+            replicas: hint.target_replicas,
+            reason: Reason::ScheduleHint,
+            decided_by: decider(DeciderKind::Hint, &hint.name, hint.target_replicas),
+        };
+    }
+
+    // 7. Safety.
+    let waiting_anywhere = workload.waiting > 0.0;
+    let demand_zero = latest.is_none_or(|d| d <= 0.0);
+    if demand_zero && !waiting_anywhere && workload.running <= 0.0 {
+        state.idle_since.get_or_insert(now);
+    } else {
+        state.idle_since = None;
+    }
+    if workload.ready == 0 && workload.activator_waiting > 0.0 && proposal.replicas < 1 {
+        proposal = Proposal {
+            replicas: 1,
+            reason: Reason::Activation,
+            decided_by: decider(DeciderKind::Bounds, "activator", 1),
+        };
+    } else if workload.ready == 0 && workload.activator_waiting > 0.0 && current == 0 {
+        proposal.reason = Reason::Activation;
+    }
+    if proposal.replicas == 0 {
+        let idle_long_enough = state
+            .idle_since
+            .is_some_and(|since| now - since >= spec.kpa.scale_to_zero_grace_period);
+        if !idle_long_enough && current > 0 {
+            proposal.replicas = 1;
+            proposal.reason = Reason::ScaleToZeroGrace;
+        }
+    }
+    let gate = &spec.behavior.scale_up.starting_pods;
+    if proposal.replicas > current {
+        proposal.replicas += gate::weight_shortfall(gate, workload.starting);
+        let bypass = gate.bypass_gate_on_panic && pattern.is_some_and(Pattern::is_panic);
+        if !bypass && gate::is_closed(gate, workload.ready, workload.starting) {
+            proposal.replicas = current;
+            proposal.reason = Reason::StartingPodsGate;
+            pattern_effect = format!("{} replicas starting: scale-up waits", workload.starting);
+        }
+    }
+    if proposal.replicas < current {
+        if !workload.missing.is_empty() && workload.ready > 0 {
+            proposal.replicas = current;
+            proposal.reason = Reason::PartialMetrics;
+            notes.push(format!(
+                "no scale-down: no sample from {}",
+                workload.missing.join(", ")
+            ));
+        } else if pattern == Some(Pattern::SteadyState) && proposal.replicas == current - 1 {
+            proposal.replicas = current;
+            pattern_effect = "a scale-down by one replica skipped".into();
+        }
+    }
+    if pattern == Some(Pattern::ColdStart) && pattern_effect.is_empty() {
+        pattern_effect = format!(
+            "{} starting replicas counted as coming capacity",
+            workload.starting
+        );
+    }
+
+    // 8. Behavior.
+    let clamped = proposal
+        .replicas
+        .clamp(spec.min_replicas, spec.max_replicas);
+    let (desired, stabilization, limit) = hpa.settle(config, now, current, clamped);
+    let reason = match (limit, stabilization) {
+        (LimitReason::DesiredWithinRange, StabilizationReason::ScaleUpStabilized) => {
+            Reason::ScaleUpStabilized
+        }
+        (LimitReason::DesiredWithinRange, StabilizationReason::ScaleDownStabilized) => {
+            Reason::ScaleDownStabilized
+        }
+        (LimitReason::ScaleUpLimit, _) => Reason::ScaleUpLimit,
+        (LimitReason::ScaleDownLimit, _) => Reason::ScaleDownLimit,
+        (LimitReason::TooManyReplicas, _) => Reason::TooManyReplicas,
+        (LimitReason::TooFewReplicas, _) => Reason::TooFewReplicas,
+        (LimitReason::DesiredWithinRange, _) => proposal.reason,
+    };
+
+    let metrics: Vec<MetricReading> = guards
+        .iter()
+        .map(|g| MetricReading {
+            metric: g.metric.clone(),
+            value: g.value,
+            target: g.target,
+            proposed_replicas: g.proposal,
+            error: g.error.clone(),
+        })
+        .collect();
+    let forecast_reading = forecast.as_ref().map(|f| ForecastReading {
+        value: f.value,
+        point: f.point,
+        current: f.current,
+        horizon_s: f.horizon as f64 / SECOND as f64,
+        quantile: 0.9,
+        confidence: f.confidence,
+        predictor: f.predictor.clone(),
+        used: f.used,
+    });
+    let pattern_reading = detected.map(|d| PatternReading {
+        name: d.pattern.name().to_string(),
+        confidence: d.confidence,
+        effect: if pattern_effect.is_empty() {
+            "none at this decision".to_string()
+        } else {
+            pattern_effect.clone()
+        },
+    });
+    let message = sentence(
+        current,
+        desired,
+        reason,
+        &proposal.decided_by,
+        current_demand,
+        per_replica,
+        forecast_reading.as_ref(),
+        pattern_reading.as_ref(),
+        hint.as_ref(),
+        &metrics,
+        &notes,
+    );
+    Decision {
+        at: now,
+        strategy: ScalingStrategy::BudScaler,
+        current_replicas: current,
+        desired_replicas: desired,
+        reason,
+        in_panic: pattern.is_some_and(Pattern::is_panic),
+        metrics,
+        message,
+        decided_by: Some(proposal.decided_by),
+        forecast: forecast_reading,
+        pattern: pattern_reading,
+        schedule_hint: hint,
+    }
+}
+
+fn round(value: f64) -> f64 {
+    if value.abs() >= 100.0 {
+        value.round()
+    } else {
+        (value * 1000.0).round() / 1000.0
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn sentence(
+    current: i32,
+    desired: i32,
+    reason: Reason,
+    decided_by: &DecidedBy,
+    demand: Option<f64>,
+    per_replica: Option<f64>,
+    forecast: Option<&ForecastReading>,
+    pattern: Option<&PatternReading>,
+    hint: Option<&crate::decision::HintReading>,
+    metrics: &[MetricReading],
+    notes: &[String],
+) -> String {
+    let mut text = format!(
+        "BudScaler {current} → {desired} ({reason}): set by {} {} ({})",
+        match decided_by.kind {
+            DeciderKind::Predictor => "predictor",
+            DeciderKind::Capacity => "capacity rule on",
+            DeciderKind::Signal => "signal",
+            DeciderKind::Pattern => "pattern",
+            DeciderKind::Hint => "hint",
+            DeciderKind::Bounds => "bounds:",
+        },
+        decided_by.name,
+        decided_by.replicas
+    );
+    match (demand, per_replica) {
+        (Some(d), Some(c)) => text.push_str(&format!(
+            "; demand {} work/s, capacity {} per replica",
+            round(d),
+            round(c)
+        )),
+        (Some(d), None) => text.push_str(&format!(
+            "; demand {} work/s, capacity not learned yet",
+            round(d)
+        )),
+        _ => text.push_str("; no demand reading"),
+    }
+    if let Some(f) = forecast {
+        text.push_str(&format!(
+            "; forecast {} (point {}) in {}s by {}, confidence {}{}",
+            round(f.value),
+            round(f.point),
+            f.horizon_s.round(),
+            f.predictor,
+            round(f.confidence),
+            if f.used { "" } else { " (not used)" }
+        ));
+    }
+    if let Some(p) = pattern {
+        text.push_str(&format!("; pattern {}: {}", p.name, p.effect));
+    }
+    if let Some(h) = hint {
+        text.push_str(&format!("; hint {} floor {}", h.name, h.target_replicas));
+    }
+    for m in metrics {
+        match (&m.error, m.value, m.proposed_replicas) {
+            (Some(e), _, _) => text.push_str(&format!("; {} unavailable ({e})", m.metric)),
+            (None, Some(v), Some(r)) => text.push_str(&format!(
+                "; {} {} vs target {} proposes {r}",
+                m.metric,
+                round(v),
+                round(m.target)
+            )),
+            (None, Some(v), None) => text.push_str(&format!(
+                "; {} {} vs target {}",
+                m.metric,
+                round(v),
+                round(m.target)
+            )),
+            (None, None, _) => {}
+        }
+    }
+    for note in notes {
+        text.push_str("; ");
+        text.push_str(note);
+    }
+    text
+}

@@ -1,0 +1,204 @@
+//! Traffic patterns that change a decision.
+//!
+//! At most one pattern per decision, checked in this order (the first that holds wins):
+//!
+//! | pattern | holds when | confidence | what it changes |
+//! |---|---|---|---|
+//! | `kv_cache_pressure` | the fullest ready replica's KV cache ≥ 0.9 | `(kv − 0.8) ÷ 0.2`, ≤ 1 | asks for one replica more than ready and lets the scale-up through the starting-pods gate (`bypassGateOnPanic`) |
+//! | `traffic_spike` | demand this observation ≥ `kpaConfig.panicThresholdPercentage` × the mean of the smoothing window before it | `0.5 + (ratio − threshold) ÷ threshold`, ≤ 1 | sizes for the spike's demand at once and passes the starting-pods gate |
+//! | `batch_ingestion` | prompt tokens/s ≥ [`BATCH_PROMPT_RATIO`] × generated tokens/s with more than [`BATCH_QUEUE_PER_REPLICA`] requests waiting per ready replica | `min(1, ratio ÷ (2 × BATCH_PROMPT_RATIO))` | the forecast's trend is not used (a backlog of long prompts is not growing demand); sized on demand now plus the backlog |
+//! | `cold_start` | replicas are starting | starting ÷ (ready + starting) | starting replicas count as coming capacity (`startingPodWeight`), and the starting-pods gate applies |
+//! | `traffic_drain` | the forecast is at least [`DRAIN`] below demand now and the predictor called direction right ≥ [`DRAIN_DIRECTION`] of the time | its direction accuracy | sizes for the forecast alone, so replicas go before demand does (otherwise never below demand now) |
+//! | `steady_state` | the forecast is within ±[`STEADY`] of demand now and the relative error is below [`STEADY_ERROR`] | `1 − relative error ÷ STEADY_ERROR` | a scale-down by a single replica is skipped (a freed node stays billed for its warm period, so flapping by one costs more than it saves) |
+
+use super::signals::Workload;
+
+pub const BATCH_PROMPT_RATIO: f64 = 20.0;
+pub const BATCH_QUEUE_PER_REPLICA: f64 = 8.0;
+pub const DRAIN: f64 = 0.2;
+pub const DRAIN_DIRECTION: f64 = 0.6;
+pub const STEADY: f64 = 0.05;
+pub const STEADY_ERROR: f64 = 0.1;
+pub const KV_PRESSURE: f64 = 0.9;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pattern {
+    KvCachePressure,
+    TrafficSpike,
+    BatchIngestion,
+    ColdStart,
+    TrafficDrain,
+    SteadyState,
+}
+
+impl Pattern {
+    pub fn name(self) -> &'static str {
+        match self {
+            Pattern::KvCachePressure => "kv_cache_pressure",
+            Pattern::TrafficSpike => "traffic_spike",
+            Pattern::BatchIngestion => "batch_ingestion",
+            Pattern::ColdStart => "cold_start",
+            Pattern::TrafficDrain => "traffic_drain",
+            Pattern::SteadyState => "steady_state",
+        }
+    }
+
+    /// Whether the pattern may pass the starting-pods gate (`bypassGateOnPanic`).
+    pub fn is_panic(self) -> bool {
+        matches!(self, Pattern::KvCachePressure | Pattern::TrafficSpike)
+    }
+}
+
+/// A pattern and how sure the detector is.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Detected {
+    pub pattern: Pattern,
+    pub confidence: f64,
+}
+
+/// What the detector looks at.
+#[derive(Debug, Clone, Copy)]
+pub struct Signals<'a> {
+    pub workload: &'a Workload,
+    /// Demand at this observation (unsmoothed).
+    pub latest: f64,
+    /// Mean demand over the smoothing window before this observation.
+    pub before: Option<f64>,
+    /// Smoothed demand now.
+    pub current: f64,
+    /// The forecast's point value, when forecasting.
+    pub forecast: Option<f64>,
+    /// The chosen predictor's relative RMSE and direction accuracy.
+    pub relative_error: f64,
+    pub direction_accuracy: f64,
+    /// Whether the forecast is confident enough to act on.
+    pub forecast_used: bool,
+    /// `kpaConfig.panicThresholdPercentage` as a ratio.
+    pub spike_threshold: f64,
+}
+
+/// The first pattern that holds.
+pub fn detect(s: &Signals<'_>) -> Option<Detected> {
+    let w = s.workload;
+    if let Some(kv) = w.kv_max
+        && kv >= KV_PRESSURE
+    {
+        return Some(Detected {
+            pattern: Pattern::KvCachePressure,
+            confidence: ((kv - 0.8) / 0.2).min(1.0),
+        });
+    }
+    if let Some(before) = s.before
+        && before > 0.0
+    {
+        let ratio = s.latest / before;
+        if ratio >= s.spike_threshold {
+            return Some(Detected {
+                pattern: Pattern::TrafficSpike,
+                confidence: (0.5 + (ratio - s.spike_threshold) / s.spike_threshold).min(1.0),
+            });
+        }
+    }
+    if w.generation_tokens_per_s >= 0.0
+        && w.prompt_tokens_per_s >= BATCH_PROMPT_RATIO * w.generation_tokens_per_s.max(1.0)
+        && w.waiting > BATCH_QUEUE_PER_REPLICA * f64::from(w.ready.max(1))
+    {
+        let ratio = w.prompt_tokens_per_s / w.generation_tokens_per_s.max(1.0);
+        return Some(Detected {
+            pattern: Pattern::BatchIngestion,
+            confidence: (ratio / (2.0 * BATCH_PROMPT_RATIO)).min(1.0),
+        });
+    }
+    if w.starting > 0 {
+        return Some(Detected {
+            pattern: Pattern::ColdStart,
+            confidence: f64::from(w.starting) / f64::from(w.ready + w.starting),
+        });
+    }
+    if let Some(forecast) = s.forecast
+        && s.forecast_used
+        && s.current > 0.0
+    {
+        if forecast <= (1.0 - DRAIN) * s.current && s.direction_accuracy >= DRAIN_DIRECTION {
+            return Some(Detected {
+                pattern: Pattern::TrafficDrain,
+                confidence: s.direction_accuracy.min(1.0),
+            });
+        }
+        if (forecast / s.current - 1.0).abs() <= STEADY && s.relative_error < STEADY_ERROR {
+            return Some(Detected {
+                pattern: Pattern::SteadyState,
+                confidence: (1.0 - s.relative_error / STEADY_ERROR).clamp(0.0, 1.0),
+            });
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn signals(w: &Workload) -> Signals<'_> {
+        Signals {
+            workload: w,
+            latest: 100.0,
+            before: Some(100.0),
+            current: 100.0,
+            forecast: Some(100.0),
+            relative_error: 0.05,
+            direction_accuracy: 0.8,
+            forecast_used: true,
+            spike_threshold: 2.0,
+        }
+    }
+
+    #[test]
+    fn each_pattern_is_detected_in_priority_order() {
+        let mut w = Workload {
+            ready: 2,
+            ..Workload::default()
+        };
+        let steady = detect(&signals(&w)).unwrap();
+        assert_eq!(steady.pattern, Pattern::SteadyState);
+        assert!((steady.confidence - 0.5).abs() < 1e-12);
+
+        let mut s = signals(&w);
+        s.forecast = Some(70.0);
+        assert_eq!(detect(&s).unwrap().pattern, Pattern::TrafficDrain);
+
+        w.starting = 1;
+        assert_eq!(detect(&signals(&w)).unwrap().pattern, Pattern::ColdStart);
+
+        w.prompt_tokens_per_s = 50_000.0;
+        w.generation_tokens_per_s = 1_000.0;
+        w.waiting = 40.0;
+        assert_eq!(
+            detect(&signals(&w)).unwrap().pattern,
+            Pattern::BatchIngestion
+        );
+
+        let mut s = signals(&w);
+        s.latest = 250.0;
+        let spike = detect(&s).unwrap();
+        assert_eq!(spike.pattern, Pattern::TrafficSpike);
+        assert!(spike.pattern.is_panic());
+
+        w.kv_max = Some(0.95);
+        assert_eq!(
+            detect(&signals(&w)).unwrap().pattern,
+            Pattern::KvCachePressure
+        );
+    }
+
+    #[test]
+    fn nothing_is_detected_without_a_confident_forecast_on_quiet_traffic() {
+        let w = Workload {
+            ready: 2,
+            ..Workload::default()
+        };
+        let mut s = signals(&w);
+        s.forecast_used = false;
+        assert_eq!(detect(&s), None);
+    }
+}
