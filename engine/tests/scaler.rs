@@ -149,30 +149,6 @@ fn kpa_follows_concurrency_and_panics_on_a_burst() {
 }
 
 #[test]
-fn budscaler_baseline_divides_the_workload_total_by_the_per_pod_target() {
-    let mut scaler = Scaler::new(&manifest("budscaler")).unwrap();
-    // 3 pods with 6 waiting each: total 18 / 4 per pod -> 5 (within +4 per 15 s).
-    let mut obs = observe(seconds(100), 3, 3, "num_requests_waiting", 6.0);
-    obs.pod_metrics.insert(
-        "gpu_cache_usage_perc".into(),
-        obs.pods
-            .iter()
-            .map(|p| {
-                let sample = PodSample {
-                    timestamp: obs.now,
-                    window: seconds(1),
-                    value: 0.5,
-                };
-                (p.name.clone(), sample)
-            })
-            .collect(),
-    );
-    let decision = scaler.decide(&obs);
-    assert_eq!(decision.metrics[0].proposed_replicas, Some(5));
-    assert_eq!(decision.desired_replicas, 5, "{}", decision.message);
-}
-
-#[test]
 fn an_invalid_manifest_reports_every_problem() {
     let error = Scaler::new(&inline(
         r#"

@@ -66,8 +66,10 @@ pub struct Pending {
 /// The forecast state of one signal.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Forecaster {
-    /// Observations inside the smoothing window: (time, value).
-    pub recent: Vec<(Micros, f64)>,
+    /// Observations inside the smoothing window: times and values.
+    pub recent_at: Vec<Micros>,
+    #[serde(with = "crate::window::exact::vec")]
+    pub recent: Vec<f64>,
     pub holt: Option<Holt>,
     pub seasonal: SeasonalProfile,
     pub pending: Vec<Pending>,
@@ -112,10 +114,13 @@ impl Forecaster {
             self.errors = vec![Errors::default(); PREDICTORS.len()];
         }
         let now = inputs.now;
-        self.recent.push((now, value));
+        self.recent_at.push(now);
+        self.recent.push(value);
         let oldest = now - inputs.smoothing_window;
-        self.recent.retain(|&(t, _)| t > oldest);
-        let current = self.recent.iter().map(|&(_, v)| v).sum::<f64>() / self.recent.len() as f64;
+        let stale = self.recent_at.iter().take_while(|&&t| t <= oldest).count();
+        self.recent_at.drain(..stale);
+        self.recent.drain(..stale);
+        let current = self.recent.iter().sum::<f64>() / self.recent.len() as f64;
 
         self.holt = Some(match self.holt.take() {
             None => Holt {
@@ -256,6 +261,12 @@ impl Forecaster {
             horizon,
             calibration: Vec::new(),
         }
+    }
+
+    /// Mean demand over the smoothing window so far (before the next observation).
+    pub fn recent_mean(&self) -> Option<f64> {
+        (!self.recent.is_empty())
+            .then(|| self.recent.iter().sum::<f64>() / self.recent.len() as f64)
     }
 
     /// The errors of every predictor, in `last-value`, `holt`, `seasonal` order.

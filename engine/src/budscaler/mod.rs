@@ -17,7 +17,9 @@
 //!    documented way.
 //! 5. **Demand rule**: `ceil(demand to size for ÷ capacity per replica)`; the guards'
 //!    largest proposal is a floor under it. Without a learned capacity the guards
-//!    decide alone, and with no guard asking, the count holds (`CapacityUnknown`).
+//!    decide alone and only upward (a guard is a floor: it cannot tell that fewer
+//!    replicas would do); with none asking the count holds (`CapacityUnknown`), unless
+//!    nothing is served, queued or running (then none is needed).
 //! 6. **Schedule hints** ([`hints`]): an active hint's `targetReplicas` is a floor.
 //! 7. **Safety**: requests at the activator with nothing ready scale from zero; to
 //!    zero only after `kpaConfig.scaleToZeroGracePeriod` without demand; starting
@@ -147,11 +149,7 @@ pub fn decide(
     let backlog = workload.waiting * state.work_per_request.unwrap_or(0.0) / BACKLOG_DRAIN;
     let has_rates = !workload.replicas.is_empty();
     let latest = has_rates.then_some(workload.served + backlog);
-    let before = {
-        let recent = &state.demand.recent;
-        (!recent.is_empty())
-            .then(|| recent.iter().map(|&(_, v)| v).sum::<f64>() / recent.len() as f64)
-    };
+    let before = state.demand.recent_mean();
     let local = obs.wall_clock.map(|w| w + hints::utc_offset(spec, w));
     let inputs = Inputs {
         now,
@@ -259,8 +257,14 @@ pub fn decide(
             decided_by: decider(kind, &name, replicas),
         });
     }
+    let capacity_known = proposal.is_some();
     for g in &guards {
         let Some(replicas) = g.proposal else { continue };
+        // A guard is a floor: without a learned capacity it may raise the count but
+        // cannot tell that fewer replicas would do.
+        if !capacity_known && replicas <= current {
+            continue;
+        }
         if proposal.as_ref().is_none_or(|p| replicas > p.replicas) {
             proposal = Some(Proposal {
                 replicas,
@@ -270,8 +274,13 @@ pub fn decide(
         }
     }
     if pattern == Some(Pattern::KvCachePressure) {
-        let replicas = workload.ready + 1;
-        pattern_effect = "one replica more than ready".into();
+        let kv = workload.kv_max.unwrap_or(1.0);
+        let replicas =
+            ceil_replicas(f64::from(workload.ready) * kv / patterns::KV_RELIEF) + workload.starting;
+        pattern_effect = format!(
+            "ready replicas sized to bring the fullest KV cache to {}, plus those starting",
+            patterns::KV_RELIEF
+        );
         if proposal.as_ref().is_none_or(|p| replicas > p.replicas) {
             proposal = Some(Proposal {
                 replicas,
@@ -280,10 +289,22 @@ pub fn decide(
             });
         }
     }
-    let mut proposal = proposal.unwrap_or(Proposal {
-        replicas: current,
-        reason: Reason::CapacityUnknown,
-        decided_by: decider(DeciderKind::Bounds, "hold", current),
+    // Nothing served, nothing queued, nothing running: no replica is needed (the
+    // scale-to-zero grace below still applies).
+    let idle =
+        latest.is_some_and(|d| d <= 0.0) && workload.waiting <= 0.0 && workload.running <= 0.0;
+    let mut proposal = proposal.unwrap_or(if idle {
+        Proposal {
+            replicas: 0,
+            reason: Reason::CurrentDemand,
+            decided_by: decider(DeciderKind::Bounds, "idle", 0),
+        }
+    } else {
+        Proposal {
+            replicas: current,
+            reason: Reason::CapacityUnknown,
+            decided_by: decider(DeciderKind::Bounds, "hold", current),
+        }
     });
 
     // 6. Schedule hints.
@@ -299,9 +320,7 @@ pub fn decide(
     }
 
     // 7. Safety.
-    let waiting_anywhere = workload.waiting > 0.0;
-    let demand_zero = latest.is_none_or(|d| d <= 0.0);
-    if demand_zero && !waiting_anywhere && workload.running <= 0.0 {
+    if idle {
         state.idle_since.get_or_insert(now);
     } else {
         state.idle_since = None;

@@ -4,10 +4,14 @@
 //! `{"time_s", "scaler", "strategy", "desired", "current", "reason", "in_panic",
 //!   "metrics": [{"metric", "value", "target", "proposedReplicas", "error"}], "message"}`
 //!
-//! `metrics` is the engine's `MetricReading` list as the engine serializes it.
+//! `metrics` is the engine's `MetricReading` list as the engine serializes it. BudScaler
+//! decisions add, after `message`, `decided_by` (`{"kind", "name", "replicas"}`),
+//! `forecast`, `pattern` and `schedule_hint` when present (see `engine::decision`);
+//! other strategies' lines are unchanged.
 
 use crate::fleet::DecisionRecord;
 use engine::MetricReading;
+use engine::decision::{DecidedBy, ForecastReading, HintReading, PatternReading};
 use serde::Serialize;
 use std::io::{self, Write};
 
@@ -23,6 +27,14 @@ pub struct DecisionLine<'a> {
     pub in_panic: bool,
     pub metrics: &'a [MetricReading],
     pub message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<&'a DecidedBy>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forecast: Option<&'a ForecastReading>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<&'a PatternReading>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schedule_hint: Option<&'a HintReading>,
 }
 
 impl<'a> DecisionLine<'a> {
@@ -39,6 +51,10 @@ impl<'a> DecisionLine<'a> {
             in_panic: decision.in_panic,
             metrics: &decision.metrics,
             message: &decision.message,
+            decided_by: decision.decided_by.as_ref(),
+            forecast: decision.forecast.as_ref(),
+            pattern: decision.pattern.as_ref(),
+            schedule_hint: decision.schedule_hint.as_ref(),
         }
     }
 }

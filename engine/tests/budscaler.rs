@@ -1,0 +1,426 @@
+//! BudScaler through the public API: each requirement shown by the decision it changes.
+
+use engine::decision::DeciderKind;
+use engine::observation::{Observation, PodPhase, PodSample, PodStatus, ServingSample};
+use engine::spec::BudAIScaler;
+use engine::time::{Micros, seconds};
+use engine::{Reason, Scaler, ScalerError, ScalerState};
+use proptest::prelude::*;
+
+fn manifest(spec_tail: &str) -> BudAIScaler {
+    serde_saphyr::from_str(&format!(
+        "apiVersion: scaler.bud.studio/v1alpha1\nkind: BudAIScaler\nmetadata: {{ name: bud }}\nspec:\n  scaleTargetRef: {{ kind: Deployment, name: llm }}\n  scalingStrategy: BudScaler\n{spec_tail}"
+    ))
+    .unwrap()
+}
+
+const BASE: &str = "  minReplicas: 1
+  maxReplicas: 40
+  metricsSources:
+    - { metricSourceType: inferenceEngine, targetMetric: num_requests_waiting, targetValue: \"16\", inferenceEngineConfig: { engineType: vllm } }
+  behavior:
+    scaleUp: { stabilizationWindowSeconds: 0, policies: [{ type: Pods, value: 100, periodSeconds: 15 }] }
+    scaleDown: { stabilizationWindowSeconds: 0, policies: [{ type: Percent, value: 100, periodSeconds: 15 }] }
+";
+
+fn with_prediction(predictor: &str) -> String {
+    format!(
+        "{BASE}  predictionConfig: {{ enabled: true, predictor: {predictor}, lookAheadMinutes: 5 }}\n"
+    )
+}
+
+/// One replica's view: (generated tokens/s, waiting, KV use).
+#[derive(Clone, Copy)]
+struct Load {
+    generated: f64,
+    waiting: f64,
+    kv: f64,
+}
+
+fn ready_pod(name: &str) -> PodStatus {
+    PodStatus {
+        name: name.into(),
+        phase: PodPhase::Running,
+        ready: true,
+        start_time: Some(0),
+        ready_transition_time: Some(0),
+        deleting: false,
+        creation_time: Some(0),
+    }
+}
+
+fn observation(now: Micros, current: i32, loads: &[Load]) -> Observation {
+    let mut obs = Observation {
+        now,
+        current_replicas: current,
+        ..Observation::default()
+    };
+    for (i, load) in loads.iter().enumerate() {
+        let name = format!("p{i}");
+        obs.pods.push(ready_pod(&name));
+        for (metric, value) in [
+            ("num_requests_waiting", load.waiting),
+            ("kv_cache_usage", load.kv),
+        ] {
+            obs.pod_metrics
+                .entry(metric.to_string())
+                .or_default()
+                .insert(
+                    name.clone(),
+                    PodSample {
+                        timestamp: now,
+                        window: seconds(15),
+                        value,
+                    },
+                );
+        }
+        obs.serving.insert(
+            name,
+            ServingSample {
+                timestamp: now,
+                window: seconds(15),
+                running: Some(10.0),
+                waiting: Some(load.waiting),
+                kv_cache_usage: Some(load.kv),
+                prompt_tokens_per_s: Some(0.0),
+                generation_tokens_per_s: Some(load.generated),
+                requests_per_s: Some(load.generated / 100.0),
+                ttft: None,
+                itl: None,
+            },
+        );
+    }
+    obs
+}
+
+fn same(replicas: usize, load: Load) -> Vec<Load> {
+    vec![load; replicas]
+}
+
+const SATURATED: Load = Load {
+    generated: 1000.0,
+    waiting: 4.0,
+    kv: 0.5,
+};
+
+/// Teaches a scaler that a replica saturates at 1000 tokens/s (two queued readings).
+fn learn_capacity(scaler: &mut Scaler, t: &mut Micros) {
+    for _ in 0..2 {
+        *t += seconds(15);
+        scaler.decide(&observation(*t, 2, &same(2, SATURATED)));
+    }
+}
+
+#[test]
+fn capacity_is_learned_from_saturated_replicas_and_sizes_the_fleet() {
+    let mut scaler = Scaler::new(&manifest(BASE)).unwrap();
+    let mut t = 0;
+    // Before saturation: nothing asks, the count holds.
+    let quiet = Load {
+        generated: 300.0,
+        waiting: 0.0,
+        kv: 0.1,
+    };
+    let first = scaler.decide(&observation(seconds(15), 2, &same(2, quiet)));
+    assert_eq!(first.reason, Reason::CapacityUnknown, "{}", first.message);
+    assert_eq!(first.desired_replicas, 2);
+    learn_capacity(&mut scaler, &mut t);
+    // 2 × 1000 + backlog; per replica 800 → 3.
+    let sized = scaler.decide(&observation(t + seconds(15), 2, &same(2, SATURATED)));
+    assert!(sized.desired_replicas >= 3, "{}", sized.message);
+    assert_eq!(
+        sized.decided_by.as_ref().unwrap().kind,
+        DeciderKind::Capacity
+    );
+    assert_eq!(sized.reason, Reason::CurrentDemand);
+    // Light load on 4 replicas: demand 4 × 300 = 1200 → 2 replicas.
+    let mut light = sized;
+    for i in 0..8 {
+        light = scaler.decide(&observation(t + seconds(30 + 15 * i), 4, &same(4, quiet)));
+    }
+    assert_eq!(light.desired_replicas, 2, "{}", light.message);
+}
+
+#[test]
+fn a_forecast_scales_ahead_of_a_ramp_that_the_current_demand_rule_trails() {
+    let run = |spec: &str| {
+        let mut scaler = Scaler::new(&manifest(spec)).unwrap();
+        let mut t = 0;
+        learn_capacity(&mut scaler, &mut t);
+        let mut last = None;
+        for step in 0..80 {
+            t += seconds(15);
+            let per_replica = 400.0 + 10.0 * step as f64;
+            let load = Load {
+                generated: per_replica,
+                waiting: 0.0,
+                kv: 0.3,
+            };
+            last = Some(scaler.decide(&observation(t, 4, &same(4, load))));
+        }
+        last.unwrap()
+    };
+    let reactive = run(BASE);
+    let predictive = run(&with_prediction("holt"));
+    assert!(reactive.forecast.is_none());
+    let forecast = predictive.forecast.as_ref().unwrap();
+    assert!(forecast.used, "{}", predictive.message);
+    assert!(forecast.point > forecast.current);
+    assert_eq!(predictive.reason, Reason::DemandForecast);
+    assert!(
+        predictive.desired_replicas > reactive.desired_replicas,
+        "forecast {} vs reactive {}",
+        predictive.message,
+        reactive.message
+    );
+}
+
+#[test]
+fn a_traffic_spike_is_sized_at_once() {
+    let mut scaler = Scaler::new(&manifest(&with_prediction("last-value"))).unwrap();
+    let mut t = 0;
+    learn_capacity(&mut scaler, &mut t);
+    let calm = Load {
+        generated: 400.0,
+        waiting: 0.0,
+        kv: 0.2,
+    };
+    for _ in 0..6 {
+        t += seconds(15);
+        scaler.decide(&observation(t, 2, &same(2, calm)));
+    }
+    // A queue starts to form: not yet a saturated reading, not an unsaturated one.
+    let spike = Load {
+        generated: 2000.0,
+        waiting: 2.0,
+        kv: 0.4,
+    };
+    t += seconds(15);
+    let decision = scaler.decide(&observation(t, 2, &same(2, spike)));
+    let pattern = decision.pattern.as_ref().unwrap();
+    assert_eq!(pattern.name, "traffic_spike");
+    assert!(decision.in_panic);
+    // Spike demand 4000 (+ backlog) ÷ 800 per replica ≥ 5, where the smoothed minute
+    // says fewer.
+    assert!(decision.desired_replicas >= 5, "{}", decision.message);
+    assert_eq!(decision.decided_by.unwrap().name, "traffic_spike");
+}
+
+#[test]
+fn kv_cache_pressure_adds_a_replica_through_a_closed_gate() {
+    let spec = format!(
+        "{}      startingPods: {{ maxStartingPods: 1, bypassGateOnPanic: true }}\n",
+        BASE.replace(
+            "scaleUp: { stabilizationWindowSeconds: 0, policies: [{ type: Pods, value: 100, periodSeconds: 15 }] }",
+            "scaleUp:\n      stabilizationWindowSeconds: 0\n      policies: [{ type: Pods, value: 100, periodSeconds: 15 }]"
+        )
+        .replace(
+            "    scaleDown: { stabilizationWindowSeconds: 0, policies: [{ type: Percent, value: 100, periodSeconds: 15 }] }\n",
+            ""
+        )
+    );
+    let full = Load {
+        generated: 500.0,
+        waiting: 0.0,
+        kv: 0.95,
+    };
+    let mut obs = observation(seconds(15), 3, &same(2, full));
+    let mut starting = ready_pod("p9");
+    starting.ready = false;
+    starting.ready_transition_time = None;
+    obs.pods.push(starting);
+    let mut scaler = Scaler::new(&manifest(&spec)).unwrap();
+    let decision = scaler.decide(&obs);
+    assert_eq!(decision.pattern.as_ref().unwrap().name, "kv_cache_pressure");
+    assert_eq!(decision.desired_replicas, 4, "{}", decision.message);
+    // The same with the bypass off: the gate holds.
+    let closed = spec.replace("bypassGateOnPanic: true", "bypassGateOnPanic: false");
+    let mut scaler = Scaler::new(&manifest(&closed)).unwrap();
+    let held = scaler.decide(&obs);
+    assert_eq!(held.reason, Reason::StartingPodsGate, "{}", held.message);
+    assert_eq!(held.desired_replicas, 3);
+}
+
+#[test]
+fn no_scale_down_while_a_ready_pod_reports_nothing() {
+    let mut scaler = Scaler::new(&manifest(BASE)).unwrap();
+    let mut t = 0;
+    learn_capacity(&mut scaler, &mut t);
+    let quiet = Load {
+        generated: 100.0,
+        waiting: 0.0,
+        kv: 0.1,
+    };
+    let mut obs = observation(t + seconds(15), 4, &same(4, quiet));
+    let complete = scaler.clone().decide(&obs);
+    assert!(complete.desired_replicas < 4, "{}", complete.message);
+    obs.serving.remove("p3");
+    let partial = scaler.decide(&obs);
+    assert_eq!(partial.desired_replicas, 4, "{}", partial.message);
+    assert_eq!(partial.reason, Reason::PartialMetrics);
+    assert!(partial.message.contains("p3"));
+}
+
+#[test]
+fn a_kv_only_manifest_scales_to_zero_after_the_grace_period_and_back_through_the_activator() {
+    let spec = "  minReplicas: 0
+  maxReplicas: 8
+  metricsSources:
+    - { metricSourceType: inferenceEngine, targetMetric: kv_cache_usage, targetValue: \"0.8\", inferenceEngineConfig: { engineType: vllm } }
+  kpaConfig: { scaleToZeroGracePeriod: 30s }
+  behavior:
+    scaleDown: { stabilizationWindowSeconds: 0 }
+";
+    let mut scaler = Scaler::new(&manifest(spec)).unwrap();
+    let idle = Load {
+        generated: 0.0,
+        waiting: 0.0,
+        kv: 0.0,
+    };
+    let mut obs = observation(seconds(15), 1, &same(1, idle));
+    for s in obs.serving.values_mut() {
+        s.running = Some(0.0);
+    }
+    let early = scaler.decide(&obs);
+    assert_eq!(early.desired_replicas, 1, "{}", early.message);
+    assert_eq!(early.reason, Reason::ScaleToZeroGrace);
+    obs.now = seconds(60);
+    let zero = scaler.decide(&obs);
+    assert_eq!(zero.desired_replicas, 0, "{}", zero.message);
+    // Nothing ready; the activator holds 3 requests.
+    let mut cold = Observation {
+        now: seconds(75),
+        current_replicas: 0,
+        ..Observation::default()
+    };
+    cold.pods.push(ready_pod("activator"));
+    cold.serving.insert(
+        "activator".into(),
+        ServingSample {
+            timestamp: seconds(75),
+            waiting: Some(3.0),
+            ..ServingSample::default()
+        },
+    );
+    let back = scaler.decide(&cold);
+    assert_eq!(back.desired_replicas, 1, "{}", back.message);
+    assert_eq!(back.reason, Reason::Activation);
+}
+
+#[test]
+fn a_hints_only_budscaler_follows_its_hint() {
+    let spec = "  minReplicas: 1
+  maxReplicas: 10
+  scheduleHints:
+    - { name: morning, cronExpression: \"0 8 * * *\", targetReplicas: 6, duration: 2h }
+  behavior:
+    scaleUp: { policies: [{ type: Pods, value: 10, periodSeconds: 15 }] }
+";
+    let mut scaler = Scaler::new(&manifest(spec)).unwrap();
+    // 2026-06-01T08:30:00Z.
+    let eight_thirty: Micros = 1_780_302_600_000_000;
+    let mut obs = Observation {
+        now: seconds(100),
+        current_replicas: 1,
+        wall_clock: Some(eight_thirty),
+        ..Observation::default()
+    };
+    obs.pods.push(ready_pod("p0"));
+    let during = scaler.decide(&obs);
+    assert_eq!(during.desired_replicas, 6, "{}", during.message);
+    assert_eq!(during.reason, Reason::ScheduleHint);
+    assert_eq!(during.schedule_hint.as_ref().unwrap().name, "morning");
+    obs.now += seconds(3 * 3600);
+    obs.wall_clock = Some(eight_thirty + seconds(3 * 3600));
+    obs.current_replicas = 6;
+    let after = scaler.decide(&obs);
+    assert!(after.schedule_hint.is_none(), "{}", after.message);
+}
+
+#[test]
+fn hints_and_prediction_on_hpa_manifests_are_refused_with_their_path() {
+    let hpa = |extra: &str| {
+        serde_saphyr::from_str::<BudAIScaler>(&format!(
+            "apiVersion: scaler.bud.studio/v1alpha1\nkind: BudAIScaler\nmetadata: {{ name: h }}\nspec:\n  scaleTargetRef: {{ kind: Deployment, name: llm }}\n  scalingStrategy: HPA\n  maxReplicas: 4\n  metricsSources:\n    - {{ metricSourceType: pod, targetMetric: q, targetValue: \"4\" }}\n{extra}"
+        ))
+        .unwrap()
+    };
+    let hinted = hpa(
+        "  scheduleHints:\n    - { name: a, cronExpression: \"0 8 * * *\", targetReplicas: 2, duration: 1h }\n",
+    );
+    let error = Scaler::new(&hinted).unwrap_err();
+    assert!(matches!(error, ScalerError::Unsupported { .. }));
+    assert!(
+        error.to_string().starts_with("spec.scheduleHints"),
+        "{error}"
+    );
+    let predicted = hpa("  predictionConfig: { enabled: true }\n");
+    let error = Scaler::new(&predicted).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .starts_with("spec.predictionConfig.enabled"),
+        "{error}"
+    );
+}
+
+fn replay(scaler: &mut Scaler, steps: &[(f64, f64, i32)], start: Micros) -> Vec<String> {
+    let mut t = start;
+    steps
+        .iter()
+        .map(|&(generated, waiting, replicas)| {
+            t += seconds(15);
+            let load = Load {
+                generated,
+                waiting,
+                kv: 0.3,
+            };
+            let decision = scaler.decide(&observation(t, replicas, &same(replicas as usize, load)));
+            serde_json::to_string(&decision).unwrap()
+        })
+        .collect()
+}
+
+fn steps() -> impl Strategy<Value = Vec<(f64, f64, i32)>> {
+    prop::collection::vec(
+        (
+            0.0f64..3000.0,
+            prop_oneof![Just(0.0), 0.0f64..40.0],
+            1i32..12,
+        ),
+        1..60,
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// A restart mid-trace (snapshot through JSON, restore) continues with the same
+    /// decisions, learning included.
+    #[test]
+    fn a_restored_budscaler_decides_exactly_like_the_original(
+        before in steps(), after in steps(), which in 0usize..4,
+    ) {
+        let predictor = ["combined", "holt", "last-value", "seasonal"][which];
+        let manifest = manifest(&with_prediction(predictor));
+        let mut original = Scaler::new(&manifest).unwrap();
+        replay(&mut original, &before, 0);
+        let saved = serde_json::to_string(&original.snapshot()).unwrap();
+        let state: ScalerState = serde_json::from_str(&saved).unwrap();
+        let mut restored = Scaler::restore(&manifest, state).unwrap();
+        let start = seconds(15 * before.len() as i64);
+        prop_assert_eq!(replay(&mut original, &after, start), replay(&mut restored, &after, start));
+    }
+
+    #[test]
+    fn budscaler_stays_within_min_and_max(steps in steps()) {
+        let mut scaler = Scaler::new(&manifest(&with_prediction("combined"))).unwrap();
+        let mut t = 0;
+        for &(generated, waiting, replicas) in &steps {
+            t += seconds(15);
+            let load = Load { generated, waiting, kv: 0.3 };
+            let d = scaler.decide(&observation(t, replicas, &same(replicas as usize, load)));
+            prop_assert!((1..=40).contains(&d.desired_replicas), "{}", d.message);
+        }
+    }
+}
