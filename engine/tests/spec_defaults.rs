@@ -218,3 +218,20 @@ fn resource_quantities_are_milli_units() {
     );
     assert_eq!(spec.metrics[2].target, Value { milli: 1500 });
 }
+
+#[test]
+fn calendar_time_is_needed_by_budscaler_schedule_hints_and_prediction_only() {
+    assert!(!resolve(MINIMAL).needs_wall_clock());
+    let hints = "  scheduleHints:\n    - { name: day, cronExpression: \"0 8 * * 1-5\", targetReplicas: 2, duration: 10h }\n";
+    let prediction = "  predictionConfig: { enabled: true }\n";
+    assert!(resolve(&format!("{MINIMAL}{hints}")).needs_wall_clock());
+    assert!(resolve(&format!("{MINIMAL}{prediction}")).needs_wall_clock());
+    assert!(
+        !resolve(&format!(
+            "{MINIMAL}  predictionConfig: {{ enabled: false }}\n"
+        ))
+        .needs_wall_clock()
+    );
+    let hpa = MINIMAL.replace("maxReplicas: 4", "maxReplicas: 4\n  scalingStrategy: HPA");
+    assert!(!resolve(&hpa).needs_wall_clock());
+}

@@ -180,7 +180,7 @@ fn run_one(
         .fleet
         .scrape_interval_us
         .unwrap_or(recording.scrape_interval_us);
-    let observer = Observer::new(scaler.spec(), window);
+    let mut observer = Observer::new(scaler.spec(), window);
     let statuses: BTreeMap<&str, PodStatus> = recording
         .pods
         .iter()

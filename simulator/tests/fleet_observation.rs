@@ -84,7 +84,7 @@ fn text_round_trip_gives_the_direct_observation() {
         })
         .collect();
     for name in ["hpa", "kpa", "budscaler"] {
-        let observer = Observer::new(&spec(name), 15_000_000);
+        let mut observer = Observer::new(&spec(name), 15_000_000);
         let from_structs = observer.observe(30_000_000, 4, &pods(&statuses, &direct));
         let from_text = observer.observe(30_000_000, 4, &pods(&statuses, &text));
         assert_eq!(from_structs, from_text, "{name}");

@@ -6,28 +6,63 @@
 //! scaling decision reads. Doing it in one place means a simulated decision and a live
 //! one see the same numbers for the same text.
 //!
+//! An [`Observer`] is stateful: per pod (by name) it keeps the counters and histogram
+//! buckets of the pod's latest distinct scrape and that scrape's time, and reads every
+//! counter and histogram over the interval between the pod's two latest distinct scrapes
+//! (see [`crate::metrics::window`]: a counter that went down was reset and counts from
+//! zero). A scrape seen again (same time: the scrape interval is longer than the tick)
+//! keeps the previous interval's values, never a zero-length window. Before a pod's
+//! second scrape, windowed values are absent. A pod missing from a call is forgotten.
+//!
+//! # Manifest metrics
+//!
 //! A manifest metric (`ResolvedSpec.metrics[i].name`) is read from a scrape, first match
 //! wins:
 //! 1. `concurrency` / `in_flight` (Knative's concurrency): running + waiting requests;
-//! 2. a family named exactly so, as written or with the engine's prefix (`vllm:`):
-//!    gauges and counters summed over series, histograms as their mean since start;
+//! 2. a family named exactly so, as written or with the engine's prefix (`vllm:`);
 //! 3. an engine-independent [`Signal`] by name or alias (`num_requests_waiting` → queue
-//!    length, `gpu_cache_usage_perc` / `kv_cache_usage` → KV-cache fraction, ...), read
-//!    with [`signals::find`] under the engine's names;
+//!    length, `gpu_cache_usage_perc` / `kv_cache_usage` → KV-cache fraction,
+//!    `prompt_tokens`, `generation_tokens`, `requests_finished`, `ttft`, `itl` / `tpot`,
+//!    `e2e_latency`, `queue_time`, ...), read with the engine's names;
 //! 4. a GPU field: `gpu_utilization` / `gpu_util` (percent, mean over the pod's GPUs),
 //!    `gpu_memory_used` (MiB, summed), `gpu_power` (W, summed), or any exact
 //!    `DCGM_FI_*` name (mean over the pod's GPUs).
 //!
-//! Pod-level sources land in `pod_metrics` per pod; workload-level sources (external,
-//! or a PromQL query this function cannot evaluate) land in `object_metrics` as the sum
-//! of that per-pod value over the pods not being deleted. Resource metrics (`cpu`,
-//! `memory`) come from the metrics API, not from scrapes, and are left out.
+//! A name ending in `_p50`, `_p90` or `_p99` (`ttft_p90`) names that quantile of the
+//! histogram the rest of the name finds (2. or 3.). What each kind of source gives, per
+//! pod:
+//!
+//! | source | value | kind |
+//! |---|---|---|
+//! | gauge (queue length, running, batch size, concurrency, a gauge family) | the latest scrape, summed over the pod's series | additive load |
+//! | KV-cache use | the latest scrape, mean over the pod's series (engines, ranks) | fraction 0..=1 |
+//! | counter (token and request counters, preemptions, a counter family) | increase over the last interval per second: tokens/s, requests/s | additive load (a rate) |
+//! | histogram (TTFT, ITL, end-to-end latency, queue time, a histogram or summary family) | mean over the last interval (`Δsum / Δcount`, 0 without observations) | latency, seconds |
+//! | `…_p50` / `_p90` / `_p99` of a histogram | that quantile over the last interval (PromQL's `histogram_quantile` on bucket increases) | latency, seconds |
+//! | Triton's cumulative µs counters (queue time, request duration) | `Δduration / Δrequests` over the last interval | latency, seconds |
+//! | GPU fields | the latest scrape | percent, MiB, W |
+//!
+//! Gauges keep the configured scrape interval as their sample's `window`; windowed
+//! values report the interval they cover. Pod-level sources land in `pod_metrics` per
+//! pod; workload-level sources (external, or a PromQL query this function cannot
+//! evaluate) land in `object_metrics` over the pods not being deleted: summed, except
+//! latencies, which are averaged weighted by their observation counts. Resource metrics
+//! (`cpu`, `memory`) come from the metrics API, not from scrapes, and are left out.
+//!
+//! # Serving signals
+//!
+//! For the BudScaler strategy every pod with an engine scrape (the activator pseudo-pod
+//! included) also gets a [`ServingSample`] in `Observation.serving`: running, waiting
+//! and KV use from the latest scrape, and over the last interval prompt and generation
+//! tokens/s, finished requests/s and the TTFT and inter-token-latency windows. HPA and
+//! KPA observers skip this work and keep no state for gauge-only manifests.
 
 use crate::metrics::dcgm;
-use crate::metrics::prometheus::{MetricKind, Scrape};
-use crate::metrics::signals::{self, EngineType, Signal};
-use engine::observation::{GpuSample, Observation, PodSample, PodStatus};
-use engine::spec::{self, MetricSourceType, ResolvedMetric, ResolvedSpec};
+use crate::metrics::prometheus::{Histogram, MetricKind, Scrape};
+use crate::metrics::signals::{self, EngineType, Reading, Signal};
+use crate::metrics::window;
+use engine::observation::{GpuSample, Observation, PodSample, PodStatus, ServingSample};
+use engine::spec::{self, MetricSourceType, ResolvedMetric, ResolvedSpec, ScalingStrategy};
 use engine::time::Micros;
 use std::collections::BTreeMap;
 
@@ -54,6 +89,8 @@ struct MetricPlan {
     signal: Option<Signal>,
     gpu: Option<GpuField>,
     engine: Option<EngineType>,
+    /// `_p50` / `_p90` / `_p99`: this quantile of a histogram.
+    quantile: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -63,14 +100,92 @@ enum GpuField {
     Exact,
 }
 
+/// A reading that only means something over an interval: a counter's total, a
+/// histogram's cumulative buckets, or the two counters of a ratio.
+#[derive(Debug, Clone, PartialEq)]
+enum Cumulative {
+    Counter(f64),
+    Histogram(Histogram),
+    Ratio { numerator: f64, denominator: f64 },
+}
+
+/// A [`Cumulative`] read over the interval between two scrapes.
+#[derive(Debug, Clone, PartialEq)]
+enum Windowed {
+    /// Per second.
+    Rate(f64),
+    /// The observations of the interval.
+    Latency(Histogram),
+    /// `Δnumerator / Δdenominator` (0 when the denominator did not move), weighted by
+    /// `Δdenominator`.
+    Ratio { value: f64, weight: f64 },
+}
+
+/// What a source gives at one scrape.
+enum Source {
+    Value(f64),
+    Cumulative(Cumulative),
+}
+
+/// Whose cumulative reading: one of the serving signals, or a manifest metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Key {
+    Serving(usize),
+    Plan(usize),
+}
+
+/// The counters and histograms of the serving sample, in [`Key::Serving`] order.
+const SERVING_CUMULATIVE: [Signal; 5] = [
+    Signal::PromptTokensTotal,
+    Signal::GenerationTokensTotal,
+    Signal::RequestsFinishedTotal,
+    Signal::Ttft,
+    Signal::Itl,
+];
+
+/// Every family the serving sample reads.
+const SERVING_SIGNALS: [Signal; 8] = [
+    Signal::RunningRequests,
+    Signal::QueueLength,
+    Signal::KvCacheUsage,
+    Signal::PromptTokensTotal,
+    Signal::GenerationTokensTotal,
+    Signal::RequestsFinishedTotal,
+    Signal::Ttft,
+    Signal::Itl,
+];
+
+/// One pod's latest distinct scrape: its cumulative readings and what they gave over
+/// the interval since the scrape before.
+#[derive(Debug, Clone, PartialEq)]
+struct PodHistory {
+    at: Micros,
+    readings: Vec<(Key, Cumulative)>,
+    /// 0 before a second scrape.
+    interval: Micros,
+    windows: Vec<(Key, Windowed)>,
+}
+
+impl PodHistory {
+    fn window(&self, key: Key) -> Option<&Windowed> {
+        self.windows.iter().find(|(k, _)| *k == key).map(|(_, w)| w)
+    }
+}
+
 /// Reads a spec's metrics out of scrapes; build once per scaler, call per decision.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Observer {
     plans: Vec<MetricPlan>,
     /// GPU telemetry is read (a GPU metric, or `gpuConfig.enabled`).
     gpu: bool,
-    /// Sampling window reported with each pod sample (the scrape interval).
+    /// Sampling window reported with each gauge sample (the scrape interval).
     window: Micros,
+    /// Serving samples are built (the BudScaler strategy).
+    serving: bool,
+    /// The engine named by the first metric that names one, for the serving signals.
+    engine: Option<EngineType>,
+    /// Per pod name, its latest distinct scrape's cumulative readings.
+    history: BTreeMap<String, PodHistory>,
 }
 
 fn engine_type(engine: spec::EngineType) -> EngineType {
@@ -91,16 +206,43 @@ fn prefix(engine: EngineType) -> &'static str {
     }
 }
 
+/// Signals whose value only means something over an interval.
+fn is_cumulative(signal: Signal) -> bool {
+    matches!(
+        signal,
+        Signal::PromptTokensTotal
+            | Signal::GenerationTokensTotal
+            | Signal::RequestsFinishedTotal
+            | Signal::Preemptions
+            | Signal::Ttft
+            | Signal::Itl
+            | Signal::E2eLatency
+            | Signal::QueueTime
+    )
+}
+
+/// `ttft_p90` → (`ttft`, 0.9).
+fn split_quantile(name: &str) -> (&str, Option<f64>) {
+    let lower = name.to_ascii_lowercase();
+    for (suffix, q) in [("_p50", 0.5), ("_p90", 0.9), ("_p99", 0.99)] {
+        if lower.ends_with(suffix) && name.len() > suffix.len() {
+            return (&name[..name.len() - suffix.len()], Some(q));
+        }
+    }
+    (name, None)
+}
+
 fn plan(metric: &ResolvedMetric) -> Option<MetricPlan> {
     if metric.source == MetricSourceType::Resource {
         return None;
     }
     let name = metric.name.clone();
-    let key = name.trim().to_ascii_lowercase().replace(['-', ' '], "_");
+    let (base, quantile) = split_quantile(&name);
+    let key = base.trim().to_ascii_lowercase().replace(['-', ' '], "_");
     let engine = metric.engine.as_ref().map(|e| engine_type(e.engine_type));
-    let mut exact = vec![name.clone()];
+    let mut exact = vec![base.to_string()];
     for candidate in EngineType::ALL {
-        let prefixed = format!("{}{name}", prefix(candidate));
+        let prefixed = format!("{}{base}", prefix(candidate));
         if engine.is_none_or(|e| e == candidate) && !exact.contains(&prefixed) {
             exact.push(prefixed);
         }
@@ -112,6 +254,7 @@ fn plan(metric: &ResolvedMetric) -> Option<MetricPlan> {
         key.parse::<Signal>().ok()
     };
     let gpu = match key.as_str() {
+        _ if quantile.is_some() => None,
         "gpu_utilization" | "gpu_util" | "gpu_utilization_percent" => {
             Some(GpuField::Mean(dcgm::GPU_UTIL))
         }
@@ -122,31 +265,75 @@ fn plan(metric: &ResolvedMetric) -> Option<MetricPlan> {
     };
     Some(MetricPlan {
         workload: metric.is_workload_value(),
-        concurrency: matches!(key.as_str(), "concurrency" | "in_flight"),
+        concurrency: quantile.is_none() && matches!(key.as_str(), "concurrency" | "in_flight"),
         name,
         exact,
         signal,
         gpu,
         engine,
+        quantile,
+    })
+}
+
+/// Whether `family` is read for one of `signals` on one of `engines`: the candidate's
+/// family itself (with or without `_total`), a histogram's family for its `_sum` /
+/// `_count`, or a ratio's denominator.
+fn signals_read(engines: &[EngineType], signals: &[Signal], family: &str) -> bool {
+    let base = |n: &str| n.strip_suffix("_total").unwrap_or(n).to_string();
+    engines.iter().any(|&engine| {
+        signals.iter().any(|&signal| {
+            signals::candidates(engine, signal).iter().any(|candidate| {
+                let name = candidate.name;
+                name == family
+                    || base(name) == base(family)
+                    || name
+                        .strip_suffix("_sum")
+                        .or_else(|| name.strip_suffix("_count"))
+                        .is_some_and(|histogram| histogram == family)
+                    || matches!(candidate.reading, Reading::CounterRatio { denominator } if base(denominator) == base(family))
+            })
+        })
     })
 }
 
 impl Observer {
     /// The reading plan of every metric of `spec`; `window` is the scrape interval,
-    /// reported as each pod sample's window.
+    /// reported as each gauge sample's window.
     pub fn new(spec: &ResolvedSpec, window: Micros) -> Observer {
         let plans: Vec<MetricPlan> = spec.metrics.iter().filter_map(plan).collect();
         Observer {
             gpu: spec.gpu.enabled || plans.iter().any(|plan| plan.gpu.is_some()),
+            engine: plans.iter().find_map(|plan| plan.engine),
             plans,
             window,
+            serving: spec.strategy == ScalingStrategy::BudScaler,
+            history: BTreeMap::new(),
         }
     }
 
-    /// Whether any metric may be read from the family named `family` (a scraper that
-    /// only keeps these families builds the same observation).
+    /// Whether any metric (or serving signal) may be read from the family named
+    /// `family`, or from the histogram whose `_bucket` / `_sum` / `_count` series it
+    /// names: a scraper that only keeps these builds the same observation.
     pub fn reads_family(&self, family: &str) -> bool {
-        self.plans.iter().any(|plan| plan.may_read(family))
+        self.reads(family)
+            || ["_bucket", "_sum", "_count"]
+                .iter()
+                .filter_map(|suffix| family.strip_suffix(suffix))
+                .any(|histogram| self.reads(histogram))
+    }
+
+    fn reads(&self, family: &str) -> bool {
+        if self.plans.iter().any(|plan| plan.may_read(family)) {
+            return true;
+        }
+        if !self.serving {
+            return false;
+        }
+        let engines: &[EngineType] = match &self.engine {
+            Some(engine) => std::slice::from_ref(engine),
+            None => &EngineType::ALL,
+        };
+        signals_read(engines, &SERVING_SIGNALS, family)
     }
 
     /// Whether GPU telemetry (dcgm-exporter) is read at all.
@@ -154,9 +341,16 @@ impl Observer {
         self.gpu
     }
 
-    /// The observation at `now` from the pods' statuses and scrapes.
+    /// Whether serving samples are built (the BudScaler strategy).
+    pub fn builds_serving(&self) -> bool {
+        self.serving
+    }
+
+    /// The observation at `now` from the pods' statuses and scrapes. Remembers each
+    /// pod's cumulative readings for the next call (see the module docs) and forgets
+    /// pods not in `pods`.
     pub fn observe(
-        &self,
+        &mut self,
         now: Micros,
         current_replicas: i32,
         pods: &[PodScrape<'_>],
@@ -173,41 +367,252 @@ impl Observer {
                 obs.gpu.insert(pod.status.name.clone(), sample);
             }
         }
-        for plan in &self.plans {
-            let mut per_pod: BTreeMap<String, PodSample> = BTreeMap::new();
-            let mut total: Option<f64> = None;
-            for pod in pods {
-                let Some(value) = plan.read(pod) else {
+        let plans = &self.plans;
+        let mut per_pod: Vec<BTreeMap<String, PodSample>> = vec![BTreeMap::new(); plans.len()];
+        let mut totals: Vec<Option<Total>> = vec![None; plans.len()];
+        let mut reads: Vec<Option<Read>> = Vec::with_capacity(plans.len());
+        for pod in pods {
+            reads.clear();
+            let mut cumulative: Vec<(Key, Cumulative)> = Vec::new();
+            for (index, plan) in plans.iter().enumerate() {
+                reads.push(match plan.read(pod) {
+                    Some(Source::Value(value)) => Some(Read {
+                        value,
+                        weight: 0.0,
+                        latency: false,
+                        window: self.window,
+                    }),
+                    Some(Source::Cumulative(reading)) => {
+                        cumulative.push((Key::Plan(index), reading));
+                        None
+                    }
+                    None => None,
+                });
+            }
+            let serving = pod.engine.filter(|_| self.serving).map(|scrape| {
+                let engine = self
+                    .engine
+                    .or_else(|| EngineType::detect(scrape))
+                    .unwrap_or(EngineType::Vllm);
+                (scrape, engine)
+            });
+            if let Some((scrape, engine)) = serving {
+                for (index, &signal) in SERVING_CUMULATIVE.iter().enumerate() {
+                    if let Some(reading) = signal_cumulative(scrape, engine, signal) {
+                        cumulative.push((Key::Serving(index), reading));
+                    }
+                }
+            }
+            let history = if cumulative.is_empty() {
+                None
+            } else {
+                Some(remember(&mut self.history, pod, cumulative))
+            };
+            if let Some(history) = history {
+                for (index, plan) in plans.iter().enumerate() {
+                    let key = Key::Plan(index);
+                    if history.readings.iter().any(|(k, _)| *k == key) {
+                        reads[index] = history.window(key).and_then(|w| plan.windowed(w)).map(
+                            |(value, weight, latency)| Read {
+                                value,
+                                weight,
+                                latency,
+                                window: history.interval,
+                            },
+                        );
+                    }
+                }
+            }
+            for (index, plan) in plans.iter().enumerate() {
+                let Some(read) = reads[index] else {
                     continue;
                 };
                 if plan.workload {
                     if !pod.status.deleting {
-                        *total.get_or_insert(0.0) += value;
+                        let total = totals[index].get_or_insert_default();
+                        if read.latency {
+                            total.latency = true;
+                            total.weighted += read.value * read.weight;
+                            total.weight += read.weight;
+                        } else {
+                            total.sum += read.value;
+                        }
                     }
                 } else {
-                    per_pod.insert(
+                    per_pod[index].insert(
                         pod.status.name.clone(),
                         PodSample {
                             timestamp: pod.scraped_at,
-                            window: self.window,
-                            value,
+                            window: read.window,
+                            value: read.value,
                         },
                     );
                 }
             }
+            if let Some((scrape, engine)) = serving {
+                obs.serving.insert(
+                    pod.status.name.clone(),
+                    serving_sample(scrape, engine, pod.scraped_at, history),
+                );
+            }
+        }
+        if !self.history.is_empty() {
+            self.history
+                .retain(|name, _| pods.iter().any(|pod| pod.status.name == *name));
+        }
+        for (index, plan) in self.plans.iter().enumerate() {
             if plan.workload {
-                if let Some(total) = total {
-                    obs.object_metrics.insert(plan.name.clone(), total);
+                if let Some(total) = totals[index] {
+                    obs.object_metrics.insert(plan.name.clone(), total.value());
                 }
-            } else if !per_pod.is_empty() {
-                obs.pod_metrics.insert(plan.name.clone(), per_pod);
+            } else if !per_pod[index].is_empty() {
+                obs.pod_metrics
+                    .insert(plan.name.clone(), std::mem::take(&mut per_pod[index]));
             }
         }
         obs
     }
 }
 
-/// One-shot form of [`Observer::observe`].
+/// One manifest metric of one pod.
+#[derive(Debug, Clone, Copy)]
+struct Read {
+    value: f64,
+    /// Observations behind a latency (its count), for averaging over pods.
+    weight: f64,
+    latency: bool,
+    window: Micros,
+}
+
+/// A workload metric over pods: loads add up, latencies average by observation count.
+#[derive(Debug, Clone, Copy, Default)]
+struct Total {
+    sum: f64,
+    weighted: f64,
+    weight: f64,
+    latency: bool,
+}
+
+impl Total {
+    fn value(self) -> f64 {
+        match (self.latency, self.weight > 0.0) {
+            (false, _) => self.sum,
+            (true, true) => self.weighted / self.weight,
+            (true, false) => 0.0,
+        }
+    }
+}
+
+/// Records `readings`, the pod's scrape at `pod.scraped_at`, and works out what they
+/// give over the interval since its previous distinct scrape. A scrape no newer than
+/// the recorded one changes nothing: its windows are the ones already worked out.
+fn remember<'h>(
+    history: &'h mut BTreeMap<String, PodHistory>,
+    pod: &PodScrape<'_>,
+    readings: Vec<(Key, Cumulative)>,
+) -> &'h PodHistory {
+    let name = &pod.status.name;
+    let at = pod.scraped_at;
+    if !history.contains_key(name) {
+        return history.entry(name.clone()).or_insert(PodHistory {
+            at,
+            readings,
+            interval: 0,
+            windows: Vec::new(),
+        });
+    }
+    let entry = history
+        .get_mut(name)
+        .expect("checked to be present just above");
+    if at > entry.at {
+        let interval = at - entry.at;
+        let windows = readings
+            .iter()
+            .filter_map(|(key, current)| {
+                let (_, previous) = entry.readings.iter().find(|(k, _)| k == key)?;
+                windowed(previous, current, interval).map(|w| (*key, w))
+            })
+            .collect();
+        *entry = PodHistory {
+            at,
+            readings,
+            interval,
+            windows,
+        };
+    }
+    entry
+}
+
+/// `current` over the `interval_us` since `previous`; `None` when they are of
+/// different kinds.
+fn windowed(previous: &Cumulative, current: &Cumulative, interval_us: Micros) -> Option<Windowed> {
+    Some(match (previous, current) {
+        (Cumulative::Counter(p), Cumulative::Counter(c)) => {
+            Windowed::Rate(window::counter_rate(*p, *c, interval_us))
+        }
+        (Cumulative::Histogram(p), Cumulative::Histogram(c)) => {
+            Windowed::Latency(window::histogram_increase(p, c))
+        }
+        (
+            Cumulative::Ratio {
+                numerator: pn,
+                denominator: pd,
+            },
+            Cumulative::Ratio {
+                numerator: cn,
+                denominator: cd,
+            },
+        ) => {
+            let (numerator, denominator) = if cd < pd || cn < pn {
+                (cn.max(0.0), cd.max(0.0))
+            } else {
+                (cn - pn, cd - pd)
+            };
+            Windowed::Ratio {
+                value: if denominator > 0.0 {
+                    numerator / denominator
+                } else {
+                    0.0
+                },
+                weight: denominator,
+            }
+        }
+        _ => return None,
+    })
+}
+
+/// The serving sample of one pod's scrape (see [`ServingSample`]).
+fn serving_sample(
+    scrape: &Scrape,
+    engine: EngineType,
+    at: Micros,
+    history: Option<&PodHistory>,
+) -> ServingSample {
+    let window = |index: usize| history.and_then(|h| h.window(Key::Serving(index)));
+    let rate = |index: usize| match window(index) {
+        Some(Windowed::Rate(rate)) => Some(*rate),
+        _ => None,
+    };
+    let latency = |index: usize| match window(index) {
+        Some(Windowed::Latency(histogram)) => Some(window::latency_window(histogram)),
+        _ => None,
+    };
+    ServingSample {
+        timestamp: at,
+        window: history.map_or(0, |h| h.interval),
+        running: signals::find(scrape, engine, Signal::RunningRequests),
+        waiting: signals::find(scrape, engine, Signal::QueueLength),
+        kv_cache_usage: signals::find(scrape, engine, Signal::KvCacheUsage),
+        prompt_tokens_per_s: rate(0),
+        generation_tokens_per_s: rate(1),
+        requests_per_s: rate(2),
+        ttft: latency(3),
+        itl: latency(4),
+    }
+}
+
+/// One-shot form of [`Observer::observe`] (no previous scrape: windowed values are
+/// absent).
 pub fn observe(
     spec: &ResolvedSpec,
     window: Micros,
@@ -232,24 +637,11 @@ impl MetricPlan {
         if self.concurrency {
             signals.extend([Signal::RunningRequests, Signal::QueueLength]);
         }
-        engines.iter().any(|&engine| {
-            signals.iter().any(|&signal| {
-                signals::candidates(engine, signal).iter().any(|candidate| {
-                    let name = candidate.name;
-                    let base = |n: &str| n.strip_suffix("_total").unwrap_or(n).to_string();
-                    name == family
-                        || base(name) == base(family)
-                        || name
-                            .strip_suffix("_sum")
-                            .or_else(|| name.strip_suffix("_count"))
-                            .is_some_and(|histogram| histogram == family)
-                        || matches!(candidate.reading, signals::Reading::CounterRatio { denominator } if base(denominator) == base(family))
-                })
-            })
-        })
+        signals_read(engines, &signals, family)
     }
 
-    fn read(&self, pod: &PodScrape<'_>) -> Option<f64> {
+    /// What this plan reads from one pod: a value, or a cumulative reading to window.
+    fn read(&self, pod: &PodScrape<'_>) -> Option<Source> {
         if let Some(scrape) = pod.engine {
             let engine = self
                 .engine
@@ -259,36 +651,104 @@ impl MetricPlan {
                 let running = signals::find(scrape, engine, Signal::RunningRequests);
                 let waiting = signals::find(scrape, engine, Signal::QueueLength);
                 if running.is_some() || waiting.is_some() {
-                    return Some(running.unwrap_or(0.0) + waiting.unwrap_or(0.0));
+                    return Some(Source::Value(
+                        running.unwrap_or(0.0) + waiting.unwrap_or(0.0),
+                    ));
                 }
             }
-            if let Some(value) = self.exact.iter().find_map(|name| read_family(scrape, name)) {
-                return Some(value);
+            let quantile = self.quantile.is_some();
+            if let Some(source) = self
+                .exact
+                .iter()
+                .find_map(|name| read_family(scrape, name, quantile))
+            {
+                return Some(source);
             }
-            if let Some(value) = self.signal.and_then(|s| signals::find(scrape, engine, s)) {
-                return Some(value);
+            match self.signal {
+                Some(signal) if is_cumulative(signal) => {
+                    if let Some(reading) = signal_cumulative(scrape, engine, signal) {
+                        return Some(Source::Cumulative(reading));
+                    }
+                }
+                Some(signal) if !quantile => {
+                    if let Some(value) = signals::find(scrape, engine, signal) {
+                        return Some(Source::Value(value));
+                    }
+                }
+                _ => {}
             }
         }
         let gpu = pod.gpu?;
-        match self.gpu? {
-            GpuField::Mean(field) => gpu_mean(gpu, field),
-            GpuField::Sum(field) => gpu.sum(field, &[]),
-            GpuField::Exact => gpu_mean(gpu, &self.name),
+        Some(Source::Value(match self.gpu? {
+            GpuField::Mean(field) => gpu_mean(gpu, field)?,
+            GpuField::Sum(field) => gpu.sum(field, &[])?,
+            GpuField::Exact => gpu_mean(gpu, &self.name)?,
+        }))
+    }
+
+    /// This plan's value from a window: `(value, weight, is a latency)`; `None` when
+    /// the plan asks a quantile of something that is not a histogram.
+    fn windowed(&self, window: &Windowed) -> Option<(f64, f64, bool)> {
+        match (window, self.quantile) {
+            (Windowed::Rate(rate), None) => Some((*rate, 0.0, false)),
+            (Windowed::Latency(histogram), quantile) => {
+                let value = match quantile {
+                    Some(q) => histogram.quantile(q),
+                    None => histogram.mean(),
+                };
+                let value = value.filter(|v| v.is_finite()).unwrap_or(0.0);
+                Some((value, histogram.count, true))
+            }
+            (Windowed::Ratio { value, weight }, None) => Some((*value, *weight, true)),
+            _ => None,
         }
     }
 }
 
-/// A family by exact name: histograms as their mean since start, others summed.
-fn read_family(scrape: &Scrape, name: &str) -> Option<f64> {
+/// A family by exact name: histograms and summaries, and counters, as cumulative
+/// readings; other families summed over series. With `quantile`, only histograms.
+fn read_family(scrape: &Scrape, name: &str, quantile: bool) -> Option<Source> {
     let family = scrape.family(name)?;
     match family.kind {
-        MetricKind::Histogram | MetricKind::Summary => {
-            let sum = scrape.sum(&format!("{name}_sum"), &[])?;
-            let count = scrape.sum(&format!("{name}_count"), &[])?;
-            Some(if count > 0.0 { sum / count } else { 0.0 })
-        }
-        _ => scrape.counter(name, &[]),
+        MetricKind::Histogram | MetricKind::Summary => Some(Source::Cumulative(
+            Cumulative::Histogram(scrape.histogram(name, &[])?),
+        )),
+        _ if quantile => None,
+        MetricKind::Counter => Some(Source::Cumulative(Cumulative::Counter(
+            scrape.counter(name, &[])?,
+        ))),
+        _ => scrape.counter(name, &[]).map(Source::Value),
     }
+}
+
+/// The cumulative reading behind a counter or latency `signal`, from the first
+/// candidate name present (the order [`signals::find`] tries them in).
+fn signal_cumulative(scrape: &Scrape, engine: EngineType, signal: Signal) -> Option<Cumulative> {
+    signals::candidates(engine, signal)
+        .iter()
+        .find_map(|candidate| {
+            let selector = candidate.selector;
+            let scale = candidate.scale;
+            match candidate.reading {
+                Reading::Sum | Reading::Mean => scrape
+                    .counter(candidate.name, selector)
+                    .map(|value| Cumulative::Counter(value * scale)),
+                Reading::HistogramMean => {
+                    let mut histogram = scrape.histogram(candidate.name, selector)?;
+                    if scale != 1.0 {
+                        for bucket in &mut histogram.buckets {
+                            bucket.0 *= scale;
+                        }
+                        histogram.sum *= scale;
+                    }
+                    Some(Cumulative::Histogram(histogram))
+                }
+                Reading::CounterRatio { denominator } => Some(Cumulative::Ratio {
+                    numerator: scrape.counter(candidate.name, selector)? * scale,
+                    denominator: scrape.counter(denominator, selector)?,
+                }),
+            }
+        })
 }
 
 fn gpu_mean(scrape: &Scrape, field: &str) -> Option<f64> {
@@ -320,6 +780,10 @@ mod tests {
     use engine::spec::BudAIScaler;
 
     fn spec(metrics: serde_json::Value) -> ResolvedSpec {
+        spec_with("BudScaler", metrics)
+    }
+
+    fn spec_with(strategy: &str, metrics: serde_json::Value) -> ResolvedSpec {
         let manifest: BudAIScaler = serde_json::from_value(serde_json::json!({
             "apiVersion": "scaler.bud.studio/v1alpha1",
             "kind": "BudAIScaler",
@@ -327,7 +791,7 @@ mod tests {
             "spec": {
                 "scaleTargetRef": {"kind": "Deployment", "name": "llm"},
                 "maxReplicas": 8,
-                "scalingStrategy": "BudScaler",
+                "scalingStrategy": strategy,
                 "metricsSources": metrics,
             }
         }))
@@ -397,7 +861,11 @@ mod tests {
         assert_eq!(value("num_requests_waiting"), 3.0);
         assert_eq!(value("gpu_cache_usage_perc"), 0.25);
         assert_eq!(value("concurrency"), 8.0);
-        assert_eq!(value("vllm:time_to_first_token_seconds"), 0.5);
+        // A histogram reads over an interval: nothing before a second scrape.
+        assert!(
+            !obs.pod_metrics
+                .contains_key("vllm:time_to_first_token_seconds")
+        );
         assert_eq!(value("gpu_utilization"), 60.0);
         assert_eq!(obs.pod_metrics["concurrency"]["a"].timestamp, 7);
         assert_eq!(obs.pod_metrics["concurrency"]["a"].window, 15);
@@ -457,11 +925,14 @@ mod tests {
 
     #[test]
     fn family_filter_keeps_what_the_metrics_read() {
-        let spec = spec(serde_json::json!([
-            {"metricSourceType": "pod", "targetMetric": "concurrency", "targetValue": "16"},
-            {"metricSourceType": "pod", "targetMetric": "ttft", "targetValue": "1"},
-        ]));
-        let observer = Observer::new(&spec, 15);
+        let spec = spec_with(
+            "HPA",
+            serde_json::json!([
+                {"metricSourceType": "pod", "targetMetric": "concurrency", "targetValue": "16"},
+                {"metricSourceType": "pod", "targetMetric": "ttft", "targetValue": "1"},
+            ]),
+        );
+        let mut observer = Observer::new(&spec, 15);
         assert!(observer.reads_family("vllm:num_requests_running"));
         assert!(observer.reads_family("vllm:num_requests_waiting"));
         assert!(observer.reads_family("vllm:time_to_first_token_seconds"));
@@ -478,7 +949,7 @@ mod tests {
         };
         assert!(kept.families.len() < full.families.len());
         let a = pod("a", true, false);
-        let read = |scrape: &Scrape| {
+        let mut read = |scrape: &Scrape| {
             observer.observe(
                 0,
                 1,
@@ -491,5 +962,362 @@ mod tests {
             )
         };
         assert_eq!(read(&full), read(&kept));
+    }
+
+    /// vLLM v1 text: gauges, token and request counters, and a TTFT and an ITL
+    /// histogram over bounds 0.1 / 0.5 / 1 / +Inf given as per-bucket counts.
+    fn vllm_text(
+        (running, waiting, kv): (u32, u32, f64),
+        (prompt, generation, finished): (u64, u64, u64),
+        ttft: [u64; 4],
+        ttft_sum: f64,
+        itl: [u64; 4],
+        itl_sum: f64,
+    ) -> Scrape {
+        let mut text = format!(
+            "# TYPE vllm:num_requests_running gauge\n\
+             vllm:num_requests_running{{engine=\"0\",model_name=\"m\"}} {running}\n\
+             # TYPE vllm:num_requests_waiting gauge\n\
+             vllm:num_requests_waiting{{engine=\"0\",model_name=\"m\"}} {waiting}\n\
+             # TYPE vllm:kv_cache_usage_perc gauge\n\
+             vllm:kv_cache_usage_perc{{engine=\"0\",model_name=\"m\"}} {kv}\n\
+             # TYPE vllm:prompt_tokens_total counter\n\
+             vllm:prompt_tokens_total{{engine=\"0\",model_name=\"m\"}} {prompt}\n\
+             # TYPE vllm:generation_tokens_total counter\n\
+             vllm:generation_tokens_total{{engine=\"0\",model_name=\"m\"}} {generation}\n\
+             # TYPE vllm:request_success_total counter\n\
+             vllm:request_success_total{{engine=\"0\",finished_reason=\"stop\",model_name=\"m\"}} {finished}\n"
+        );
+        for (name, counts, sum) in [
+            ("vllm:time_to_first_token_seconds", ttft, ttft_sum),
+            ("vllm:inter_token_latency_seconds", itl, itl_sum),
+        ] {
+            text.push_str(&format!("# TYPE {name} histogram\n"));
+            let mut cumulative = 0;
+            for (le, count) in ["0.1", "0.5", "1.0", "+Inf"].iter().zip(counts) {
+                cumulative += count;
+                text.push_str(&format!(
+                    "{name}_bucket{{engine=\"0\",le=\"{le}\",model_name=\"m\"}} {cumulative}\n"
+                ));
+            }
+            text.push_str(&format!(
+                "{name}_sum{{engine=\"0\",model_name=\"m\"}} {sum}\n\
+                 {name}_count{{engine=\"0\",model_name=\"m\"}} {cumulative}\n"
+            ));
+        }
+        parse_text(&text).unwrap()
+    }
+
+    fn one(status: &PodStatus, scrape: &Scrape, at: Micros) -> [PodScrape<'static>; 1] {
+        // Leaked for brevity: tests only.
+        let status: &'static PodStatus = Box::leak(Box::new(status.clone()));
+        let scrape: &'static Scrape = Box::leak(Box::new(scrape.clone()));
+        [PodScrape {
+            status,
+            engine: Some(scrape),
+            gpu: None,
+            scraped_at: at,
+        }]
+    }
+
+    const S: Micros = 1_000_000;
+
+    #[test]
+    fn serving_rates_and_latencies_cover_the_last_interval() {
+        let spec = spec(serde_json::json!([
+            {"metricSourceType": "pod", "targetMetric": "num_requests_waiting", "targetValue": "4"},
+        ]));
+        let mut observer = Observer::new(&spec, 15 * S);
+        let a = pod("a", true, false);
+        let first = vllm_text(
+            (3, 1, 0.5),
+            (1000, 200, 10),
+            [10, 0, 0, 0],
+            0.5,
+            [100, 0, 0, 0],
+            2.0,
+        );
+        let obs = observer.observe(15 * S, 1, &one(&a, &first, 14 * S));
+        let sample = obs.serving["a"];
+        assert_eq!(sample.timestamp, 14 * S);
+        assert_eq!(sample.window, 0);
+        assert_eq!(
+            (sample.running, sample.waiting, sample.kv_cache_usage),
+            (Some(3.0), Some(1.0), Some(0.5))
+        );
+        assert_eq!(sample.prompt_tokens_per_s, None);
+        assert_eq!(sample.ttft, None);
+        // 15 s later: +3000 prompt tokens, +600 generated, +30 requests; TTFT gains 20
+        // in (0.1, 0.5] and 10 in (0.5, 1] (sum +12.5); ITL gains 300 at most 0.1 s.
+        let second = vllm_text(
+            (4, 0, 0.25),
+            (4000, 800, 40),
+            [10, 20, 10, 0],
+            13.0,
+            [400, 0, 0, 0],
+            8.0,
+        );
+        let obs = observer.observe(30 * S, 1, &one(&a, &second, 29 * S));
+        let sample = obs.serving["a"];
+        assert_eq!(sample.window, 15 * S);
+        assert_eq!(sample.prompt_tokens_per_s, Some(200.0));
+        assert_eq!(sample.generation_tokens_per_s, Some(40.0));
+        assert_eq!(sample.requests_per_s, Some(2.0));
+        let ttft = sample.ttft.unwrap();
+        assert_eq!(ttft.count, 30.0);
+        assert!((ttft.mean_s - 12.5 / 30.0).abs() < 1e-12);
+        // p50: rank 15 of 30, within (0.1, 0.5] holding ranks 0..20: 0.1 + 0.4 × 15/20.
+        assert!((ttft.p50_s - 0.4).abs() < 1e-12);
+        // p90: rank 27, within (0.5, 1] holding 20..30: 0.5 + 0.5 × 7/10.
+        assert!((ttft.p90_s - 0.85).abs() < 1e-12);
+        assert!((ttft.p99_s - 0.985).abs() < 1e-12);
+        let itl = sample.itl.unwrap();
+        assert_eq!(itl.count, 300.0);
+        assert!((itl.mean_s - 0.02).abs() < 1e-12);
+        assert!((itl.p99_s - 0.099).abs() < 1e-12);
+        // The same scrape again (ticks faster than scrapes): the same window, not an
+        // empty one.
+        let again = observer.observe(31 * S, 1, &one(&a, &second, 29 * S));
+        assert_eq!(again.serving["a"], sample);
+        // A restart: counters below the previous values count from zero.
+        let restarted = vllm_text(
+            (0, 0, 0.0),
+            (150, 30, 3),
+            [3, 0, 0, 0],
+            0.15,
+            [27, 0, 0, 0],
+            0.5,
+        );
+        let obs = observer.observe(45 * S, 1, &one(&a, &restarted, 44 * S));
+        let sample = obs.serving["a"];
+        assert_eq!(sample.prompt_tokens_per_s, Some(10.0));
+        assert_eq!(sample.requests_per_s, Some(0.2));
+        assert_eq!(sample.ttft.unwrap().count, 3.0);
+        assert!((sample.ttft.unwrap().mean_s - 0.05).abs() < 1e-12);
+    }
+
+    #[test]
+    fn manifest_counters_read_as_rates_and_histograms_as_windows() {
+        let spec = spec(serde_json::json!([
+            {"metricSourceType": "pod", "targetMetric": "prompt_tokens_total", "targetValue": "1000"},
+            {"metricSourceType": "pod", "targetMetric": "generation_tokens", "targetValue": "1000"},
+            {"metricSourceType": "pod", "targetMetric": "requests_finished", "targetValue": "1"},
+            {"metricSourceType": "pod", "targetMetric": "ttft", "targetValue": "1"},
+            {"metricSourceType": "pod", "targetMetric": "ttft_p90", "targetValue": "1"},
+            {"metricSourceType": "pod", "targetMetric": "tpot", "targetValue": "1"},
+            {"metricSourceType": "pod", "targetMetric": "vllm:time_to_first_token_seconds_p50", "targetValue": "1"},
+            {"metricSourceType": "pod", "targetMetric": "kv_cache_usage_p90", "targetValue": "1"},
+            {"metricSourceType": "external", "targetMetric": "generation_tokens_total",
+             "targetValue": "1000", "endpoint": "http://x"},
+            {"metricSourceType": "external", "targetMetric": "ttft_p99",
+             "targetValue": "1", "endpoint": "http://x"},
+        ]));
+        let mut observer = Observer::new(&spec, 15 * S);
+        let (a, b) = (pod("a", true, false), pod("b", true, false));
+        let first = vllm_text(
+            (3, 1, 0.5),
+            (1000, 200, 10),
+            [10, 0, 0, 0],
+            0.5,
+            [100, 0, 0, 0],
+            2.0,
+        );
+        let second = vllm_text(
+            (4, 0, 0.25),
+            (4000, 800, 40),
+            [10, 20, 10, 0],
+            13.0,
+            [400, 0, 0, 0],
+            8.0,
+        );
+        let pods = |scrape: &Scrape, at: Micros| {
+            let [x] = one(&a, scrape, at);
+            let [y] = one(&b, scrape, at);
+            [x, y]
+        };
+        let obs = observer.observe(15 * S, 2, &pods(&first, 15 * S));
+        assert!(obs.pod_metrics.is_empty(), "nothing windowed yet");
+        assert!(obs.object_metrics.is_empty());
+        let obs = observer.observe(30 * S, 2, &pods(&second, 30 * S));
+        let value = |metric: &str| obs.pod_metrics[metric]["a"].value;
+        assert_eq!(value("prompt_tokens_total"), 200.0);
+        assert_eq!(value("generation_tokens"), 40.0);
+        assert_eq!(value("requests_finished"), 2.0);
+        assert!((value("ttft") - 12.5 / 30.0).abs() < 1e-12);
+        assert!((value("ttft_p90") - 0.85).abs() < 1e-12);
+        assert!((value("tpot") - 0.02).abs() < 1e-12);
+        assert!((value("vllm:time_to_first_token_seconds_p50") - 0.4).abs() < 1e-12);
+        assert!(
+            !obs.pod_metrics.contains_key("kv_cache_usage_p90"),
+            "a gauge has no quantile"
+        );
+        assert_eq!(obs.pod_metrics["ttft"]["a"].window, 15 * S);
+        // Workload values: rates add up over pods, latencies average.
+        assert_eq!(obs.object_metrics["generation_tokens_total"], 80.0);
+        assert!((obs.object_metrics["ttft_p99"] - 0.985).abs() < 1e-12);
+    }
+
+    #[test]
+    fn pods_that_go_away_are_forgotten() {
+        let spec = spec(serde_json::json!([
+            {"metricSourceType": "pod", "targetMetric": "kv_cache_usage", "targetValue": "0.8"},
+        ]));
+        let mut observer = Observer::new(&spec, 15 * S);
+        let (a, b) = (pod("a", true, false), pod("b", true, false));
+        let first = vllm_text(
+            (1, 0, 0.1),
+            (100, 10, 1),
+            [1, 0, 0, 0],
+            0.05,
+            [9, 0, 0, 0],
+            0.1,
+        );
+        let second = vllm_text(
+            (1, 0, 0.1),
+            (400, 40, 4),
+            [4, 0, 0, 0],
+            0.2,
+            [36, 0, 0, 0],
+            0.4,
+        );
+        let both = |scrape: &Scrape, at: Micros| {
+            let [x] = one(&a, scrape, at);
+            let [y] = one(&b, scrape, at);
+            [x, y]
+        };
+        observer.observe(0, 2, &both(&first, 0));
+        // b is gone for a tick: its history goes with it.
+        let obs = observer.observe(15 * S, 1, &one(&a, &second, 15 * S));
+        assert_eq!(obs.serving["a"].prompt_tokens_per_s, Some(20.0));
+        assert!(!obs.serving.contains_key("b"));
+        assert_eq!(observer.history.len(), 1);
+        // b is back (a new pod of the same name): no window until its second scrape.
+        let obs = observer.observe(30 * S, 2, &both(&second, 30 * S));
+        assert_eq!(obs.serving["b"].prompt_tokens_per_s, None);
+        assert_eq!(obs.serving["b"].window, 0);
+        assert_eq!(obs.serving["a"].prompt_tokens_per_s, Some(0.0));
+        // A listed pod without a scrape keeps its history but gets no sample.
+        let status = pod("a", true, false);
+        let obs = observer.observe(
+            45 * S,
+            1,
+            &[PodScrape {
+                status: &status,
+                engine: None,
+                gpu: None,
+                scraped_at: 45 * S,
+            }],
+        );
+        assert!(obs.serving.is_empty());
+        assert!(observer.history.contains_key("a"));
+    }
+
+    #[test]
+    fn the_activator_reports_the_gateway_queue() {
+        let spec = spec(serde_json::json!([
+            {"metricSourceType": "pod", "targetMetric": "num_requests_waiting", "targetValue": "4"},
+        ]));
+        let mut observer = Observer::new(&spec, 15 * S);
+        let activator = PodStatus {
+            name: "activator".into(),
+            ..pod("activator", true, false)
+        };
+        let queue = vllm_text((0, 7, 0.0), (0, 0, 0), [0; 4], 0.0, [0; 4], 0.0);
+        observer.observe(15 * S, 0, &one(&activator, &queue, 15 * S));
+        let obs = observer.observe(30 * S, 0, &one(&activator, &queue, 30 * S));
+        let sample = obs.serving["activator"];
+        assert_eq!(sample.waiting, Some(7.0));
+        assert_eq!(sample.running, Some(0.0));
+        assert_eq!(sample.requests_per_s, Some(0.0));
+        assert_eq!(sample.ttft.unwrap().count, 0.0);
+        assert_eq!(
+            obs.pod_metrics["num_requests_waiting"]["activator"].value,
+            7.0
+        );
+    }
+
+    #[test]
+    fn hpa_and_kpa_build_no_serving_samples_and_keep_no_state() {
+        for strategy in ["HPA", "KPA"] {
+            let spec = spec_with(
+                strategy,
+                serde_json::json!([
+                    {"metricSourceType": "pod", "targetMetric": "concurrency", "targetValue": "16"},
+                    {"metricSourceType": "pod", "targetMetric": "num_requests_waiting", "targetValue": "4"},
+                ]),
+            );
+            let mut observer = Observer::new(&spec, 15 * S);
+            assert!(!observer.builds_serving());
+            assert!(!observer.reads_family("vllm:prompt_tokens_total"));
+            let a = pod("a", true, false);
+            let scrape = vllm_text((3, 2, 0.5), (1, 1, 1), [1, 0, 0, 0], 0.1, [1, 0, 0, 0], 0.1);
+            for at in [0, 15 * S] {
+                let obs = observer.observe(at, 1, &one(&a, &scrape, at));
+                assert!(obs.serving.is_empty());
+                assert_eq!(obs.pod_metrics["concurrency"]["a"].value, 5.0);
+                assert_eq!(obs.pod_metrics["concurrency"]["a"].window, 15 * S);
+            }
+            assert!(observer.history.is_empty(), "{strategy}");
+        }
+    }
+
+    #[test]
+    fn budscaler_keeps_every_family_its_serving_samples_read() {
+        let spec = spec(serde_json::json!([
+            {"metricSourceType": "pod", "targetMetric": "num_requests_waiting", "targetValue": "4"},
+        ]));
+        let observer = Observer::new(&spec, 15 * S);
+        for family in [
+            "vllm:num_requests_running",
+            "vllm:num_requests_waiting",
+            "vllm:kv_cache_usage_perc",
+            "vllm:prompt_tokens_total",
+            "vllm:prompt_tokens",
+            "vllm:generation_tokens_total",
+            "vllm:request_success_total",
+            "vllm:time_to_first_token_seconds",
+            "vllm:time_to_first_token_seconds_bucket",
+            "vllm:inter_token_latency_seconds",
+            "vllm:inter_token_latency_seconds_count",
+            "sglang:gen_throughput",
+            "tgi_request_generated_tokens",
+        ] {
+            let expected = family != "sglang:gen_throughput";
+            assert_eq!(observer.reads_family(family), expected, "{family}");
+        }
+        // Filtering by these families changes nothing, over two scrapes.
+        let full = vllm_text(
+            (3, 1, 0.5),
+            (1000, 200, 10),
+            [10, 0, 0, 0],
+            0.5,
+            [100, 0, 0, 0],
+            2.0,
+        );
+        let full2 = vllm_text(
+            (4, 0, 0.25),
+            (4000, 800, 40),
+            [10, 20, 10, 0],
+            13.0,
+            [400, 0, 0, 0],
+            8.0,
+        );
+        let keep = |scrape: &Scrape| Scrape {
+            families: scrape
+                .families
+                .iter()
+                .filter(|family| observer.reads_family(&family.name))
+                .cloned()
+                .collect(),
+        };
+        let a = pod("a", true, false);
+        let (mut x, mut y) = (observer.clone(), observer.clone());
+        for (at, scrape) in [(0, &full), (15 * S, &full2)] {
+            let kept = keep(scrape);
+            assert_eq!(
+                x.observe(at, 1, &one(&a, scrape, at)),
+                y.observe(at, 1, &one(&a, &kept, at))
+            );
+        }
     }
 }

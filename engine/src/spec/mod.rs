@@ -246,6 +246,17 @@ pub struct ResolvedSpec {
     pub multi_cluster: ResolvedMultiCluster,
 }
 
+impl ResolvedSpec {
+    /// Whether deciding needs calendar time (`Observation.wall_clock`): a BudScaler
+    /// manifest with `scheduleHints` (cron expressions) or an enabled
+    /// `predictionConfig` (seasonal patterns). A driver without a calendar must refuse
+    /// such a manifest rather than run it on a clock that starts at 0.
+    pub fn needs_wall_clock(&self) -> bool {
+        self.strategy == ScalingStrategy::BudScaler
+            && (!self.schedule_hints.is_empty() || self.prediction.enabled)
+    }
+}
+
 impl BudAIScalerSpec {
     /// Checks the spec and returns it fully defaulted; every problem is reported at
     /// once, with paths starting at `spec.`.

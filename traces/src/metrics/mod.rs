@@ -10,3 +10,4 @@ pub mod demand;
 pub mod prometheus;
 pub mod series;
 pub mod signals;
+pub mod window;
