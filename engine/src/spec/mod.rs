@@ -248,12 +248,14 @@ pub struct ResolvedSpec {
 
 impl ResolvedSpec {
     /// Whether deciding needs calendar time (`Observation.wall_clock`): a BudScaler
-    /// manifest with `scheduleHints` (cron expressions) or an enabled
-    /// `predictionConfig` (seasonal patterns). A driver without a calendar must refuse
-    /// such a manifest rather than run it on a clock that starts at 0.
+    /// manifest with `scheduleHints` (cron expressions) or forecasting with the
+    /// `seasonal` predictor alone. (`combined` uses the seasonal profile only when
+    /// calendar time is known.) A driver without a calendar must refuse such a
+    /// manifest rather than run it on a clock that starts at 0.
     pub fn needs_wall_clock(&self) -> bool {
         self.strategy == ScalingStrategy::BudScaler
-            && (!self.schedule_hints.is_empty() || self.prediction.enabled)
+            && (!self.schedule_hints.is_empty()
+                || (self.prediction.enabled && self.prediction.predictor == Predictor::Seasonal))
     }
 }
 
