@@ -9,8 +9,10 @@
 //! - [`window`]: Knative's bucketed window averages.
 //! - [`hpa`]: the Kubernetes HPA replica calculator and behavior.
 //! - [`kpa`]: Knative's KPA decider.
+//! - [`calendar`]: IANA time zones, schedule hints and seasonal hour buckets.
 //! - [`conformance`]: upstream test vectors as data, run against the above.
 
+pub mod calendar;
 pub mod conformance;
 pub mod decision;
 pub mod hpa;
