@@ -434,6 +434,39 @@ mod tests {
     }
 
     #[test]
+    fn clocks_that_change_at_midnight() {
+        // Santiago springs forward on 2025-09-07: 00:00 -04 becomes 01:00 -03 at 04:00Z,
+        // so that day's midnight never shows and @daily fires at 01:00 local.
+        let hints = [hint("daily", "@daily", 2, HOUR, "America/Santiago")];
+        let gap_end = utc(2025, 9, 7, 4, 0);
+        assert_eq!(
+            fired(&hints, gap_end + MINUTE),
+            Some(("daily".into(), gap_end))
+        );
+        assert_eq!(fired(&hints, gap_end - MINUTE), None);
+        // It falls back on 2025-04-06: 00:00 -03 becomes 23:00 -04 on the 5th at 03:00Z,
+        // repeating 23:xx of the 5th; "30 23 * * *" fires once, at 02:30Z.
+        let late = [hint(
+            "late",
+            "30 23 * * *",
+            2,
+            45 * MINUTE,
+            "America/Santiago",
+        )];
+        let first = utc(2025, 4, 6, 2, 30);
+        assert_eq!(
+            fired(&late, first + 40 * MINUTE),
+            Some(("late".into(), first))
+        );
+        assert_eq!(fired(&late, first + HOUR + 10 * MINUTE), None);
+        // And midnight of the 6th shows once, at 04:00Z.
+        assert_eq!(
+            fired(&hints, utc(2025, 4, 6, 4, 30)),
+            Some(("daily".into(), utc(2025, 4, 6, 4, 0)))
+        );
+    }
+
+    #[test]
     fn durations_are_elapsed_time() {
         // Midnight in Berlin on the fall-back night plus 12 h is 11:00 CET, not 12:00.
         let hints = [hint("day", "0 0 * * *", 5, 12 * HOUR, "Europe/Berlin")];
@@ -463,6 +496,21 @@ mod tests {
             latest_firing(&daily, Zone::UTC, Micros::MIN, Micros::MAX),
             None
         );
+    }
+
+    #[test]
+    fn long_lookbacks_walk_back_over_days() {
+        let monthly = CronSchedule::parse("@monthly").unwrap();
+        let tokyo = Zone::from_iana("Asia/Tokyo").unwrap();
+        // 1 March 00:00 JST is 28 February 15:00Z.
+        let now = utc(2025, 3, 31, 12, 0);
+        let expected = Some(utc(2025, 2, 28, 15, 0));
+        assert_eq!(
+            latest_firing(&monthly, tokyo, now, 40 * 24 * HOUR),
+            expected
+        );
+        assert_eq!(reference(&monthly, tokyo, now, 40 * 24 * HOUR), expected);
+        assert_eq!(latest_firing(&monthly, tokyo, now, 30 * 24 * HOUR), None);
     }
 
     #[test]

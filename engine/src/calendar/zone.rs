@@ -351,6 +351,15 @@ mod tests {
     }
 
     #[test]
+    fn summer_time_rules_run_through_2099() {
+        let berlin = zone("Europe/Berlin");
+        assert_eq!(berlin.utc_offset_seconds(utc(2099, 7, 1, 12, 0)), 7200);
+        assert_eq!(berlin.utc_offset_seconds(utc(2099, 12, 1, 12, 0)), 3600);
+        // After the last expanded transition the zone keeps standard time.
+        assert_eq!(berlin.utc_offset_seconds(utc(2101, 7, 1, 12, 0)), 3600);
+    }
+
+    #[test]
     fn unknown_names_are_rejected_with_the_name() {
         let err = Zone::from_iana("Mars/Base").unwrap_err();
         assert_eq!(err.to_string(), "unknown IANA time zone (found Mars/Base)");
