@@ -10,9 +10,11 @@
 //! - [`hpa`]: the Kubernetes HPA replica calculator and behavior.
 //! - [`kpa`]: Knative's KPA decider.
 //! - [`budscaler`]: the GenAI strategy: demand forecast over learned capacity.
+//! - [`calendar`]: IANA time zones, schedule hints and seasonal hour buckets.
 //! - [`conformance`]: upstream test vectors as data, run against the above.
 
 pub mod budscaler;
+pub mod calendar;
 pub mod conformance;
 pub mod decision;
 pub mod hpa;

@@ -10,6 +10,7 @@ use super::duration::ManifestDuration;
 use super::metrics::non_empty;
 use super::quantity::Quantity;
 use super::validate::{Problems, field, item};
+use crate::calendar::Zone;
 use crate::time::Micros;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -71,6 +72,9 @@ pub struct PredictionConfig {
     /// `holt` or `seasonal`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub predictor: Option<String>,
+    /// IANA time zone whose local hours seasonal patterns are learned in. Default `UTC`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
 }
 
 impl PredictionConfig {
@@ -236,6 +240,9 @@ pub struct ScheduleHint {
     /// Go duration (`"12h"`) or integer seconds, > 0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<ManifestDuration>,
+    /// IANA time zone the cron expression is read in (`Europe/Berlin`). Default `UTC`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
 }
 
 manifest_enum! {
@@ -270,6 +277,8 @@ pub struct ResolvedPrediction {
     pub prediction_metrics: Vec<String>,
     /// Defaults to `prediction_metrics`.
     pub seasonal_metrics: Vec<String>,
+    /// Seasonal hours are local to this zone. Default UTC.
+    pub time_zone: Zone,
 }
 
 /// Validated `gpuConfig`.
@@ -321,6 +330,18 @@ pub struct ResolvedScheduleHint {
     pub schedule: CronSchedule,
     pub target_replicas: i32,
     pub duration: Micros,
+    /// The cron expression is read in this zone. Default UTC.
+    pub time_zone: Zone,
+}
+
+/// Parses an optional `timeZone` field: absent is UTC, an unknown name is reported.
+fn resolve_time_zone(p: &mut Problems, path: &str, name: Option<&str>) -> Option<Zone> {
+    match name {
+        None => Some(Zone::UTC),
+        Some(name) => Zone::from_iana(name)
+            .map_err(|err| p.push(field(path, "timeZone"), err.to_string()))
+            .ok(),
+    }
 }
 
 impl PredictionConfig {
@@ -403,6 +424,7 @@ impl PredictionConfig {
             c.predictor.as_deref(),
             Predictor::Combined,
         );
+        let time_zone = resolve_time_zone(p, path, c.time_zone.as_deref()).unwrap_or_default();
         ResolvedPrediction {
             enabled: c.enabled(),
             look_ahead_minutes: look_ahead,
@@ -413,6 +435,7 @@ impl PredictionConfig {
             enable_learning: c.enable_learning(),
             prediction_metrics,
             seasonal_metrics,
+            time_zone,
         }
     }
 }
@@ -582,12 +605,14 @@ impl ScheduleHint {
                 }
             },
         };
+        let time_zone = resolve_time_zone(p, path, self.time_zone.as_deref());
         Some(ResolvedScheduleHint {
             name,
             cron_expression,
             schedule: schedule?,
             target_replicas: target?,
             duration: duration?,
+            time_zone: time_zone?,
         })
     }
 }

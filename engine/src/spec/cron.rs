@@ -138,7 +138,14 @@ impl CronSchedule {
         month: u32,
         day_of_week: u32,
     ) -> bool {
-        let bit = |set: u64, v: u32| v < 64 && set & (1u64 << v) != 0;
+        bit(self.minutes, minute)
+            && bit(u64::from(self.hours), hour)
+            && self.matches_day(day_of_month, month, day_of_week)
+    }
+
+    /// Whether the schedule fires on this date at all (month 1–12, day of week 0–6 with
+    /// 0 = Sunday), whatever the time of day.
+    pub fn matches_day(&self, day_of_month: u32, month: u32, day_of_week: u32) -> bool {
         let dom = bit(u64::from(self.days_of_month), day_of_month);
         let dow = bit(u64::from(self.days_of_week), day_of_week % 7);
         let day = if self.day_of_month_restricted && self.day_of_week_restricted {
@@ -146,11 +153,22 @@ impl CronSchedule {
         } else {
             dom && dow
         };
-        bit(self.minutes, minute)
-            && bit(u64::from(self.hours), hour)
-            && bit(u64::from(self.months), month)
-            && day
+        bit(u64::from(self.months), month) && day
     }
+
+    /// The allowed minutes, bit `m` set for minute `m` (0–59).
+    pub fn minute_bits(&self) -> u64 {
+        self.minutes
+    }
+
+    /// The allowed hours, bit `h` set for hour `h` (0–23).
+    pub fn hour_bits(&self) -> u32 {
+        self.hours
+    }
+}
+
+fn bit(set: u64, v: u32) -> bool {
+    v < 64 && set & (1u64 << v) != 0
 }
 
 /// Parses one field into a bit set of allowed values.
