@@ -220,12 +220,16 @@ fn resource_quantities_are_milli_units() {
 }
 
 #[test]
-fn calendar_time_is_needed_by_budscaler_schedule_hints_and_prediction_only() {
+fn calendar_time_is_needed_by_budscaler_schedule_hints_and_the_seasonal_predictor_only() {
     assert!(!resolve(MINIMAL).needs_wall_clock());
     let hints = "  scheduleHints:\n    - { name: day, cronExpression: \"0 8 * * 1-5\", targetReplicas: 2, duration: 10h }\n";
-    let prediction = "  predictionConfig: { enabled: true }\n";
+    let prediction = "  predictionConfig: { enabled: true, predictor: seasonal }\n";
     assert!(resolve(&format!("{MINIMAL}{hints}")).needs_wall_clock());
     assert!(resolve(&format!("{MINIMAL}{prediction}")).needs_wall_clock());
+    assert!(
+        !resolve(&format!("{MINIMAL}  predictionConfig: {{ enabled: true }}\n")).needs_wall_clock(),
+        "combined uses the seasonal profile only when calendar time is known"
+    );
     assert!(
         !resolve(&format!(
             "{MINIMAL}  predictionConfig: {{ enabled: false }}\n"
