@@ -122,7 +122,12 @@ fn capacity_is_learned_from_saturated_replicas_and_sizes_the_fleet() {
         kv: 0.1,
     };
     let first = scaler.decide(&observation(seconds(15), 2, &same(2, quiet)));
-    assert_eq!(first.reason, Reason::CapacityUnknown, "{}", first.message);
+    // The prior: twice the most a replica served without a queue (300), sized at 80%.
+    assert!(
+        first.message.contains("capacity 480 per replica (prior"),
+        "{}",
+        first.message
+    );
     assert_eq!(first.desired_replicas, 2);
     learn_capacity(&mut scaler, &mut t);
     // 2 × 1000 + backlog; per replica 800 → 3.

@@ -227,7 +227,10 @@ fn calendar_time_is_needed_by_budscaler_schedule_hints_and_the_seasonal_predicto
     assert!(resolve(&format!("{MINIMAL}{hints}")).needs_wall_clock());
     assert!(resolve(&format!("{MINIMAL}{prediction}")).needs_wall_clock());
     assert!(
-        !resolve(&format!("{MINIMAL}  predictionConfig: {{ enabled: true }}\n")).needs_wall_clock(),
+        !resolve(&format!(
+            "{MINIMAL}  predictionConfig: {{ enabled: true }}\n"
+        ))
+        .needs_wall_clock(),
         "combined uses the seasonal profile only when calendar time is known"
     );
     assert!(

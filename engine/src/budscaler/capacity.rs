@@ -1,17 +1,21 @@
 //! Stage 2: what one replica sustains, learned online.
 //!
 //! A replica's capacity is read off the replica itself when it is *saturated*: it had
-//! requests waiting at this observation and the one before (a queue that persisted
-//! through a whole window, not a burst that came and went), or its KV cache was at
+//! at least [`QUEUE_SATURATED`] requests waiting at this observation and the one before
+//! (a queue that persisted through a whole window, not a burst of long prompts that
+//! chunked prefill works through in a few steps), or its KV cache was at
 //! least [`super::signals::KV_SATURATED`] full, over a window it was ready for entirely.
 //! What it served then is what it can serve; the estimate is an exponentially
 //! weighted mean of such readings ([`ALPHA`]). A replica that serves *more* than the
 //! estimate without saturating proves the estimate low, which raises it at once.
 //!
-//! Prior: none. Before the first saturated reading the demand rule is off and the
-//! metric guards (queue, KV, latency) decide alone, so a wrong prior can neither
-//! over-provision a small workload nor starve a large one; the decision says
-//! `CapacityUnknown` while nothing asks for a change.
+//! Prior, before the first saturated reading: [`EXPLORE`] × the most work one replica
+//! has served without any request waiting (a replica that served W without a queue
+//! can serve at least W; guessing twice that lets the fleet grow into its real
+//! capacity instead of over-provisioning on a lower bound, and the first queue that
+//! persists replaces the guess with a measurement). Before any replica has served
+//! anything there is no guess: the metric guards decide, and with none asking the
+//! decision says `CapacityUnknown`.
 //!
 //! Sizing uses `capacity × TARGET_UTILIZATION`: saturated throughput comes with a queue,
 //! and the SLO wants none.
@@ -22,6 +26,12 @@ use std::collections::BTreeSet;
 
 /// Weight of a new saturated reading in the estimate.
 pub const ALPHA: f64 = 0.3;
+
+/// Requests waiting, at two observations in a row, that mark a replica saturated.
+pub const QUEUE_SATURATED: f64 = 4.0;
+
+/// The prior's multiple of the most work served without a queue.
+pub const EXPLORE: f64 = 2.0;
 
 /// Share of saturated throughput a replica is sized for.
 pub const TARGET_UTILIZATION: f64 = 0.8;
@@ -34,6 +44,9 @@ pub struct CapacityModel {
     pub saturated: Option<f64>,
     /// Saturated readings taken so far.
     pub readings: u64,
+    /// The most work a replica served over a full window with nothing waiting.
+    #[serde(with = "crate::window::exact")]
+    pub unqueued_max: f64,
     /// Pods that had requests waiting at the previous observation.
     pub queued_before: BTreeSet<String>,
 }
@@ -52,14 +65,14 @@ impl CapacityModel {
         let mut n = 0usize;
         let mut unsaturated_max: f64 = 0.0;
         for replica in &workload.replicas {
-            let queued = replica.waiting > 0.0;
+            let queued = replica.waiting >= QUEUE_SATURATED;
             let saturated = replica.full_window
                 && ((queued && self.queued_before.contains(&replica.pod))
                     || replica.kv.is_some_and(|kv| kv >= KV_SATURATED));
             if saturated {
                 sum += replica.work;
                 n += 1;
-            } else if replica.full_window && !queued {
+            } else if replica.full_window && replica.waiting <= 0.0 {
                 unsaturated_max = unsaturated_max.max(replica.work);
             }
         }
@@ -71,6 +84,7 @@ impl CapacityModel {
             });
             self.readings += 1;
         }
+        self.unqueued_max = self.unqueued_max.max(unsaturated_max);
         if let Some(c) = self.saturated
             && unsaturated_max > c
         {
@@ -79,7 +93,7 @@ impl CapacityModel {
         self.queued_before = workload
             .replicas
             .iter()
-            .filter(|r| r.waiting > 0.0)
+            .filter(|r| r.waiting >= QUEUE_SATURATED)
             .map(|r| r.pod.clone())
             .collect();
         Learned {
@@ -87,11 +101,19 @@ impl CapacityModel {
         }
     }
 
-    /// Work per second a replica is sized for, once learned.
+    /// Work per second a replica is sized for: learned, or the prior's guess.
     pub fn per_replica(&self) -> Option<f64> {
         self.saturated
             .filter(|c| *c > 0.0)
             .map(|c| c * TARGET_UTILIZATION)
+            .or_else(|| {
+                (self.unqueued_max > 0.0).then(|| self.unqueued_max * EXPLORE * TARGET_UTILIZATION)
+            })
+    }
+
+    /// Whether [`CapacityModel::per_replica`] is a measurement rather than the prior.
+    pub fn is_learned(&self) -> bool {
+        self.saturated.is_some()
     }
 }
 
@@ -120,9 +142,22 @@ mod tests {
     #[test]
     fn nothing_is_learned_without_a_persistent_queue_or_a_full_cache() {
         let mut model = CapacityModel::default();
+        assert_eq!(model.per_replica(), None);
         model.update(&workload(&[("a", 1000.0, 0.0, Some(0.2))]));
-        model.update(&workload(&[("a", 1500.0, 3.0, Some(0.3))]));
-        assert_eq!(model.per_replica(), None, "one queued reading is a burst");
+        assert!(!model.is_learned());
+        assert_eq!(
+            model.per_replica(),
+            Some(1000.0 * EXPLORE * TARGET_UTILIZATION),
+            "the prior"
+        );
+        model.update(&workload(&[("a", 1500.0, 6.0, Some(0.3))]));
+        assert!(!model.is_learned(), "one queued reading is a burst");
+        model.update(&workload(&[("a", 1700.0, 2.0, Some(0.3))]));
+        assert!(
+            !model.is_learned(),
+            "a short queue is chunked prefill at work"
+        );
+        model.update(&workload(&[("a", 1800.0, 5.0, Some(0.3))]));
         model.update(&workload(&[("a", 2000.0, 5.0, Some(0.3))]));
         assert_eq!(model.saturated, Some(2000.0));
         assert_eq!(model.per_replica(), Some(2000.0 * TARGET_UTILIZATION));

@@ -427,7 +427,7 @@ pub fn decide(
         reason,
         &proposal.decided_by,
         current_demand,
-        per_replica,
+        per_replica.map(|c| (c, state.capacity.is_learned())),
         forecast_reading.as_ref(),
         pattern_reading.as_ref(),
         hint.as_ref(),
@@ -465,7 +465,7 @@ fn sentence(
     reason: Reason,
     decided_by: &DecidedBy,
     demand: Option<f64>,
-    per_replica: Option<f64>,
+    per_replica: Option<(f64, bool)>,
     forecast: Option<&ForecastReading>,
     pattern: Option<&PatternReading>,
     hint: Option<&crate::decision::HintReading>,
@@ -486,10 +486,15 @@ fn sentence(
         decided_by.replicas
     );
     match (demand, per_replica) {
-        (Some(d), Some(c)) => text.push_str(&format!(
-            "; demand {} work/s, capacity {} per replica",
+        (Some(d), Some((c, learned))) => text.push_str(&format!(
+            "; demand {} work/s, capacity {} per replica{}",
             round(d),
-            round(c)
+            round(c),
+            if learned {
+                ""
+            } else {
+                " (prior: no saturation seen yet)"
+            }
         )),
         (Some(d), None) => text.push_str(&format!(
             "; demand {} work/s, capacity not learned yet",

@@ -92,7 +92,7 @@ pub struct Workload {
     pub starting: i32,
     /// Ready replicas with windowed rates.
     pub replicas: Vec<ReplicaLoad>,
-    /// Ready replicas without a serving sample or without rates yet.
+    /// Ready replicas without a serving sample (their scrape failed).
     pub missing: Vec<String>,
     /// Work served per second over ready replicas with rates.
     pub served: f64,
@@ -156,8 +156,8 @@ impl Workload {
                 kv_n += 1;
                 w.kv_max = Some(w.kv_max.map_or(kv, |m: f64| m.max(kv)));
             }
+            // A replica scraped once has no window yet: it is new, not missing.
             let Some(work) = work(sample).filter(|_| sample.window > 0) else {
-                w.missing.push(pod.name.clone());
                 continue;
             };
             w.served += work;
