@@ -213,7 +213,8 @@ fn run_one(
             });
         }
         let recorded = i32::try_from(pods.len()).unwrap_or(i32::MAX);
-        let observation = observer.observe(tick, *current.get_or_insert(recorded), &pods);
+        let mut observation = observer.observe(tick, *current.get_or_insert(recorded), &pods);
+        observation.wall_clock = scenario.fleet.start_unix_us.map(|start| start + tick);
         let decision = scaler.decide(&observation);
         current = Some(decision.desired_replicas.max(0));
         decisions.push(DecisionRecord {

@@ -128,7 +128,10 @@ fn filtered_scrapes_give_the_same_run_as_full_ones() {
         let runs: Vec<_> = [false, true]
             .into_iter()
             .map(|full_scrapes| {
-                let options = RunOptions { full_scrapes };
+                let options = RunOptions {
+                    full_scrapes,
+                    ..RunOptions::default()
+                };
                 run_with(
                     &requests,
                     &catalog,

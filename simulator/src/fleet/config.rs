@@ -53,6 +53,11 @@ pub struct FleetConfig {
     pub max_replicas_hard: u32,
     /// Power model of the GPU for the DCGM power field.
     pub power: PowerModel,
+    /// Unix time in microseconds of the run's time 0 (the scenario's `trace.start`, or
+    /// the trace's own start when it has absolute times): every observation's
+    /// `wall_clock` is this plus `now`. `None`: the run has no calendar.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_unix_us: Option<TimeUs>,
 }
 
 impl FleetConfig {
@@ -128,6 +133,7 @@ impl Default for FleetConfig {
             scrape_delay_us: 0,
             max_replicas_hard: 1000,
             power: PowerModel::default(),
+            start_unix_us: None,
         }
     }
 }
@@ -311,6 +317,9 @@ pub struct RunOptions {
     /// Prometheus `metric_relabel_configs` keep rule would). The observation is the
     /// same either way (tested); a full scrape costs about 100 us per replica.
     pub full_scrapes: bool,
+    /// Keep every observation the engine decided on in `RunResult.observations`: for
+    /// tests and debugging (it holds one `Observation` per tick).
+    pub record_observations: bool,
 }
 
 /// What decides the desired replica count.

@@ -29,6 +29,10 @@ pub struct RunResult {
     pub mean_replicas: f64,
     /// When the last request settled (or the last tick, if later).
     pub end_us: TimeUs,
+    /// Every observation a manifest scaler decided on, in tick order, when
+    /// `RunOptions::record_observations` asked for them; empty otherwise.
+    #[serde(skip)]
+    pub observations: Vec<engine::Observation>,
 }
 
 /// What happened to one request.

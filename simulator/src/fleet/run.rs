@@ -264,6 +264,8 @@ struct Slot {
     state: SlotState,
     spot: bool,
     startup: Startup,
+    /// When the scale-up created the pod (before any node was provisioned for it).
+    created_us: TimeUs,
     billed_since: TimeUs,
     replica: Option<Replica>,
     in_flight: Vec<Handle>,
@@ -338,6 +340,8 @@ struct Fleet<'a, I, S> {
     latency_histograms: [bool; 2],
     scrape_gpu: bool,
     activator_scrape: Option<(Scrape, TimeUs)>,
+    /// `RunOptions::record_observations`: the observations kept so far.
+    observations: Option<Vec<engine::Observation>>,
     ticks: Vec<TickRecord>,
     decisions: Vec<DecisionRecord>,
     scale_events: u32,
@@ -418,6 +422,7 @@ where
             scrape_gpu: options.full_scrapes
                 || matches!(&control.controller, Controller::Engine { observer, .. } if observer.reads_gpu()),
             activator_scrape: None,
+            observations: options.record_observations.then(Vec::new),
             ticks: Vec::new(),
             decisions: Vec::new(),
             scale_events: 0,
@@ -810,6 +815,7 @@ where
             state: SlotState::Starting,
             spot,
             startup,
+            created_us: now,
             billed_since: warm.map_or(now, |node| node.billed_since),
             replica: None,
             in_flight: Vec::new(),
@@ -1072,7 +1078,7 @@ where
             start_time: started,
             ready_transition_time: transition,
             deleting,
-            creation_time: None,
+            creation_time: Some(entry.created_us),
         }
     }
 
@@ -1091,7 +1097,7 @@ where
                 start_time: Some(0),
                 ready_transition_time: Some(0),
                 deleting: false,
-                creation_time: None,
+                creation_time: Some(0),
             };
             let mut pods: Vec<PodScrape> = Vec::with_capacity(statuses.len() + 1);
             let mut scrapes = self.scrapes.iter().peekable();
@@ -1123,8 +1129,12 @@ where
             else {
                 unreachable!("matched above");
             };
-            let observation = observer.observe(now, self.desired as i32, &pods);
+            let mut observation = observer.observe(now, self.desired as i32, &pods);
+            observation.wall_clock = self.config.start_unix_us.map(|start| start + now);
             let decision = scaler.decide(&observation);
+            if let Some(observations) = &mut self.observations {
+                observations.push(observation);
+            }
             let desired = engine_desired(&decision, self.config.max_replicas_hard);
             self.decisions.push(DecisionRecord {
                 time_us: now,
@@ -1239,6 +1249,7 @@ where
             peak_replicas: self.peak,
             mean_replicas,
             end_us: end,
+            observations: self.observations.unwrap_or_default(),
         }
     }
 }

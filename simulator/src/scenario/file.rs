@@ -64,6 +64,9 @@ pub(crate) struct TraceSection {
     pub window: Option<WindowSection>,
     #[serde(default)]
     pub max_requests: Option<u64>,
+    /// Calendar time (RFC 3339) of the trace's first instant.
+    #[serde(default)]
+    pub start: Option<String>,
 }
 
 /// `trace.mode` for a recorded metric series.

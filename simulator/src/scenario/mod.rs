@@ -27,6 +27,12 @@
 //!   window: { from: 10m, to: 40m }   # in the trace's own time, rebased to 0; applied
 //!                                    # before rate_scale/time_scale
 //!   max_requests: 5000       # the first N requests after windowing and scaling
+//!   start: "2026-06-01T00:00:00Z"   # optional: calendar time of the trace's first instant,
+//!                    # for traces without absolute times (cron hints, seasons); a trace
+//!                    # file with absolute times (Azure, vLLM recordings, epoch/datetime
+//!                    # columns) supplies its own when absent. Observations carry
+//!                    # wall_clock = start + trace.window.from + now. Required when a
+//!                    # BudScaler manifest has scheduleHints or predictionConfig.enabled.
 //! fleet:
 //!   spot_price_per_gpu_hour: 1.5
 //!   pricing: { provider: aws, instance: p5.48xlarge, spot: true }  # spot: true puts the

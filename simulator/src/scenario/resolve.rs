@@ -93,9 +93,10 @@ impl Context {
         let seed = seed.or(raw.seed).unwrap_or(DEFAULT_SEED);
         let catalog = self.catalog(&raw)?;
         let slo = self.slo(&raw.slo)?;
-        let fleet = self.fleet(&raw.fleet, &catalog)?;
+        let mut fleet = self.fleet(&raw.fleet, &catalog)?;
         let trace = self.trace(&raw.trace, seed)?;
         let scalers = self.scalers(&raw.scalers, &fleet)?;
+        fleet.start_unix_us = self.calendar(&raw.trace, &trace, &scalers)?;
         if matches!(
             trace.source,
             TraceSource::Series {
@@ -268,6 +269,8 @@ impl Context {
             scrape_delay_us: duration(raw.scrape_delay, defaults.scrape_delay_us),
             max_replicas_hard,
             power,
+            // Set once the trace is resolved (see `calendar`).
+            start_unix_us: None,
         })
     }
 
@@ -514,6 +517,60 @@ impl Context {
             time_scale: scales[1],
             max_requests: raw.max_requests,
         })
+    }
+
+    /// Unix µs of the run's time 0: `trace.start`, else the trace file's own start when
+    /// its times are absolute, plus `trace.window.from`. A scaler that needs calendar
+    /// time (schedule hints, prediction) without one is an error at `trace.start`.
+    fn calendar(
+        &self,
+        raw: &TraceSection,
+        trace: &TraceSpec,
+        scalers: &[ScalerChoice],
+    ) -> Result<Option<i64>, ScenarioError> {
+        let needs = scalers.iter().find(|choice| match choice {
+            ScalerChoice::Manifest { manifest, .. } => manifest
+                .resolved()
+                .is_ok_and(|spec| spec.needs_wall_clock()),
+            _ => false,
+        });
+        let start = match &raw.start {
+            Some(text) => Some(
+                traces::datetime::parse_datetime_us(text.as_bytes()).ok_or_else(|| {
+                    ScenarioError::invalid(
+                        self.at("trace.start"),
+                        "an RFC 3339 time such as 2026-06-01T00:00:00Z",
+                        format!("`{text}`"),
+                    )
+                })?,
+            ),
+            None => match &trace.source {
+                // The reader reads the first row (every row with `sort`) to fix the start.
+                TraceSource::File { path, options } => match traces::open(path, options) {
+                    Ok(reader) => reader.start_epoch_us(),
+                    Err(error) if needs.is_some() => {
+                        return Err(ScenarioError::at(self.at("trace.path"), error));
+                    }
+                    // Reported when the run reads the trace.
+                    Err(_) => None,
+                },
+                TraceSource::Generate(_) | TraceSource::Series { .. } => None,
+            },
+        };
+        if start.is_none()
+            && let Some(choice) = needs
+        {
+            return Err(ScenarioError::invalid(
+                self.at("trace.start"),
+                format!(
+                    "a calendar start (RFC 3339, e.g. 2026-06-01T00:00:00Z) for scaler `{}`, whose scheduleHints or predictionConfig need calendar time",
+                    choice.name()
+                ),
+                "none: the trace has no absolute times",
+            ));
+        }
+        let from = trace.window.map_or(0, |(from, _)| from);
+        Ok(start.map(|start| start.saturating_add(from)))
     }
 
     fn read_options(&self, raw: &TraceSection) -> Result<ReadOptions, ScenarioError> {
