@@ -51,20 +51,33 @@ pub mod cold_start;
 pub mod demand;
 
 use crate::catalog::{Catalog, CatalogError};
-use crate::fleet::{self, FleetConfig, FleetError, RunResult, ScalerSpec, Slo};
+use crate::fleet::{
+    self, FleetConfig, FleetError, RequestRecord, RequestSink, RunOptions, ScalerSpec, SinkError,
+    Slo, StreamError,
+};
 use crate::replica::{Replica, StepMode};
-use capacity::{Capacity, CapacityError, SearchOptions, Target};
+use capacity::{CapacityError, Draws, PoolCapacity, Reservoir, SearchOptions, Target};
 use cold_start::ColdStart;
+use demand::{Profile, TooLong};
 use traces::request::Request;
 
 /// The scaler name and strategy the oracle's schedule carries.
 pub const NAME: &str = "oracle";
 pub const STRATEGY: &str = "Oracle";
 
+/// Largest pool whose capacity is measured; larger pools are sized at its rate per
+/// replica (pooling gains flatten long before).
+const MAX_POOL: u32 = 64;
+
+/// Most demand windows a plan covers (about 19 years of 60 s windows): a bound on the
+/// memory of a trace with a stray far-future arrival.
+const MAX_WINDOWS: usize = 10_000_000;
+
 /// Knobs of the oracle; the defaults are what [`plan`] uses.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct OracleOptions {
-    /// Share of feasible requests that must meet the SLO (default 0.99).
+    /// Share of the trace's requests that must complete meeting the SLO, as
+    /// `summary.json` counts `slo_attainment` (default 0.99).
     pub attainment: f64,
     /// Demand window (default 60 s).
     pub window_us: i64,
@@ -92,7 +105,7 @@ impl Default for OracleOptions {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Iteration {
     pub gpu_hours: f64,
-    /// Share of feasible requests that met the SLO.
+    /// Share of the trace's requests that completed meeting the SLO.
     pub attainment: f64,
     pub peak_replicas: u32,
     /// Windows that got more replicas after this run (it missed the target).
@@ -106,7 +119,8 @@ pub struct Iteration {
 pub struct OraclePlan {
     /// `ScalerSpec::Schedule` named [`NAME`], strategy [`STRATEGY`].
     pub spec: ScalerSpec,
-    pub capacity: Capacity,
+    /// Capacity of the pool sizes measured (the first is one replica).
+    pub capacity: PoolCapacity,
     pub cold_start: ColdStart,
     /// Replicas per window of the returned schedule.
     pub needs: Vec<u32>,
@@ -116,12 +130,33 @@ pub struct OraclePlan {
     pub chosen: usize,
     /// Whether the returned schedule met the attainment target.
     pub met_target: bool,
-    /// Why the target was not met, when it was not.
-    pub note: Option<String>,
+    /// The fluid lower bound (GPU-hours): every request served at the best measured
+    /// rate per replica, no replica idle, no cold start, no burst, and the allowed
+    /// misses never served. See the module docs.
+    pub lower_bound_gpu_hours: f64,
+    /// Requests in the trace.
+    pub trace_requests: u64,
+    /// What the plan is and how far from the bound (always set).
+    pub note: String,
+}
+
+impl OraclePlan {
+    /// GPU-hours of the returned schedule's verification run.
+    pub fn gpu_hours(&self) -> f64 {
+        self.iterations[self.chosen].gpu_hours
+    }
+
+    /// Attainment of the returned schedule's verification run.
+    pub fn attainment(&self) -> f64 {
+        self.iterations[self.chosen].attainment
+    }
 }
 
 /// A schedule tried: its steps and the per-window needs they came from.
 type Candidate = (Vec<(i64, u32)>, Vec<u32>);
+
+/// A trace read error, as the stream reported it.
+pub type TraceReadError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Why the oracle could not plan.
 #[derive(Debug, thiserror::Error)]
@@ -140,6 +175,15 @@ pub enum OracleError {
     Capacity(#[from] CapacityError),
     #[error("oracle verification run: {0}")]
     Fleet(#[from] FleetError),
+    #[error(transparent)]
+    TooLong(#[from] TooLong),
+    /// The trace failed to read (the error names where).
+    #[error("{0}")]
+    Trace(TraceReadError),
+    #[error(
+        "oracle: expected the same trace on every pass, found {found} requests after {expected}"
+    )]
+    TraceChanged { expected: u64, found: u64 },
 }
 
 /// The oracle's schedule for `requests` on `fleet` at `slo`, with default options;
@@ -163,7 +207,8 @@ pub fn plan(
     .map(|plan| plan.spec)
 }
 
-/// [`plan`] with explicit options, returning how the schedule was found.
+/// [`plan`] with explicit options, returning how the schedule was found. `requests`
+/// may be in any order (ties in arrival keep input order, as [`fleet::run`] does).
 pub fn plan_with(
     requests: &[Request],
     catalog: &Catalog,
@@ -172,62 +217,160 @@ pub fn plan_with(
     seed: u64,
     options: &OracleOptions,
 ) -> Result<OraclePlan, OracleError> {
+    let mut order: Vec<usize> = (0..requests.len()).collect();
+    order.sort_by_key(|&index| (requests[index].arrival_us, index));
+    plan_stream(
+        || {
+            Ok::<_, std::convert::Infallible>(
+                order
+                    .iter()
+                    .map(|&index| Ok::<_, std::convert::Infallible>(requests[index].clone())),
+            )
+        },
+        catalog,
+        fleet,
+        slo,
+        seed,
+        options,
+    )
+}
+
+/// The oracle on a trace read as a stream, once per pass: `open` must give the same
+/// requests, in arrival order, every time it is called. Memory is bounded by the
+/// capacity sample, the per-window counts and one fleet run's requests in flight, not
+/// by the trace.
+pub fn plan_stream<I, E, F>(
+    mut open: F,
+    catalog: &Catalog,
+    fleet: &FleetConfig,
+    slo: &Slo,
+    seed: u64,
+    options: &OracleOptions,
+) -> Result<OraclePlan, OracleError>
+where
+    F: FnMut() -> Result<I, E>,
+    I: Iterator<Item = Result<Request, E>>,
+    E: std::error::Error + Send + Sync + 'static,
+{
     check(options)?;
-    if requests.is_empty() {
+    let trace_error = |error: E| OracleError::Trace(Box::new(error));
+    // Pass 1: demand per window and the capacity sample.
+    let mut profile = Profile::new(options.window_us, options.burst_us, MAX_WINDOWS);
+    let mut reservoir = Reservoir::new(options.search.sample, seed);
+    for request in open().map_err(trace_error)? {
+        let request = request.map_err(trace_error)?;
+        profile.add(request.arrival_us)?;
+        reservoir.offer(&request);
+    }
+    let trace_requests = profile.arrivals();
+    if trace_requests == 0 {
         return Err(OracleError::EmptyTrace);
     }
+    let sample = reservoir.into_sorted();
     let target = Target {
         ttft_s: slo.ttft_s,
         tpot_s: slo.tpot_s,
         attainment: options.attainment,
     };
     let prototype = prototype_replica(catalog, fleet)?;
-    let capacity = capacity::measure(&prototype, requests, &target, &options.search, seed)?;
+    let draws = Draws::new(&prototype, &sample, &target, seed)?;
+    let rates = profile.rates();
+    let peak_rps = rates.iter().copied().fold(0.0, f64::max);
+    let capacity = PoolCapacity::measure(
+        &prototype,
+        &draws,
+        &target,
+        &options.search,
+        peak_rps,
+        MAX_POOL,
+    )?;
     let weight_bytes = catalog.model(&fleet.model)?.weight_bytes();
     let cold_start = ColdStart::of(fleet, weight_bytes);
     let keep_gap_us = fleet.lifecycle.warm_node_ttl_us + cold_start.warm_us;
-    let feasible = feasible(&prototype, requests, &target);
+    let lower_bound_gpu_hours = lower_bound(
+        trace_requests,
+        options.attainment,
+        capacity.best_per_replica_rps(),
+        fleet.tensor_parallel,
+    );
 
-    let arrivals: Vec<i64> = requests.iter().map(|request| request.arrival_us).collect();
-    let end_us = arrivals.iter().copied().max().unwrap_or(0) + 1;
-    let rates = demand::rates(&arrivals, end_us, options.window_us, options.burst_us);
-    let mut needs = demand::needs(&rates, capacity.rate_rps);
+    let mut needs = demand::needs(&rates, |rate| capacity.replicas_for(rate));
+    let windows = needs.len();
     // Windows raised after a miss are never trimmed again, so the search cannot cycle.
-    let mut locked = vec![false; needs.len()];
-    let mut just_trimmed = vec![false; needs.len()];
+    let mut locked = vec![false; windows];
+    let mut just_trimmed = vec![false; windows];
+    // Misses of each window at the run before it was last raised: a window whose misses
+    // do not fall when raised is missing requests no replica can save (infeasible
+    // ones), and is not raised again.
+    let mut raised_from: Vec<Option<u64>> = vec![None; windows];
     let mut iterations = Vec::new();
-    // (steps, needs) of every run, in run order.
     let mut candidates: Vec<Candidate> = Vec::new();
     for _ in 0..options.max_iterations {
         let steps = demand::schedule(&needs, options.window_us, cold_start.lead_us(), keep_gap_us);
         let spec = schedule_spec(steps.clone());
-        let result = fleet::run(requests, catalog, fleet, &spec, slo, seed)?;
-        let score = score(&result, &feasible, slo, options.window_us, needs.len());
+        let mut score = Score::new(options.window_us, windows);
+        let streamed = fleet::run_stream(
+            open().map_err(trace_error)?,
+            catalog,
+            fleet,
+            &spec,
+            slo,
+            seed,
+            RunOptions::default(),
+            &mut score.with_slo(slo),
+        )
+        .map_err(|error| match error {
+            StreamError::Fleet(error) => OracleError::Fleet(error),
+            StreamError::Input { source, .. } => OracleError::Trace(Box::new(source)),
+            other => OracleError::Trace(other.to_string().into()),
+        })?;
+        if streamed.stats.requests != trace_requests {
+            return Err(OracleError::TraceChanged {
+                expected: trace_requests,
+                found: streamed.stats.requests,
+            });
+        }
+        let result = streamed.result;
+        let attainment = score.attainment();
         let mut iteration = Iteration {
             gpu_hours: result.gpu_hours,
-            attainment: score.attainment,
+            attainment,
             peak_replicas: result.peak_replicas,
             windows_raised: 0,
             windows_trimmed: 0,
         };
         candidates.push((steps, needs.clone()));
-        if score.attainment >= options.attainment {
+        if attainment >= options.attainment {
             iteration.windows_trimmed = trim(
                 &mut needs,
                 &locked,
                 &mut just_trimmed,
                 &score.windows,
                 &rates,
-                capacity.rate_rps * TRIM_HEADROOM,
+                |replicas| capacity.rate_rps(replicas) * TRIM_HEADROOM,
             );
         } else {
-            iteration.windows_raised = raise(
-                &mut needs,
-                &mut locked,
-                &just_trimmed,
-                &score.windows,
+            // Windows short of the target on their own first; when none is (the
+            // misses are spread thin), the windows with a larger share of misses, then
+            // every window that missed anything.
+            let thresholds = [
                 options.attainment,
-            );
+                1.0 - (1.0 - options.attainment) / 4.0,
+                1.0,
+            ];
+            for threshold in thresholds {
+                iteration.windows_raised = raise(
+                    &mut needs,
+                    &mut locked,
+                    &just_trimmed,
+                    &mut raised_from,
+                    &score.windows,
+                    threshold,
+                );
+                if iteration.windows_raised > 0 {
+                    break;
+                }
+            }
             just_trimmed.fill(false);
         }
         let changed = iteration.windows_raised + iteration.windows_trimmed > 0;
@@ -237,16 +380,30 @@ pub fn plan_with(
         }
     }
     let chosen = choose(&iterations, options.attainment);
-    let met_target = iterations[chosen].attainment >= options.attainment;
-    let note = (!met_target).then(|| {
-        format!(
-            "no schedule met {:.2} % attainment within {} fleet runs; best {:.2} % at {:.2} GPU-hours",
+    let best = &iterations[chosen];
+    let met_target = best.attainment >= options.attainment;
+    let single = capacity.single();
+    let mut note = format!(
+        "{:.2} GPU-h at {:.2} % attainment (target {:.2} %, run {} of {}); fluid lower bound {:.2} GPU-h, plan {:.2}x the bound; capacity {:.3} req/s on 1 replica, {:.3} req/s per replica on {}; sampled infeasible share {:.2} %",
+        best.gpu_hours,
+        100.0 * best.attainment,
+        100.0 * options.attainment,
+        chosen + 1,
+        iterations.len(),
+        lower_bound_gpu_hours,
+        best.gpu_hours / lower_bound_gpu_hours.max(f64::MIN_POSITIVE),
+        single.rate_rps,
+        capacity.best_per_replica_rps(),
+        capacity.pools.last().map_or(1, |pool| pool.replicas),
+        100.0 * (1.0 - single.feasible_share),
+    );
+    if !met_target {
+        note = format!(
+            "no schedule met {:.2} % attainment within {} fleet runs; best: {note}",
             100.0 * options.attainment,
             iterations.len(),
-            100.0 * iterations[chosen].attainment,
-            iterations[chosen].gpu_hours
-        )
-    });
+        );
+    }
     let (steps, needs) = candidates.swap_remove(chosen);
     Ok(OraclePlan {
         spec: schedule_spec(steps),
@@ -256,8 +413,20 @@ pub fn plan_with(
         iterations,
         chosen,
         met_target,
+        lower_bound_gpu_hours,
+        trace_requests,
         note,
     })
+}
+
+/// The fluid lower bound on GPU-hours: `attainment × requests` served back to back at
+/// `per_replica_rps` each, on replicas of `gpus` GPUs, with no idle time, cold start or
+/// burst.
+pub fn lower_bound(requests: u64, attainment: f64, per_replica_rps: f64, gpus: u32) -> f64 {
+    if per_replica_rps <= 0.0 {
+        return 0.0;
+    }
+    requests as f64 * attainment / per_replica_rps / 3600.0 * f64::from(gpus)
 }
 
 /// A fresh replica of the fleet's GPU, model and engine arguments, built as the fleet
@@ -326,52 +495,57 @@ fn schedule_spec(steps: Vec<(i64, u32)>) -> ScalerSpec {
     }
 }
 
-/// Per request: does it meet the SLO alone on an idle replica? (Without its prefix
-/// hashes: a cache hit is luck of the order, not something capacity can promise.)
-fn feasible(prototype: &Replica, requests: &[Request], target: &Target) -> Vec<bool> {
-    let sizes: Vec<(u32, u32)> = requests
-        .iter()
-        .map(|request| (request.prompt_tokens, request.output_tokens))
-        .collect();
-    capacity::alone(prototype, &sizes)
-        .into_iter()
-        .map(|(ttft, tpot)| target.met(ttft, tpot))
-        .collect()
-}
-
-/// Attainment of a run overall and per arrival window, over feasible requests.
+/// Per arrival window, `(met, requests)` of a verification run, counted as
+/// `summary.json` counts attainment (a request that never completed misses).
 struct Score {
-    attainment: f64,
-    /// `(met, feasible)` per window.
+    window_us: i64,
     windows: Vec<(u64, u64)>,
 }
 
-fn score(
-    result: &RunResult,
-    feasible: &[bool],
-    slo: &Slo,
-    window_us: i64,
-    windows: usize,
-) -> Score {
-    let mut per_window = vec![(0u64, 0u64); windows];
-    for (record, &ok) in result.requests.iter().zip(feasible) {
-        if !ok {
-            continue;
+/// A [`Score`] fed by a streamed run.
+struct ScoreSink<'a> {
+    score: &'a mut Score,
+    slo: Slo,
+}
+
+impl Score {
+    fn new(window_us: i64, windows: usize) -> Self {
+        Self {
+            window_us,
+            windows: vec![(0, 0); windows.max(1)],
         }
-        let window = ((record.arrival_us.max(0) / window_us) as usize).min(windows - 1);
-        per_window[window].1 += 1;
-        per_window[window].0 += u64::from(record.meets(slo));
     }
-    let (met, total) = per_window
-        .iter()
-        .fold((0, 0), |(met, total), &(m, t)| (met + m, total + t));
-    Score {
-        attainment: if total == 0 {
+
+    fn with_slo(&mut self, slo: &Slo) -> ScoreSink<'_> {
+        ScoreSink { score: self, slo: *slo }
+    }
+
+    fn add(&mut self, arrival_us: i64, met: bool) {
+        let last = self.windows.len() - 1;
+        let window = usize::try_from(arrival_us.max(0) / self.window_us)
+            .unwrap_or(usize::MAX)
+            .min(last);
+        self.windows[window].0 += u64::from(met);
+        self.windows[window].1 += 1;
+    }
+
+    fn attainment(&self) -> f64 {
+        let (met, total) = self
+            .windows
+            .iter()
+            .fold((0, 0), |(met, total), &(m, t)| (met + m, total + t));
+        if total == 0 {
             1.0
         } else {
             met as f64 / total as f64
-        },
-        windows: per_window,
+        }
+    }
+}
+
+impl RequestSink for ScoreSink<'_> {
+    fn accept(&mut self, _index: u32, record: RequestRecord) -> Result<(), SinkError> {
+        self.score.add(record.arrival_us, record.meets(&self.slo));
+        Ok(())
     }
 }
 
@@ -382,15 +556,22 @@ fn raise(
     needs: &mut [u32],
     locked: &mut [bool],
     just_trimmed: &[bool],
+    raised_from: &mut [Option<u64>],
     windows: &[(u64, u64)],
     target: f64,
 ) -> u32 {
     let mut raised = 0;
     for (index, need) in needs.iter_mut().enumerate() {
         let (met, total) = windows[index];
-        if total == 0 || met as f64 >= target * total as f64 {
+        if total == 0 || met == total || met as f64 >= target * total as f64 {
             continue;
         }
+        let missed = total - met;
+        if raised_from[index].is_some_and(|before| missed >= before) {
+            // Raising it last time saved nothing: its misses are not for capacity.
+            continue;
+        }
+        raised_from[index] = Some(missed);
         let miss_share = 1.0 - met as f64 / total as f64;
         *need += if just_trimmed[index] {
             1
@@ -418,14 +599,16 @@ fn trim(
     just_trimmed: &mut [bool],
     windows: &[(u64, u64)],
     rates: &[f64],
-    trim_capacity_rps: f64,
+    serves_rps: impl Fn(u32) -> f64,
 ) -> u32 {
     let mut trimmed = 0;
     for (index, need) in needs.iter_mut().enumerate() {
         just_trimmed[index] = false;
         let (met, total) = windows[index];
-        let fewer = f64::from(need.saturating_sub(1));
-        if !locked[index] && *need > 1 && met == total && rates[index] <= fewer * trim_capacity_rps
+        if !locked[index]
+            && *need > 1
+            && met == total
+            && rates[index] <= serves_rps(*need - 1)
         {
             *need -= 1;
             just_trimmed[index] = true;
@@ -464,16 +647,29 @@ mod tests {
     fn raise_adds_in_proportion_to_misses() {
         let mut needs = vec![4, 10, 2, 0];
         let mut locked = vec![false; 4];
+        let mut raised_from = vec![None; 4];
         let raised = raise(
             &mut needs,
             &mut locked,
             &[false, false, false, false],
+            &mut raised_from,
             &[(100, 100), (50, 100), (98, 100), (0, 0)],
             0.99,
         );
         assert_eq!(raised, 2);
         assert_eq!(needs, vec![4, 15, 3, 0]);
         assert_eq!(locked, vec![false, true, true, false]);
+        // Window 2 misses as much after its raise: those misses are not for capacity.
+        let raised = raise(
+            &mut needs,
+            &mut locked,
+            &[false, false, false, false],
+            &mut raised_from,
+            &[(100, 100), (90, 100), (98, 100), (0, 0)],
+            0.99,
+        );
+        assert_eq!(raised, 1);
+        assert_eq!(needs, vec![4, 17, 3, 0]);
     }
 
     #[test]
@@ -491,7 +687,7 @@ mod tests {
                 &mut just_trimmed,
                 &windows,
                 &rates,
-                10.0
+                |replicas| 10.0 * f64::from(replicas)
             ),
             1
         );
@@ -500,7 +696,14 @@ mod tests {
         let mut locked = locked;
         let missed = [(5, 10), (10, 10), (10, 10), (10, 10), (10, 10)];
         assert_eq!(
-            raise(&mut needs, &mut locked, &just_trimmed, &missed, 0.99),
+            raise(
+                &mut needs,
+                &mut locked,
+                &just_trimmed,
+                &mut [None; 5],
+                &missed,
+                0.99
+            ),
             1
         );
         assert_eq!(needs, vec![3, 3, 3, 3, 1]);
