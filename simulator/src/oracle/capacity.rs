@@ -381,8 +381,7 @@ impl PoolCapacity {
             if pool.replicas >= replicas {
                 return match previous {
                     Some((size, before)) if pool.replicas > size && replicas > size => {
-                        let share =
-                            f64::from(replicas - size) / f64::from(pool.replicas - size);
+                        let share = f64::from(replicas - size) / f64::from(pool.replicas - size);
                         before + share * (rate - before)
                     }
                     _ => rate,
@@ -501,7 +500,9 @@ mod tests {
     }
 
     fn trace(prompt: u32, output: u32) -> Vec<Request> {
-        (0..3_000).map(|i| Request::new(i, prompt, output)).collect()
+        (0..3_000)
+            .map(|i| Request::new(i, prompt, output))
+            .collect()
     }
 
     fn quick() -> SearchOptions {

@@ -132,7 +132,13 @@ pub fn rates(arrivals_us: &[i64], end_us: i64, window_us: i64, burst_us: i64) ->
 pub fn needs(rates: &[f64], replicas_for: impl Fn(f64) -> u32) -> Vec<u32> {
     rates
         .iter()
-        .map(|&rate| if rate > 0.0 { replicas_for(rate).max(1) } else { 0 })
+        .map(|&rate| {
+            if rate > 0.0 {
+                replicas_for(rate).max(1)
+            } else {
+                0
+            }
+        })
         .collect()
 }
 

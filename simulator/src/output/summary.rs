@@ -283,7 +283,10 @@ mod tests {
     #[test]
     fn gpu_hours_vs_oracle_is_null_without_an_oracle() {
         assert_eq!(ratios(vec![run("HPA", 3.0)]), vec![None]);
-        assert_eq!(ratios(vec![run("HPA", 3.0), run("Oracle", 0.0)]), vec![None, None]);
+        assert_eq!(
+            ratios(vec![run("HPA", 3.0), run("Oracle", 0.0)]),
+            vec![None, None]
+        );
         let json = serde_json::to_string(&run("HPA", 3.0)).unwrap();
         assert!(json.contains("\"gpu_hours_vs_oracle\":null"), "{json}");
     }
