@@ -100,6 +100,7 @@ fn a_scenario_writes_the_output_folder_and_prints_a_table() {
             "scale_events",
             "peak_replicas",
             "mean_replicas",
+            "gpu_hours_vs_oracle",
         ] {
             assert!(run.get(key).is_some(), "runs[].{key} in {run}");
         }

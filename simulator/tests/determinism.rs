@@ -113,9 +113,11 @@ fn the_summary_has_the_contract_fields_and_consistent_counts() {
             "scale_events",
             "peak_replicas",
             "mean_replicas",
+            "gpu_hours_vs_oracle",
         ] {
             assert!(run.get(key).is_some(), "runs[].{key}");
         }
+        assert!(run["gpu_hours_vs_oracle"].is_null(), "no oracle: null");
         for key in ["mean", "p50", "p90", "p99"] {
             assert!(run["ttft_s"][key].is_f64(), "ttft_s.{key}");
         }

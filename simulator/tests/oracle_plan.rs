@@ -102,7 +102,7 @@ fn oracle_meets_the_slo_on_bursts_for_less_than_a_static_peak_fleet() {
     .unwrap();
     eprintln!(
         "bursty 30 min: capacity {:.2} rps/replica, oracle {:.3} GPU-h ({:.2} % met, peak {peak}), static-at-peak {:.3} GPU-h ({:.2} % met), iterations {:?}",
-        plan.capacity.rate_rps,
+        plan.capacity.single().rate_rps,
         oracle.gpu_hours,
         100.0 * oracle_attainment,
         static_peak.gpu_hours,

@@ -1,31 +1,46 @@
-//! Per-replica capacity at the SLO: the highest Poisson arrival rate one replica
-//! sustains while enough requests meet their TTFT and TPOT targets.
+//! Capacity at the SLO: the highest Poisson arrival rate a pool of `n` replicas behind
+//! one least-loaded router sustains while enough requests meet their TTFT and TPOT
+//! targets.
 //!
-//! How: `sample` request sizes are drawn with replacement from the trace (its own token
-//! mix, seeded), together with unit-mean exponential gaps. A rate `λ` replays the first
-//! `λ × horizon` of them with the gaps scaled by `1/λ` on one fresh replica (the fast
-//! single-replica [`Simulation`]). Every rate reuses the same draws (common random
+//! How: the caller hands a *sample* of the trace's requests in trace order (a seeded
+//! reservoir sample, [`Reservoir`]; the whole trace when it is smaller than the sample),
+//! with their prefix-block hashes. A rate `λ` replays the first `λ × horizon` of them,
+//! in that order, with seeded unit-mean exponential gaps scaled by `1/λ`, on `n` fresh
+//! replicas (the fast [`Simulation`]). Every rate reuses the same draws (common random
 //! numbers), so attainment falls smoothly with the rate instead of jumping with the
-//! noise of new draws, and the search converges. The rate is doubled until attainment
-//! falls below the target, then bisected to `tolerance`.
+//! noise of new draws, and the search converges. A starting rate is doubled until
+//! attainment falls below the target (or halved until it meets it), then bisected to
+//! `tolerance`.
 //!
-//! Attainment counts only *feasible* requests: those that meet the SLO alone on an idle
-//! replica. A request whose prefill alone outlasts the TTFT target (or that does not fit
-//! in the KV cache) misses at any fleet size, so no amount of capacity can buy it.
+//! Prefix caching: requests keep their prefix hashes and their order, so a prefix-heavy
+//! trace (Mooncake) is measured with its own sharing. When the trace is larger than
+//! the sample, two requests sharing a prefix are both sampled less often than they
+//! follow each other in the trace, so the measured hit rate — and the capacity — is
+//! lower than the trace's: conservative, and the fleet verification trims it.
 //!
-//! Prefix hashes are dropped from the sample: resampling with replacement repeats
-//! requests, and repeats would hit the prefix cache more than the trace does, which
-//! would overstate capacity.
+//! Attainment here counts only *feasible* requests: those that meet the SLO alone on an
+//! idle replica (without prefix hits). A request whose prefill alone outlasts the TTFT
+//! target (or that does not fit in the KV cache) misses at any fleet size, so no
+//! amount of capacity can buy it; the oracle's verification counts it as a miss like
+//! `summary.json` does, and reports the sampled infeasible share.
+//!
+//! [`PoolCapacity`] measures pools of 1, 2, 4, … replicas up to the peak demand: a pool
+//! shares bursts (a queue on one replica is absorbed by another), so its capacity per
+//! replica grows with its size, and sizing every window by the single-replica figure
+//! over-provisions.
 
 use crate::replica::Replica;
 use crate::rng::{Component, stream};
 use crate::sim::{Routing, SimConfig, Simulation};
 use rand::RngExt;
+use rand_chacha::ChaCha8Rng;
 use traces::request::Request;
 
 /// The stream index of the oracle's draws within [`Component::Load`]: far from the
 /// indices load generators use (0, 1, ...).
 pub(crate) const ORACLE_STREAM: u32 = 0x0AC1_E000;
+/// The stream index of the oracle's reservoir sample.
+pub(crate) const RESERVOIR_STREAM: u32 = 0x0AC1_E001;
 
 /// Latency targets a request must meet (seconds) and the share that must meet them.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -48,7 +63,7 @@ impl Target {
 /// How hard the capacity search works.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SearchOptions {
-    /// Request sizes drawn from the trace.
+    /// Requests sampled from the trace (reservoir, in trace order).
     pub sample: usize,
     /// Simulated seconds of load at each probed rate (fewer requests at a low rate).
     pub horizon_s: f64,
@@ -69,10 +84,12 @@ impl Default for SearchOptions {
     }
 }
 
-/// What the search found.
+/// What the search found for one pool size.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Capacity {
-    /// Highest rate (requests per second) meeting the target.
+    /// Replicas in the pool.
+    pub replicas: u32,
+    /// Highest rate (requests per second, the whole pool) meeting the target.
     pub rate_rps: f64,
     /// Attainment at that rate.
     pub attainment: f64,
@@ -80,6 +97,13 @@ pub struct Capacity {
     pub feasible_share: f64,
     /// Simulations run.
     pub probes: u32,
+}
+
+impl Capacity {
+    /// The pool's rate per replica.
+    pub fn per_replica_rps(&self) -> f64 {
+        self.rate_rps / f64::from(self.replicas.max(1))
+    }
 }
 
 /// Why no capacity could be measured.
@@ -101,61 +125,189 @@ pub enum CapacityError {
     },
 }
 
-/// Gaps and sizes drawn once and replayed at every probed rate.
-struct Draws {
+/// A seeded uniform sample of at most `capacity` items of a stream (Algorithm R), kept
+/// with their stream positions so it can be put back in stream order.
+#[derive(Debug, Clone)]
+pub struct Reservoir {
+    capacity: usize,
+    seen: u64,
+    items: Vec<(u64, Request)>,
+    rng: ChaCha8Rng,
+}
+
+impl Reservoir {
+    pub fn new(capacity: usize, seed: u64) -> Self {
+        Self {
+            capacity: capacity.max(1),
+            seen: 0,
+            items: Vec::new(),
+            rng: stream(seed, Component::Load, RESERVOIR_STREAM),
+        }
+    }
+
+    /// Offers the next item of the stream.
+    pub fn offer(&mut self, request: &Request) {
+        let position = self.seen;
+        self.seen += 1;
+        if self.items.len() < self.capacity {
+            self.items.push((position, request.clone()));
+            return;
+        }
+        let slot = self.rng.random_range(0..=position);
+        if let Ok(slot) = usize::try_from(slot)
+            && slot < self.capacity
+        {
+            self.items[slot] = (position, request.clone());
+        }
+    }
+
+    /// Items offered so far.
+    pub fn seen(&self) -> u64 {
+        self.seen
+    }
+
+    /// The sample in stream order.
+    pub fn into_sorted(mut self) -> Vec<Request> {
+        self.items.sort_unstable_by_key(|(position, _)| *position);
+        self.items.into_iter().map(|(_, request)| request).collect()
+    }
+}
+
+/// Gaps drawn once and replayed at every probed rate, with the sample they pace.
+pub struct Draws<'s> {
     /// Unit-mean exponential gaps.
     gaps: Vec<f64>,
-    sizes: Vec<(u32, u32)>,
+    sample: &'s [Request],
     /// Per sampled request: does it meet the SLO alone?
     feasible: Vec<bool>,
+    feasible_share: f64,
+}
+
+impl<'s> Draws<'s> {
+    /// Draws the gaps for `sample` (the trace's requests in trace order) and tells which
+    /// requests are feasible. Deterministic in `seed`.
+    pub fn new(
+        prototype: &Replica,
+        sample: &'s [Request],
+        target: &Target,
+        seed: u64,
+    ) -> Result<Self, CapacityError> {
+        if sample.is_empty() {
+            return Err(CapacityError::EmptyTrace);
+        }
+        let mut rng = stream(seed, Component::Load, ORACLE_STREAM);
+        let gaps = (0..sample.len())
+            .map(|_| {
+                let uniform: f64 = rng.random();
+                -(1.0 - uniform).ln()
+            })
+            .collect();
+        let sizes: Vec<(u32, u32)> = sample
+            .iter()
+            .map(|request| (request.prompt_tokens, request.output_tokens))
+            .collect();
+        let feasible: Vec<bool> = alone(prototype, &sizes)
+            .into_iter()
+            .map(|(ttft, tpot)| target.met(ttft, tpot))
+            .collect();
+        let feasible_share =
+            feasible.iter().filter(|&&ok| ok).count() as f64 / feasible.len() as f64;
+        if feasible_share == 0.0 {
+            return Err(CapacityError::Infeasible {
+                ttft_s: target.ttft_s,
+                tpot_s: target.tpot_s,
+            });
+        }
+        Ok(Self {
+            gaps,
+            sample,
+            feasible,
+            feasible_share,
+        })
+    }
+
+    /// Share of the sample that meets the SLO alone on an idle replica.
+    pub fn feasible_share(&self) -> f64 {
+        self.feasible_share
+    }
 }
 
 /// Highest Poisson rate one replica (a fresh copy of `prototype`) sustains at `target`
-/// on the token mix of `requests`. Deterministic in `seed`.
+/// on the requests of `sample` (in trace order, prefix hashes kept). Deterministic in
+/// `seed`.
 pub fn measure(
     prototype: &Replica,
-    requests: &[Request],
+    sample: &[Request],
     target: &Target,
     options: &SearchOptions,
     seed: u64,
 ) -> Result<Capacity, CapacityError> {
-    if requests.is_empty() {
-        return Err(CapacityError::EmptyTrace);
-    }
-    let draws = draw(prototype, requests, target, options, seed);
-    let feasible_share =
-        draws.feasible.iter().filter(|&&ok| ok).count() as f64 / draws.feasible.len() as f64;
-    if feasible_share == 0.0 {
-        return Err(CapacityError::Infeasible {
-            ttft_s: target.ttft_s,
-            tpot_s: target.tpot_s,
-        });
-    }
+    let draws = Draws::new(prototype, sample, target, seed)?;
+    measure_pool(prototype, &draws, 1, target, options, None)
+}
+
+/// Highest Poisson rate a pool of `replicas` fresh copies of `prototype` behind a
+/// least-loaded router sustains at `target`. The search starts at `start_rps` (a guess,
+/// e.g. the smaller pool's rate per replica times `replicas`) or, without one, at about
+/// one request per horizon, where one idle replica must already meet the target.
+pub fn measure_pool(
+    prototype: &Replica,
+    draws: &Draws<'_>,
+    replicas: u32,
+    target: &Target,
+    options: &SearchOptions,
+    start_rps: Option<f64>,
+) -> Result<Capacity, CapacityError> {
+    let replicas = replicas.max(1);
     let mut probes = 0u32;
     let mut probe = |rate: f64| {
         probes += 1;
-        attainment_at(prototype, &draws, target, options, rate)
+        attainment_at(prototype, draws, replicas, target, options, rate)
     };
-    // The lowest rate tried: about one request per horizon is always an idle replica.
     let floor = 1.0 / options.horizon_s;
-    let mut low = (floor, probe(floor));
-    if low.1 < target.attainment {
-        return Err(CapacityError::TooSlow {
-            rate_rps: floor,
-            attainment: low.1,
-            target: target.attainment,
-        });
-    }
-    let mut high = floor;
-    loop {
-        high *= 2.0;
-        let attainment = probe(high);
-        if attainment < target.attainment {
-            break;
+    let start = start_rps.filter(|rate| rate.is_finite() && *rate > floor);
+    let (mut low, mut high) = match start {
+        None => {
+            let low = (floor, probe(floor));
+            if low.1 < target.attainment {
+                return Err(CapacityError::TooSlow {
+                    rate_rps: floor,
+                    attainment: low.1,
+                    target: target.attainment,
+                });
+            }
+            (low, floor)
         }
-        low = (high, attainment);
-        if high > 1e6 {
-            break;
+        Some(start) => {
+            let attainment = probe(start);
+            if attainment >= target.attainment {
+                ((start, attainment), start)
+            } else {
+                // Halve until the pool meets the target (at the floor it must: the
+                // pool is at least one idle replica).
+                let mut rate = start;
+                loop {
+                    let high = rate;
+                    rate = (rate / 2.0).max(floor);
+                    let attainment = probe(rate);
+                    if attainment >= target.attainment || rate <= floor {
+                        break ((rate, attainment), high);
+                    }
+                }
+            }
+        }
+    };
+    if high <= low.0 {
+        loop {
+            high *= 2.0;
+            let attainment = probe(high);
+            if attainment < target.attainment {
+                break;
+            }
+            low = (high, attainment);
+            if high > 1e6 {
+                break;
+            }
         }
     }
     while (high - low.0) > options.tolerance * low.0 {
@@ -168,38 +320,106 @@ pub fn measure(
         }
     }
     Ok(Capacity {
+        replicas,
         rate_rps: low.0,
         attainment: low.1,
-        feasible_share,
+        feasible_share: draws.feasible_share,
         probes,
     })
 }
 
-fn draw(
-    prototype: &Replica,
-    requests: &[Request],
-    target: &Target,
-    options: &SearchOptions,
-    seed: u64,
-) -> Draws {
-    let mut rng = stream(seed, Component::Load, ORACLE_STREAM);
-    let sample = options.sample.max(1);
-    let mut gaps = Vec::with_capacity(sample);
-    let mut sizes = Vec::with_capacity(sample);
-    for _ in 0..sample {
-        let uniform: f64 = rng.random();
-        gaps.push(-(1.0 - uniform).ln());
-        let request = &requests[rng.random_range(0..requests.len())];
-        sizes.push((request.prompt_tokens, request.output_tokens));
+/// Capacity of pools of 1, 2, 4, … replicas, and what lies between.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PoolCapacity {
+    /// One measurement per pool size, sizes increasing.
+    pub pools: Vec<Capacity>,
+}
+
+impl PoolCapacity {
+    /// Measures pools of 1, 2, 4, … replicas until a pool serves `peak_rps` or holds
+    /// `max_pool` replicas.
+    pub fn measure(
+        prototype: &Replica,
+        draws: &Draws<'_>,
+        target: &Target,
+        options: &SearchOptions,
+        peak_rps: f64,
+        max_pool: u32,
+    ) -> Result<Self, CapacityError> {
+        let single = measure_pool(prototype, draws, 1, target, options, None)?;
+        let mut pools = vec![single];
+        let mut replicas = 1u32;
+        while pools[pools.len() - 1].rate_rps < peak_rps && replicas < max_pool.max(1) {
+            replicas = (replicas * 2).min(max_pool.max(1));
+            let last = pools[pools.len() - 1];
+            let start = last.per_replica_rps() * f64::from(replicas);
+            pools.push(measure_pool(
+                prototype,
+                draws,
+                replicas,
+                target,
+                options,
+                Some(start),
+            )?);
+        }
+        Ok(Self { pools })
     }
-    let feasible = alone(prototype, &sizes)
-        .into_iter()
-        .map(|(ttft, tpot)| target.met(ttft, tpot))
-        .collect();
-    Draws {
-        gaps,
-        sizes,
-        feasible,
+
+    /// The single replica's measurement.
+    pub fn single(&self) -> &Capacity {
+        &self.pools[0]
+    }
+
+    /// Rate per replica of a pool of `replicas`: linear between measured sizes, the
+    /// largest pool's beyond it; never below a smaller pool's (a larger pool can always
+    /// route as the smaller one would).
+    pub fn per_replica_rps(&self, replicas: u32) -> f64 {
+        let mut best = 0.0f64;
+        let mut previous: Option<(u32, f64)> = None;
+        for pool in &self.pools {
+            let rate = best.max(pool.per_replica_rps());
+            if pool.replicas >= replicas {
+                return match previous {
+                    Some((size, before)) if pool.replicas > size && replicas > size => {
+                        let share = f64::from(replicas - size) / f64::from(pool.replicas - size);
+                        before + share * (rate - before)
+                    }
+                    _ => rate,
+                };
+            }
+            best = rate;
+            previous = Some((pool.replicas, rate));
+        }
+        best
+    }
+
+    /// Rate a pool of `replicas` serves at the target.
+    pub fn rate_rps(&self, replicas: u32) -> f64 {
+        f64::from(replicas) * self.per_replica_rps(replicas)
+    }
+
+    /// The best rate per replica measured (the largest pool's): the fluid lower bound's
+    /// price of a request.
+    pub fn best_per_replica_rps(&self) -> f64 {
+        self.pools
+            .iter()
+            .map(Capacity::per_replica_rps)
+            .fold(0.0, f64::max)
+    }
+
+    /// Fewest replicas whose pool serves `rate_rps` (none for no demand).
+    pub fn replicas_for(&self, rate_rps: f64) -> u32 {
+        if rate_rps <= 0.0 {
+            return 0;
+        }
+        let best = self.best_per_replica_rps();
+        // The largest pool's rate per replica bounds every pool's, so this many is
+        // the fewest that could do and the search only walks up from it.
+        let mut replicas = ((rate_rps / best).ceil() as u32).max(1);
+        while self.rate_rps(replicas) < rate_rps && replicas < u32::MAX {
+            replicas += 1;
+        }
+        replicas
     }
 }
 
@@ -221,26 +441,31 @@ pub(crate) fn alone(prototype: &Replica, sizes: &[(u32, u32)]) -> Vec<(Option<f6
         .collect()
 }
 
-/// Share of the feasible requests among the first `rate × horizon` draws that meet the
-/// SLO when they arrive at `rate`.
+/// Share of the feasible requests among the first `rate × horizon` of the sample that
+/// meet the SLO when they arrive at `rate` on `replicas` replicas.
 fn attainment_at(
     prototype: &Replica,
-    draws: &Draws,
+    draws: &Draws<'_>,
+    replicas: u32,
     target: &Target,
     options: &SearchOptions,
     rate: f64,
 ) -> f64 {
     let count = ((rate * options.horizon_s).ceil() as usize)
-        .clamp(1, options.max_requests.min(draws.sizes.len()));
+        .clamp(1, options.max_requests.min(draws.sample.len()));
     let mut time_s = 0.0;
-    let requests: Vec<Request> = (0..count)
-        .map(|index| {
-            time_s += draws.gaps[index] / rate;
-            let (prompt, output) = draws.sizes[index];
-            Request::new((time_s * 1e6) as i64, prompt, output)
+    let requests: Vec<Request> = draws.sample[..count]
+        .iter()
+        .zip(&draws.gaps)
+        .map(|(request, gap)| {
+            time_s += gap / rate;
+            let mut request = request.clone();
+            request.arrival_us = (time_s * 1e6) as i64;
+            request
         })
         .collect();
-    let mut simulation = Simulation::new(vec![prototype.clone()], quiet());
+    let fleet = vec![prototype.clone(); replicas as usize];
+    let mut simulation = Simulation::new(fleet, quiet());
     let outcomes = simulation.run(&requests).requests;
     let (mut met, mut feasible) = (0usize, 0usize);
     for (outcome, &ok) in outcomes.iter().zip(&draws.feasible) {
@@ -263,7 +488,6 @@ fn quiet() -> SimConfig {
         check_invariants: false,
     }
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -276,7 +500,9 @@ mod tests {
     }
 
     fn trace(prompt: u32, output: u32) -> Vec<Request> {
-        (0..50).map(|i| Request::new(i, prompt, output)).collect()
+        (0..3_000)
+            .map(|i| Request::new(i, prompt, output))
+            .collect()
     }
 
     fn quick() -> SearchOptions {

@@ -1,53 +1,140 @@
 //! From the future arrivals to a replica schedule: replicas needed per window, then the
 //! times replicas must be asked for so they are Ready when their window starts.
 
-/// Demand rate (requests per second) per window of `window_us`, covering `[0, end_us)`.
-///
-/// A window's rate is the larger of its mean rate and its burst rate: the busiest
-/// sub-window of `burst_us`, discounted by two Poisson standard deviations
-/// (`(count - 2 sqrt(count)) / burst`). The per-replica capacity was measured under
-/// Poisson arrivals, so it already absorbs Poisson noise; the discount keeps that noise
-/// from being paid for twice while a real burst (an MMPP "on" period, a step) still
-/// raises the window.
-pub fn rates(arrivals_us: &[i64], end_us: i64, window_us: i64, burst_us: i64) -> Vec<f64> {
-    let window_us = window_us.max(1);
-    let burst_us = burst_us.clamp(1, window_us);
-    let windows = ceil_div(end_us.max(1), window_us) as usize;
-    let subs_per_window = ceil_div(window_us, burst_us) as usize;
-    let mut counts = vec![0u64; windows];
-    let mut sub_counts = vec![0u64; windows * subs_per_window];
-    for &arrival in arrivals_us {
-        let window = (arrival.max(0) / window_us) as usize;
-        if window >= windows {
-            continue;
-        }
-        counts[window] += 1;
-        let sub = ((arrival.max(0) - window as i64 * window_us) / burst_us) as usize;
-        sub_counts[window * subs_per_window + sub.min(subs_per_window - 1)] += 1;
-    }
-    (0..windows)
-        .map(|window| {
-            let mean = counts[window] as f64 / (window_us as f64 / 1e6);
-            let burst = sub_counts[window * subs_per_window..(window + 1) * subs_per_window]
-                .iter()
-                .map(|&count| {
-                    let count = count as f64;
-                    (count - 2.0 * count.sqrt()).max(0.0) / (burst_us as f64 / 1e6)
-                })
-                .fold(0.0, f64::max);
-            mean.max(burst)
-        })
-        .collect()
+/// Arrivals counted per window and per burst sub-window, one arrival at a time: the
+/// oracle's streaming pass over the trace keeps this, not the trace.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Profile {
+    window_us: i64,
+    burst_us: i64,
+    subs_per_window: usize,
+    counts: Vec<u64>,
+    sub_counts: Vec<u64>,
+    max_windows: usize,
+    arrivals: u64,
 }
 
-/// Replicas needed per window: `ceil(rate / capacity)`, at least one for a window with
-/// any demand, none for an empty one.
-pub fn needs(rates: &[f64], capacity_rps: f64) -> Vec<u32> {
+/// An arrival past the last window a [`Profile`] may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "oracle: expected arrivals within {max_windows} demand windows, found one at {arrival_us} us"
+)]
+pub struct TooLong {
+    pub arrival_us: i64,
+    pub max_windows: usize,
+}
+
+impl Profile {
+    /// An empty profile of windows of `window_us` (bursts measured on `burst_us`) that
+    /// refuses arrivals past `max_windows` windows (a bound on its memory).
+    pub fn new(window_us: i64, burst_us: i64, max_windows: usize) -> Self {
+        let window_us = window_us.max(1);
+        let burst_us = burst_us.clamp(1, window_us);
+        Self {
+            window_us,
+            burst_us,
+            subs_per_window: ceil_div(window_us, burst_us) as usize,
+            counts: Vec::new(),
+            sub_counts: Vec::new(),
+            max_windows,
+            arrivals: 0,
+        }
+    }
+
+    /// Counts one arrival (negative times count at zero).
+    pub fn add(&mut self, arrival_us: i64) -> Result<(), TooLong> {
+        let arrival = arrival_us.max(0);
+        let window = usize::try_from(arrival / self.window_us).unwrap_or(usize::MAX);
+        if window >= self.max_windows {
+            return Err(TooLong {
+                arrival_us,
+                max_windows: self.max_windows,
+            });
+        }
+        if window >= self.counts.len() {
+            self.counts.resize(window + 1, 0);
+            self.sub_counts
+                .resize((window + 1) * self.subs_per_window, 0);
+        }
+        self.counts[window] += 1;
+        let sub = ((arrival - window as i64 * self.window_us) / self.burst_us) as usize;
+        self.sub_counts[window * self.subs_per_window + sub.min(self.subs_per_window - 1)] += 1;
+        self.arrivals += 1;
+        Ok(())
+    }
+
+    /// Arrivals counted.
+    pub fn arrivals(&self) -> u64 {
+        self.arrivals
+    }
+
+    /// Windows from zero through the last arrival's.
+    pub fn windows(&self) -> usize {
+        self.counts.len()
+    }
+
+    /// Arrivals per window.
+    pub fn counts(&self) -> &[u64] {
+        &self.counts
+    }
+
+    /// Mean arrival rate (requests per second) per window.
+    pub fn mean_rates(&self) -> Vec<f64> {
+        let seconds = self.window_us as f64 / 1e6;
+        self.counts
+            .iter()
+            .map(|&count| count as f64 / seconds)
+            .collect()
+    }
+
+    /// Demand rate (requests per second) per window: the larger of its mean rate and
+    /// its burst rate, the busiest sub-window discounted by two Poisson standard
+    /// deviations (`(count - 2 sqrt(count)) / burst`). The capacity was measured under
+    /// Poisson arrivals, so it already absorbs Poisson noise; the discount keeps that
+    /// noise from being paid for twice while a real burst (an MMPP "on" period, a
+    /// step) still raises the window.
+    pub fn rates(&self) -> Vec<f64> {
+        let burst_s = self.burst_us as f64 / 1e6;
+        let subs = self.subs_per_window;
+        self.mean_rates()
+            .into_iter()
+            .enumerate()
+            .map(|(window, mean)| {
+                let burst = self.sub_counts[window * subs..(window + 1) * subs]
+                    .iter()
+                    .map(|&count| {
+                        let count = count as f64;
+                        (count - 2.0 * count.sqrt()).max(0.0) / burst_s
+                    })
+                    .fold(0.0, f64::max);
+                mean.max(burst)
+            })
+            .collect()
+    }
+}
+
+/// Demand rate per window of `window_us` covering `[0, end_us)`: [`Profile::rates`] of
+/// `arrivals_us` (those at or past `end_us` are left out).
+pub fn rates(arrivals_us: &[i64], end_us: i64, window_us: i64, burst_us: i64) -> Vec<f64> {
+    let window_us = window_us.max(1);
+    let windows = ceil_div(end_us.max(1), window_us) as usize;
+    let mut profile = Profile::new(window_us, burst_us, windows);
+    for &arrival in arrivals_us {
+        // Past the last window: not counted, as documented.
+        let _ = profile.add(arrival);
+    }
+    let mut rates = profile.rates();
+    rates.resize(windows, 0.0);
+    rates
+}
+
+/// Replicas needed per window: `replicas_for(rate)`, none for an empty window.
+pub fn needs(rates: &[f64], replicas_for: impl Fn(f64) -> u32) -> Vec<u32> {
     rates
         .iter()
         .map(|&rate| {
             if rate > 0.0 {
-                ((rate / capacity_rps).ceil() as u32).max(1)
+                replicas_for(rate).max(1)
             } else {
                 0
             }
@@ -147,7 +234,7 @@ mod tests {
         // 10 requests/s for 120 s, evenly spaced, capacity 4/s: 3 replicas.
         let arrivals: Vec<i64> = (0..1200).map(|i| i * S / 10).collect();
         let rates = rates(&arrivals, 120 * S, 60 * S, 10 * S);
-        assert_eq!(needs(&rates, 4.0), vec![3, 3]);
+        assert_eq!(needs(&rates, |rate| (rate / 4.0).ceil() as u32), vec![3, 3]);
     }
 
     #[test]
@@ -155,7 +242,9 @@ mod tests {
         // 1/s for 60 s, then a 10 s burst of 50/s inside the second window, then silence.
         let mut arrivals: Vec<i64> = (0..60).map(|i| i * S).collect();
         arrivals.extend((0..500).map(|i| 70 * S + i * S / 50));
-        let found = needs(&rates(&arrivals, 180 * S, 60 * S, 10 * S), 10.0);
+        let found = needs(&rates(&arrivals, 180 * S, 60 * S, 10 * S), |rate| {
+            (rate / 10.0).ceil() as u32
+        });
         // Burst: (500 - 2 sqrt(500)) / 10 = 45.5/s -> 5 replicas; mean would say 1.
         assert_eq!(found, vec![1, 5, 0]);
     }

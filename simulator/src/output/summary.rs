@@ -9,6 +9,9 @@
 //! - `ttft_s`, `tpot_s`, `e2e_s`: mean and percentiles (linear interpolation, NumPy's
 //!   default) over completed requests; `tpot_s` over those with two or more output
 //!   tokens. `null` when there is no such request.
+//! - `gpu_hours_vs_oracle`: the run's GPU-hours over the scenario's oracle run's (the
+//!   first run of strategy `Oracle`); `null` without an oracle run, or when the oracle
+//!   used no GPU.
 //!
 //! Past 10 million requests per run the percentiles come from a log-bucket histogram
 //! (within 0.1%, see [`super::latency`]); below that they are exact.
@@ -55,6 +58,7 @@ pub struct RunSummary {
     pub scale_events: u32,
     pub peak_replicas: u32,
     pub mean_replicas: f64,
+    pub gpu_hours_vs_oracle: Option<f64>,
     pub failed: Failed,
     pub decisions: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -113,9 +117,17 @@ impl Summary {
         seed: u64,
         trace_requests: u64,
         slo: &Slo,
-        runs: Vec<RunSummary>,
+        mut runs: Vec<RunSummary>,
         wall_s: f64,
     ) -> Summary {
+        let oracle = runs
+            .iter()
+            .find(|run| run.strategy == crate::oracle::STRATEGY)
+            .map(|run| run.gpu_hours)
+            .filter(|&gpu_hours| gpu_hours > 0.0);
+        for run in &mut runs {
+            run.gpu_hours_vs_oracle = oracle.map(|oracle| run.gpu_hours / oracle);
+        }
         Summary {
             scenario: name.to_string(),
             seed,
@@ -225,9 +237,57 @@ impl RunSummary {
             scale_events: result.scale_events,
             peak_replicas: result.peak_replicas,
             mean_replicas: result.mean_replicas,
+            gpu_hours_vs_oracle: None,
             failed: stats.failed,
             decisions: result.decisions.len() as u64,
             note,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(strategy: &str, gpu_hours: f64) -> RunSummary {
+        let result = RunResult {
+            scaler: strategy.to_lowercase(),
+            strategy: strategy.into(),
+            requests: Vec::new(),
+            ticks: Vec::new(),
+            decisions: Vec::new(),
+            gpu_hours,
+            cost_usd: 0.0,
+            scale_events: 0,
+            peak_replicas: 1,
+            mean_replicas: 1.0,
+            end_us: 0,
+        };
+        RunSummary::of(&result, &Slo::default(), None)
+    }
+
+    fn ratios(runs: Vec<RunSummary>) -> Vec<Option<f64>> {
+        Summary::of_summaries("s", 1, 0, &Slo::default(), runs, 0.0)
+            .runs
+            .iter()
+            .map(|run| run.gpu_hours_vs_oracle)
+            .collect()
+    }
+
+    #[test]
+    fn gpu_hours_vs_oracle_divides_by_the_oracle_run() {
+        let runs = vec![run("HPA", 3.0), run("Oracle", 2.0), run("Static", 4.0)];
+        assert_eq!(ratios(runs), vec![Some(1.5), Some(1.0), Some(2.0)]);
+    }
+
+    #[test]
+    fn gpu_hours_vs_oracle_is_null_without_an_oracle() {
+        assert_eq!(ratios(vec![run("HPA", 3.0)]), vec![None]);
+        assert_eq!(
+            ratios(vec![run("HPA", 3.0), run("Oracle", 0.0)]),
+            vec![None, None]
+        );
+        let json = serde_json::to_string(&run("HPA", 3.0)).unwrap();
+        assert!(json.contains("\"gpu_hours_vs_oracle\":null"), "{json}");
     }
 }

@@ -3,9 +3,9 @@
 //! scaler order; [`run`] does them one after the other.
 //!
 //! [`run_streamed`] is the bounded-memory form: each run reads the trace itself (a file
-//! is read once per scaler) and hands its records to a sink. The oracle is the
-//! exception: planning needs the whole future, so an oracle run loads the trace into
-//! memory, plans on it, and then streams that copy.
+//! is read once per scaler) and hands its records to a sink. The oracle reads it more
+//! often: once for its demand and capacity sample, once per verification run, and once
+//! for the run reported, each pass streamed (see [`crate::oracle::plan_stream`]).
 
 use super::error::{At, ScenarioError};
 use super::trace::{empty_trace, source_field, stream_requests};
@@ -14,7 +14,6 @@ use crate::fleet::{
     self, RequestSink, RunOptions, RunResult, ScalerSpec, StreamError, StreamStats,
 };
 use crate::oracle;
-use std::convert::Infallible;
 use traces::Request;
 
 /// One scaler's run, plus what the scenario layer knows about it.
@@ -39,7 +38,16 @@ pub fn run_one(
     requests: &[Request],
     index: usize,
 ) -> Result<ScalerRun, ScenarioError> {
-    let (spec, note) = spec_for(scenario, index, || Ok(requests))?;
+    let (spec, note) = spec_for(scenario, index, |options| {
+        oracle::plan_with(
+            requests,
+            &scenario.catalog,
+            &scenario.fleet,
+            &scenario.slo,
+            scenario.seed,
+            options,
+        )
+    })?;
     let mut result = fleet::run(
         requests,
         &scenario.catalog,
@@ -62,44 +70,34 @@ pub fn run_streamed(
     sink: &mut impl RequestSink,
 ) -> Result<(ScalerRun, StreamStats), ScenarioError> {
     let at = || scaler_at(scenario, index);
-    let mut loaded = None;
-    let (spec, note) = spec_for(scenario, index, || {
-        let mut requests = scenario.requests()?;
-        // `fleet::run` accepts any order; a stream must be in arrival order.
-        requests.sort_by_key(|request| request.arrival_us);
-        Ok(&*loaded.insert(requests))
+    let (spec, note) = spec_for(scenario, index, |options| {
+        oracle::plan_stream(
+            || stream_requests(scenario),
+            &scenario.catalog,
+            &scenario.fleet,
+            &scenario.slo,
+            scenario.seed,
+            options,
+        )
     })?;
-    let streamed = match loaded {
-        Some(requests) => fleet::run_stream(
-            requests.into_iter().map(Ok::<_, Infallible>),
-            &scenario.catalog,
-            &scenario.fleet,
-            &spec,
-            &scenario.slo,
-            scenario.seed,
-            RunOptions::default(),
-            sink,
-        )
-        .map_err(|error| located(error, at())),
-        None => fleet::run_stream(
-            stream_requests(scenario)?,
-            &scenario.catalog,
-            &scenario.fleet,
-            &spec,
-            &scenario.slo,
-            scenario.seed,
-            RunOptions::default(),
-            sink,
-        )
-        .map_err(|error| match error {
-            StreamError::Input { source, .. } => source,
-            error @ StreamError::OutOfOrder { .. } => ScenarioError::at(
-                At::new(scenario.file_name(), None, source_field(scenario)),
-                format!("{error}; or set trace.sort: true"),
-            ),
-            other => located(other, at()),
-        }),
-    };
+    let streamed = fleet::run_stream(
+        stream_requests(scenario)?,
+        &scenario.catalog,
+        &scenario.fleet,
+        &spec,
+        &scenario.slo,
+        scenario.seed,
+        RunOptions::default(),
+        sink,
+    )
+    .map_err(|error| match error {
+        StreamError::Input { source, .. } => source,
+        error @ StreamError::OutOfOrder { .. } => ScenarioError::at(
+            At::new(scenario.file_name(), None, source_field(scenario)),
+            format!("{error}; or set trace.sort: true"),
+        ),
+        other => located(other, at()),
+    });
     let mut streamed = streamed?;
     if streamed.stats.requests == 0 {
         return Err(empty_trace(scenario));
@@ -130,12 +128,12 @@ fn rename(result: &mut RunResult, name: &str) {
     }
 }
 
-/// The fleet's scaler for choice `index`, and the oracle's note; `requests` is called
-/// only when the scaler must see the whole trace (the oracle).
-fn spec_for<'r>(
+/// The fleet's scaler for choice `index`, and the oracle's note; `plan` is called only
+/// for the oracle.
+fn spec_for(
     scenario: &Scenario,
     index: usize,
-    requests: impl FnOnce() -> Result<&'r [Request], ScenarioError>,
+    plan: impl FnOnce(&oracle::OracleOptions) -> Result<oracle::OraclePlan, oracle::OracleError>,
 ) -> Result<(ScalerSpec, Option<String>), ScenarioError> {
     let choice = &scenario.scalers[index];
     let at = || scaler_at(scenario, index);
@@ -146,16 +144,15 @@ fn spec_for<'r>(
             replicas: *replicas,
         },
         ScalerChoice::Oracle { options, .. } => {
-            let plan = oracle::plan_with(
-                requests()?,
-                &scenario.catalog,
-                &scenario.fleet,
-                &scenario.slo,
-                scenario.seed,
-                options,
-            )
-            .map_err(|error| ScenarioError::at(at(), error))?;
-            note = plan.note;
+            let plan = plan(options).map_err(|error| match error {
+                // A trace error already names the scenario field.
+                oracle::OracleError::Trace(error) => match error.downcast::<ScenarioError>() {
+                    Ok(error) => *error,
+                    Err(error) => ScenarioError::at(at(), error),
+                },
+                error => ScenarioError::at(at(), error),
+            })?;
+            note = Some(plan.note);
             plan.spec
         }
     };
