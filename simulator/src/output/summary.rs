@@ -256,6 +256,7 @@ mod tests {
             requests: Vec::new(),
             ticks: Vec::new(),
             decisions: Vec::new(),
+            observations: Vec::new(),
             gpu_hours,
             cost_usd: 0.0,
             scale_events: 0,
