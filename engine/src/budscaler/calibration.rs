@@ -2,7 +2,8 @@
 //!
 //! Every forecast is kept until its target time; then it is scored against the demand
 //! observed at that time. Per predictor: mean absolute error, mean absolute percentage
-//! error and direction accuracy (did it call up/down/flat right, flat meaning within
+//! error (relative to the larger of demand when forecast and demand at the target time,
+//! each error capped at [`MAX_RELATIVE_ERROR`]) and direction accuracy (did it call up/down/flat right, flat meaning within
 //! ±[`FLAT`]), each an exponentially weighted mean with [`ALPHA`] per scored forecast
 //! (about the last 20 forecasts, i.e. five minutes at a 15 s sync period), and the
 //! same MAPE per hour of the week for reports.
@@ -26,6 +27,8 @@ pub const MISS_HIGH: f64 = 0.15;
 pub const MISS_LOW: f64 = 0.05;
 /// Scored forecasts before a predictor's errors are trusted.
 pub const MIN_SCORED: u32 = 8;
+/// A single scored error counts at most this much (relative).
+pub const MAX_RELATIVE_ERROR: f64 = 2.0;
 /// Relative error assumed before any forecast was scored.
 pub const PRIOR_RELATIVE_ERROR: f64 = 0.2;
 
@@ -72,7 +75,9 @@ impl Errors {
     /// Scores a forecast made when demand was `base` against the `actual` demand.
     pub fn score(&mut self, base: f64, forecast: f64, actual: f64) {
         let abs = (forecast - actual).abs();
-        let relative = abs / actual.abs().max(1.0);
+        // Relative to the larger of demand then and demand at the target time, capped:
+        // near-zero demand must not turn one miss into an error of thousands.
+        let relative = (abs / actual.abs().max(base.abs()).max(1.0)).min(MAX_RELATIVE_ERROR);
         let hit = if direction(base, forecast) == direction(base, actual) {
             1.0
         } else {

@@ -4,7 +4,9 @@
 //! at least [`QUEUE_SATURATED`] requests waiting at this observation and the one before
 //! (a queue that persisted through a whole window, not a burst of long prompts that
 //! chunked prefill works through in a few steps), or its KV cache was at
-//! least [`super::signals::KV_SATURATED`] full, over a window it was ready for entirely.
+//! least [`super::signals::KV_SATURATED`] full, or it was over a manifest latency limit
+//! (a `ttft…`/`itl…` metric's target: what it served then is what it serves *at that
+//! latency*), over a window it was ready for entirely.
 //! What it served then is what it can serve; the estimate is an exponentially
 //! weighted mean of such readings ([`ALPHA`]). A replica that serves *more* than the
 //! estimate without saturating proves the estimate low, which raises it at once.
@@ -68,11 +70,12 @@ impl CapacityModel {
             let queued = replica.waiting >= QUEUE_SATURATED;
             let saturated = replica.full_window
                 && ((queued && self.queued_before.contains(&replica.pod))
+                    || replica.over_latency
                     || replica.kv.is_some_and(|kv| kv >= KV_SATURATED));
             if saturated {
                 sum += replica.work;
                 n += 1;
-            } else if replica.full_window && replica.waiting <= 0.0 {
+            } else if replica.full_window && replica.waiting <= 0.0 && !replica.over_latency {
                 unsaturated_max = unsaturated_max.max(replica.work);
             }
         }
@@ -132,6 +135,7 @@ mod tests {
                     work,
                     waiting,
                     kv,
+                    over_latency: false,
                     full_window: true,
                 })
                 .collect(),

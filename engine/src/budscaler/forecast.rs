@@ -12,8 +12,10 @@
 //! `combined` picks, per decision, the predictor with the lowest recent MAPE among
 //! those scored at least [`calibration::MIN_SCORED`] times (Holt before that). The
 //! scaler sizes for the quantile `point × (1 + z × relative RMSE)` of the chosen
-//! predictor; the forecast is used only when its confidence (1 − MAPE) reaches
-//! `predictionConfig.minConfidence`.
+//! predictor. The predictor's point is used only when its confidence (1 − MAPE)
+//! reaches `predictionConfig.minConfidence`; below it the scaler sizes for demand now
+//! with last-value's margin over the same horizon (low confidence means more headroom,
+//! not none).
 
 use super::calibration::{self, Errors, Margin};
 use super::seasonal::{SeasonalProfile, hour_of_week};
@@ -225,10 +227,16 @@ impl Forecaster {
             other => index(other),
         };
         let chosen = if values[chosen].is_some() { chosen } else { 0 };
-        let point = values[chosen].unwrap_or(current);
-        let errors = &self.errors[chosen];
+        let confidence = self.errors[chosen].confidence();
+        let used = confidence >= min_confidence;
+        // Not confident: the point is demand now, and the margin is last-value's error
+        // over the same horizon: uncertainty widens the margin, it never removes it.
+        let (point, errors) = if used {
+            (values[chosen].unwrap_or(current), &self.errors[chosen])
+        } else {
+            (current, &self.errors[index(Predictor::LastValue)])
+        };
         let value = point * (1.0 + self.margin.z * errors.relative_rmse());
-        let confidence = errors.confidence();
         let name = PREDICTORS[chosen].as_str();
         let predictor_name = if predictor == Predictor::Combined {
             format!("combined:{name}")
@@ -257,7 +265,7 @@ impl Forecaster {
             value,
             confidence,
             predictor: predictor_name,
-            used: confidence >= min_confidence,
+            used,
             horizon,
             calibration: Vec::new(),
         }

@@ -14,7 +14,8 @@
 //!    written, else the observed cold start) at a calibrated high quantile
 //!    ([`calibration`]).
 //! 4. **Patterns** ([`patterns`]): at most one, each changing the decision in a
-//!    documented way.
+//!    documented way; recurring spikes leave a burst memory whose peak is held until
+//!    the next burst is due.
 //! 5. **Demand rule**: `ceil(demand to size for ÷ capacity per replica)`; the guards'
 //!    largest proposal is a floor under it. Without a learned capacity the guards
 //!    decide alone and only upward (a guard is a floor: it cannot tell that fewer
@@ -71,6 +72,9 @@ pub struct BudState {
     pub work_per_request: Option<f64>,
     /// Since when demand and queues have been zero (scale to zero).
     pub idle_since: Option<Micros>,
+    /// Recurring bursts and the capacity the last one needed.
+    #[serde(default)]
+    pub bursts: patterns::BurstMemory,
 }
 
 impl Default for BudState {
@@ -82,6 +86,7 @@ impl Default for BudState {
             demand: Forecaster::default(),
             work_per_request: None,
             idle_since: None,
+            bursts: patterns::BurstMemory::default(),
         }
     }
 }
@@ -123,7 +128,12 @@ pub fn decide(
     let mut notes: Vec<String> = Vec::new();
 
     // 1. Signals.
-    let workload = Workload::read(obs);
+    let limits: Vec<signals::LatencyLimit> = spec
+        .metrics
+        .iter()
+        .filter_map(signals::LatencyLimit::of)
+        .collect();
+    let workload = Workload::read(obs, &limits);
     let guards: Vec<GuardReading> = spec
         .metrics
         .iter()
@@ -200,13 +210,19 @@ pub fn decide(
     });
     let pattern = detected.map(|d| d.pattern);
     let mut pattern_effect = String::new();
+    if let Some(latest) = latest {
+        state
+            .bursts
+            .observe(now, latest, pattern == Some(Pattern::TrafficSpike));
+    }
+    let burst_floor = state.bursts.floor(now);
 
     // 5. Demand rule and guards.
     let mut proposal: Option<Proposal> = None;
     if let (Some(per_replica), Some(demand_now)) = (per_replica, current_demand) {
         let (sized, reason, kind, name) = match &forecast {
-            Some(f) if f.used && pattern != Some(Pattern::BatchIngestion) => {
-                if pattern == Some(Pattern::TrafficDrain) {
+            Some(f) if pattern != Some(Pattern::BatchIngestion) => {
+                if pattern == Some(Pattern::TrafficDrain) && f.used {
                     pattern_effect = "sized for the forecast alone".into();
                     (
                         f.value,
@@ -247,6 +263,17 @@ pub fn decide(
             (Some(Pattern::TrafficSpike), Some(latest)) if latest > sized => {
                 pattern_effect = "sized for the spike's demand at once".into();
                 (latest, DeciderKind::Pattern, "traffic_spike".to_string())
+            }
+            _ => (sized, kind, name),
+        };
+        // Recurring bursts: the last burst's peak is a floor until the next is due.
+        let (sized, kind, name) = match burst_floor {
+            Some(peak) if peak > sized => {
+                pattern_effect = format!(
+                    "bursts recur: the last burst's demand {} is held",
+                    round(peak)
+                );
+                (peak, DeciderKind::Pattern, "burst_memory".to_string())
             }
             _ => (sized, kind, name),
         };

@@ -5,13 +5,23 @@
 //! | pattern | holds when | confidence | what it changes |
 //! |---|---|---|---|
 //! | `kv_cache_pressure` | the fullest ready replica's KV cache ≥ 0.9 | `(kv − 0.8) ÷ 0.2`, ≤ 1 | asks for `ceil(ready × kv ÷ 0.8)` plus the replicas starting, and lets the scale-up through the starting-pods gate (`bypassGateOnPanic`) |
-//! | `traffic_spike` | demand this observation ≥ `kpaConfig.panicThresholdPercentage` × the mean of the smoothing window before it | `0.5 + (ratio − threshold) ÷ threshold`, ≤ 1 | sizes for the spike's demand at once and passes the starting-pods gate |
+//! | `traffic_spike` | demand this observation ≥ `kpaConfig.panicThresholdPercentage` × the mean of the smoothing window before it | `0.5 + (ratio − threshold) ÷ threshold`, ≤ 1 | sizes for the spike's demand at once and passes the starting-pods gate; once spikes recur, the last burst's peak is held as a floor until the next burst is due ([`BurstMemory`]) |
 //! | `batch_ingestion` | prompt tokens/s ≥ [`BATCH_PROMPT_RATIO`] × generated tokens/s with more than [`BATCH_QUEUE_PER_REPLICA`] requests waiting per ready replica | `min(1, ratio ÷ (2 × BATCH_PROMPT_RATIO))` | the forecast's trend is not used (a backlog of long prompts is not growing demand); sized on demand now plus the backlog |
 //! | `cold_start` | replicas are starting | starting ÷ (ready + starting) | starting replicas count as coming capacity (`startingPodWeight`), and the starting-pods gate applies |
 //! | `traffic_drain` | the forecast is at least [`DRAIN`] below demand now and the predictor called direction right ≥ [`DRAIN_DIRECTION`] of the time | its direction accuracy | sizes for the forecast alone, so replicas go before demand does (otherwise never below demand now) |
 //! | `steady_state` | the forecast is within ±[`STEADY`] of demand now and the relative error is below [`STEADY_ERROR`] | `1 − relative error ÷ STEADY_ERROR` | a scale-down by a single replica is skipped (a freed node stays billed for its warm period, so flapping by one costs more than it saves) |
 
 use super::signals::Workload;
+use crate::time::{Micros, SECOND};
+use serde::{Deserialize, Serialize};
+
+/// Spikes closer than this belong to one burst.
+pub const BURST_EPISODE: Micros = 120 * SECOND;
+/// Bursts remembered.
+pub const BURSTS_KEPT: usize = 8;
+/// How long the last burst's demand is held, bounds.
+pub const HOLD_MIN: Micros = 300 * SECOND;
+pub const HOLD_MAX: Micros = 3600 * SECOND;
 
 pub const BATCH_PROMPT_RATIO: f64 = 20.0;
 pub const BATCH_QUEUE_PER_REPLICA: f64 = 8.0;
@@ -202,5 +212,82 @@ mod tests {
         let mut s = signals(&w);
         s.forecast_used = false;
         assert_eq!(detect(&s), None);
+    }
+}
+
+/// Burst memory: when traffic spikes *recur*, the capacity the last burst needed is
+/// kept until the next one is due. No online scaler sees an unannounced burst coming
+/// and a replica takes minutes to start, so for traffic that bursts again and again
+/// standing headroom is the price of the SLO; for traffic that spiked once it is not.
+///
+/// A burst is a run of `traffic_spike` detections less than [`BURST_EPISODE`] apart;
+/// its peak is the highest demand seen in it. From the second burst on, the peak of
+/// the latest one is a floor for `1.5 ×` the median gap between bursts, within
+/// [`HOLD_MIN`]..=[`HOLD_MAX`].
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct BurstMemory {
+    /// Start times of the latest bursts, oldest first.
+    pub starts: Vec<Micros>,
+    /// Last spike of the latest burst.
+    pub last_spike: Option<Micros>,
+    #[serde(with = "crate::window::exact")]
+    pub peak: f64,
+}
+
+impl BurstMemory {
+    /// Records this observation's demand; `spike` when `traffic_spike` was detected.
+    pub fn observe(&mut self, now: Micros, latest: f64, spike: bool) {
+        let in_burst = self.last_spike.is_some_and(|t| now - t <= BURST_EPISODE);
+        if spike {
+            if !in_burst {
+                self.starts.push(now);
+                if self.starts.len() > BURSTS_KEPT {
+                    self.starts.remove(0);
+                }
+                self.peak = 0.0;
+            }
+            self.last_spike = Some(now);
+        }
+        if spike || in_burst {
+            self.peak = self.peak.max(latest);
+        }
+    }
+
+    /// How long after its last spike a burst's peak is held, once bursts recur.
+    pub fn hold(&self) -> Option<Micros> {
+        if self.starts.len() < 2 {
+            return None;
+        }
+        let mut gaps: Vec<Micros> = self.starts.windows(2).map(|w| w[1] - w[0]).collect();
+        gaps.sort_unstable();
+        let median = gaps[gaps.len() / 2];
+        Some((median * 3 / 2).clamp(HOLD_MIN, HOLD_MAX))
+    }
+
+    /// The demand to keep capacity for at `now`, while the hold lasts.
+    pub fn floor(&self, now: Micros) -> Option<f64> {
+        let hold = self.hold()?;
+        let last = self.last_spike?;
+        (now - last <= hold && self.peak > 0.0).then_some(self.peak)
+    }
+}
+
+#[cfg(test)]
+mod burst_tests {
+    use super::*;
+
+    #[test]
+    fn a_single_burst_is_not_held_recurring_ones_are() {
+        let mut m = BurstMemory::default();
+        m.observe(0, 1000.0, true);
+        m.observe(15 * SECOND, 1500.0, false);
+        m.observe(10 * 60 * SECOND, 100.0, false);
+        assert_eq!(m.floor(10 * 60 * SECOND), None, "one burst");
+        let second = 16 * 60 * SECOND;
+        m.observe(second, 1200.0, true);
+        m.observe(second + 15 * SECOND, 1300.0, false);
+        assert_eq!(m.hold(), Some(24 * 60 * SECOND));
+        assert_eq!(m.floor(second + 20 * 60 * SECOND), Some(1300.0));
+        assert_eq!(m.floor(second + 25 * 60 * SECOND), None, "hold over");
     }
 }

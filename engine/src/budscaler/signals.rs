@@ -70,6 +70,57 @@ impl SignalKind {
     }
 }
 
+/// A latency limit from a manifest latency metric, checked per replica: a replica
+/// over it serves all it can at that latency (capacity learning reads it as saturated).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LatencyLimit {
+    /// Time to first token (`true`) or inter-token latency.
+    pub ttft: bool,
+    /// `None` = mean, else the quantile (0.5, 0.9, 0.99).
+    pub quantile: Option<f64>,
+    pub target_s: f64,
+}
+
+/// Observations a latency window needs before it counts.
+pub const MIN_LATENCY_COUNT: f64 = 5.0;
+
+impl LatencyLimit {
+    /// The limit a manifest metric sets, when it names TTFT or ITL/TPOT.
+    pub fn of(metric: &ResolvedMetric) -> Option<LatencyLimit> {
+        let key = metric.name.to_ascii_lowercase();
+        let ttft = key.contains("ttft") || key.contains("time_to_first");
+        let itl = ["itl", "tpot", "inter_token", "time_per_output"]
+            .iter()
+            .any(|k| key.contains(k));
+        if !ttft && !itl {
+            return None;
+        }
+        let quantile = [("_p50", 0.5), ("_p90", 0.9), ("_p99", 0.99)]
+            .iter()
+            .find(|(suffix, _)| key.ends_with(suffix))
+            .map(|&(_, q)| q);
+        Some(LatencyLimit {
+            ttft,
+            quantile,
+            target_s: target_of(metric),
+        })
+    }
+
+    fn exceeded(&self, sample: &ServingSample) -> bool {
+        let window = if self.ttft { sample.ttft } else { sample.itl };
+        let Some(w) = window.filter(|w| w.count >= MIN_LATENCY_COUNT) else {
+            return false;
+        };
+        let value = match self.quantile {
+            None => w.mean_s,
+            Some(q) if q <= 0.5 => w.p50_s,
+            Some(q) if q <= 0.9 => w.p90_s,
+            Some(_) => w.p99_s,
+        };
+        self.target_s > 0.0 && value > self.target_s
+    }
+}
+
 /// One ready replica's contribution.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReplicaLoad {
@@ -78,6 +129,8 @@ pub struct ReplicaLoad {
     pub work: f64,
     pub waiting: f64,
     pub kv: Option<f64>,
+    /// Over a manifest latency limit in this window.
+    pub over_latency: bool,
     /// Ready for the whole window the rates cover (a replica that just became ready
     /// has not had a full window to show its capacity).
     pub full_window: bool,
@@ -125,8 +178,8 @@ fn is_starting(pod: &PodStatus) -> bool {
 }
 
 impl Workload {
-    /// Reads the serving samples of `obs`.
-    pub fn read(obs: &Observation) -> Workload {
+    /// Reads the serving samples of `obs`, checking each replica against `limits`.
+    pub fn read(obs: &Observation, limits: &[LatencyLimit]) -> Workload {
         let mut w = Workload::default();
         let mut kv_sum = 0.0;
         let mut kv_n = 0usize;
@@ -172,6 +225,7 @@ impl Workload {
                 work,
                 waiting,
                 kv: sample.kv_cache_usage,
+                over_latency: limits.iter().any(|l| l.exceeded(sample)),
                 full_window,
             });
         }
