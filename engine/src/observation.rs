@@ -114,6 +114,10 @@ pub struct ServingSample {
     pub ttft: Option<LatencyWindow>,
     /// Inter-token latency (time per output token) in the window.
     pub itl: Option<LatencyWindow>,
+    /// Time from arrival to first being scheduled, of requests scheduled in the window
+    /// (load shows here before it shows in TTFT, and long prompts do not).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_time: Option<LatencyWindow>,
 }
 
 /// Everything a scaler may look at for one decision.

@@ -87,6 +87,7 @@ fn observation(now: Micros, current: i32, loads: &[Load]) -> Observation {
                 requests_per_s: Some(load.generated / 100.0),
                 ttft: None,
                 itl: None,
+                queue_time: None,
             },
         );
     }

@@ -135,16 +135,17 @@ enum Key {
 }
 
 /// The counters and histograms of the serving sample, in [`Key::Serving`] order.
-const SERVING_CUMULATIVE: [Signal; 5] = [
+const SERVING_CUMULATIVE: [Signal; 6] = [
     Signal::PromptTokensTotal,
     Signal::GenerationTokensTotal,
     Signal::RequestsFinishedTotal,
     Signal::Ttft,
     Signal::Itl,
+    Signal::QueueTime,
 ];
 
 /// Every family the serving sample reads.
-const SERVING_SIGNALS: [Signal; 8] = [
+const SERVING_SIGNALS: [Signal; 9] = [
     Signal::RunningRequests,
     Signal::QueueLength,
     Signal::KvCacheUsage,
@@ -153,6 +154,7 @@ const SERVING_SIGNALS: [Signal; 8] = [
     Signal::RequestsFinishedTotal,
     Signal::Ttft,
     Signal::Itl,
+    Signal::QueueTime,
 ];
 
 /// One pod's latest distinct scrape: its cumulative readings and what they gave over
@@ -608,6 +610,7 @@ fn serving_sample(
         requests_per_s: rate(2),
         ttft: latency(3),
         itl: latency(4),
+        queue_time: latency(5),
     }
 }
 

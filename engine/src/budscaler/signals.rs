@@ -74,11 +74,18 @@ impl SignalKind {
 /// over it serves all it can at that latency (capacity learning reads it as saturated).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LatencyLimit {
-    /// Time to first token (`true`) or inter-token latency.
-    pub ttft: bool,
+    pub which: LatencyKind,
     /// `None` = mean, else the quantile (0.5, 0.9, 0.99).
     pub quantile: Option<f64>,
     pub target_s: f64,
+}
+
+/// Which latency a limit is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LatencyKind {
+    Ttft,
+    Itl,
+    QueueTime,
 }
 
 /// Observations a latency window needs before it counts.
@@ -88,26 +95,35 @@ impl LatencyLimit {
     /// The limit a manifest metric sets, when it names TTFT or ITL/TPOT.
     pub fn of(metric: &ResolvedMetric) -> Option<LatencyLimit> {
         let key = metric.name.to_ascii_lowercase();
-        let ttft = key.contains("ttft") || key.contains("time_to_first");
-        let itl = ["itl", "tpot", "inter_token", "time_per_output"]
+        let which = if key.contains("ttft") || key.contains("time_to_first") {
+            LatencyKind::Ttft
+        } else if ["itl", "tpot", "inter_token", "time_per_output"]
             .iter()
-            .any(|k| key.contains(k));
-        if !ttft && !itl {
+            .any(|k| key.contains(k))
+        {
+            LatencyKind::Itl
+        } else if key.contains("queue_time") || key.contains("queue_duration") {
+            LatencyKind::QueueTime
+        } else {
             return None;
-        }
+        };
         let quantile = [("_p50", 0.5), ("_p90", 0.9), ("_p99", 0.99)]
             .iter()
             .find(|(suffix, _)| key.ends_with(suffix))
             .map(|&(_, q)| q);
         Some(LatencyLimit {
-            ttft,
+            which,
             quantile,
             target_s: target_of(metric),
         })
     }
 
     fn exceeded(&self, sample: &ServingSample) -> bool {
-        let window = if self.ttft { sample.ttft } else { sample.itl };
+        let window = match self.which {
+            LatencyKind::Ttft => sample.ttft,
+            LatencyKind::Itl => sample.itl,
+            LatencyKind::QueueTime => sample.queue_time,
+        };
         let Some(w) = window.filter(|w| w.count >= MIN_LATENCY_COUNT) else {
             return false;
         };

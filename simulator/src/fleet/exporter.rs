@@ -98,6 +98,9 @@ pub struct EngineCounters {
     pub preemptions: u64,
     pub ttft: Histogram,
     pub itl: Histogram,
+    /// Time from arrival to first being scheduled (vLLM's queue time; here from the
+    /// arrival at the gateway, so time held there counts too).
+    pub queue_time: Histogram,
 }
 
 impl Default for EngineCounters {
@@ -109,6 +112,7 @@ impl Default for EngineCounters {
             preemptions: 0,
             ttft: Histogram::new(&TTFT_BUCKETS),
             itl: Histogram::new(&ITL_BUCKETS),
+            queue_time: Histogram::new(&TTFT_BUCKETS),
         }
     }
 }
@@ -133,7 +137,7 @@ fn family(name: &str, help: &str, kind: MetricKind, samples: Vec<Sample>) -> Met
 }
 
 /// Every family [`vllm_scrape`] can export, in export order.
-pub const VLLM_FAMILIES: [&str; 9] = [
+pub const VLLM_FAMILIES: [&str; 10] = [
     "vllm:num_requests_running",
     "vllm:num_requests_waiting",
     "vllm:kv_cache_usage_perc",
@@ -143,6 +147,7 @@ pub const VLLM_FAMILIES: [&str; 9] = [
     "vllm:num_preemptions_total",
     "vllm:time_to_first_token_seconds",
     "vllm:inter_token_latency_seconds",
+    "vllm:request_queue_time_seconds",
 ];
 
 /// vLLM's `/metrics` for `model`: the families of [`VLLM_FAMILIES`] that `keep` accepts.
@@ -219,6 +224,11 @@ pub fn vllm_scrape(
                 name,
                 "Histogram of time to first token in seconds.",
                 &counters.ttft,
+            ),
+            "vllm:request_queue_time_seconds" => histogram(
+                name,
+                "Histogram of time spent in WAITING phase for request.",
+                &counters.queue_time,
             ),
             _ => histogram(
                 name,

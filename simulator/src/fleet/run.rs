@@ -337,7 +337,7 @@ struct Fleet<'a, I, S> {
     kept_families: Vec<&'static str>,
     /// Whether the TTFT and inter-token-latency histograms are kept: a histogram no
     /// scrape exports is not worth filling on every finished request.
-    latency_histograms: [bool; 2],
+    latency_histograms: [bool; 3],
     scrape_gpu: bool,
     activator_scrape: Option<(Scrape, TimeUs)>,
     /// `RunOptions::record_observations`: the observations kept so far.
@@ -416,6 +416,7 @@ where
             latency_histograms: [
                 "vllm:time_to_first_token_seconds",
                 "vllm:inter_token_latency_seconds",
+                "vllm:request_queue_time_seconds",
             ]
             .map(|name| kept_families.contains(&name)),
             kept_families,
@@ -653,7 +654,12 @@ where
             let record = &mut live.record;
             let counters = &mut self.slots[slot as usize].counters;
             match report.kind {
-                ProgressKind::Scheduled => {}
+                ProgressKind::Scheduled => {
+                    if self.latency_histograms[2] {
+                        let queued = (report.time_us - record.arrival_us) as f64 / 1e6;
+                        counters.queue_time.observe(queued, 1);
+                    }
+                }
                 ProgressKind::FirstToken => {
                     record.first_token_us = Some(report.time_us);
                     counters.prompt_tokens += u64::from(record.prompt_tokens);
