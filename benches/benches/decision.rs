@@ -1,9 +1,13 @@
 //! One engine decision per strategy, on a realistic observation (8 ready pods, one
-//! metric), with the scaler state carried across iterations as in a live loop.
+//! metric), with the scaler state carried across iterations as in a live loop; and
+//! `budscaler_full`: BudScaler with every feature on, warmed up over eight days of
+//! varying load before it is measured.
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use engine::Scaler;
-use engine::observation::{Observation, PodPhase, PodSample, PodStatus};
+use engine::observation::{
+    LatencyWindow, Observation, PodPhase, PodSample, PodStatus, ServingSample,
+};
 use engine::spec::BudAIScaler;
 use engine::time::{Micros, SECOND};
 use std::collections::BTreeMap;
@@ -66,5 +70,185 @@ fn decisions(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, decisions);
+/// BudScaler with everything on: forecasting (`combined`: last-value, Holt and the
+/// seasonal profile, calibrated quantile), seasonal learning in a time zone, two
+/// schedule hints in Europe/Berlin, the starting-pods gate, a KV fraction and a TTFT
+/// latency guard, demand smoothing and the spike threshold.
+const FULL: &str = r#"
+apiVersion: scaler.bud.studio/v1alpha1
+kind: BudAIScaler
+metadata: { name: budscaler-full }
+spec:
+  scaleTargetRef: { apiVersion: apps/v1, kind: Deployment, name: llm }
+  minReplicas: 1
+  maxReplicas: 64
+  scalingStrategy: BudScaler
+  metricsSources:
+    - metricSourceType: inferenceEngine
+      targetMetric: gpu_cache_usage_perc
+      targetValue: "0.9"
+      inferenceEngineConfig: { engineType: vllm }
+    - metricSourceType: inferenceEngine
+      targetMetric: ttft_p90
+      targetValue: "1.5"
+      inferenceEngineConfig: { engineType: vllm }
+  predictionConfig:
+    enabled: true
+    predictor: combined
+    minConfidence: "0.5"
+    enableLearning: true
+    historicalDataDays: 7
+    timeZone: Europe/Berlin
+  scheduleHints:
+    - { name: business-hours, cronExpression: "0 8 * * 1-5", targetReplicas: 6, duration: 10h, timeZone: Europe/Berlin }
+    - { name: nightly-batch, cronExpression: "30 22 * * *", targetReplicas: 4, duration: 2h, timeZone: Europe/Berlin }
+  behavior:
+    scaleUp:
+      stabilizationWindowSeconds: 0
+      startingPods: { startingPodWeight: 0.5, maxStartingPods: 4, maxStartingPodPercent: 50, bypassGateOnPanic: true }
+    scaleDown:
+      stabilizationWindowSeconds: 300
+  kpaConfig: { stableWindow: 60s, panicThresholdPercentage: 200 }
+"#;
+
+/// Monday 2024-01-01 00:00 UTC, the wall clock at `now = 0`.
+const EPOCH_UNIX_US: Micros = 1_704_067_200 * SECOND;
+/// The sync period: every decision is 15 s after the previous one.
+const TICK: Micros = 15 * SECOND;
+/// A replica is created every 20 minutes; it starts for 3 minutes, serves for 2 and is
+/// removed (so cold starts are seen and the starting-pods gate has work).
+const CYCLE: Micros = 1200 * SECOND;
+const COLD_START: Micros = 180 * SECOND;
+const EXTRA_LIFE: Micros = 300 * SECOND;
+
+/// Load relative to the mean at `now`: a daily cycle peaking mid-afternoon, a weekend
+/// dip, and a deterministic wobble so forecasters see errors.
+fn load_factor(now: Micros) -> f64 {
+    let hours = now as f64 / 3.6e9;
+    let day = (2.0 * std::f64::consts::PI * (hours - 9.0) / 24.0).sin();
+    let weekend = if (hours / 24.0) as i64 % 7 >= 5 {
+        0.6
+    } else {
+        1.0
+    };
+    let wobble = 0.08 * (now / TICK % 7) as f64 / 7.0;
+    (1.0 + 0.6 * day) * weekend + wobble
+}
+
+/// The observation at `now`: 8 ready replicas (plus the replica of the current cycle,
+/// starting or serving), each with a full serving sample and the two metrics.
+fn full_observation(now: Micros) -> Observation {
+    let ready_pod = |name: String, since: Micros| PodStatus {
+        name,
+        phase: PodPhase::Running,
+        ready: true,
+        start_time: Some(since),
+        ready_transition_time: Some(since),
+        deleting: false,
+        creation_time: Some(since - COLD_START),
+    };
+    let mut pods: Vec<PodStatus> = (0..8).map(|i| ready_pod(format!("llm-{i}"), 0)).collect();
+    let cycle_start = now - now.rem_euclid(CYCLE);
+    let extra = format!("llm-x{}", cycle_start / CYCLE);
+    let age = now - cycle_start;
+    if age < COLD_START {
+        pods.push(PodStatus {
+            ready: false,
+            ready_transition_time: None,
+            creation_time: Some(cycle_start),
+            ..ready_pod(extra, cycle_start)
+        });
+    } else if age < EXTRA_LIFE {
+        pods.push(ready_pod(extra, cycle_start + COLD_START));
+    }
+    let f = load_factor(now);
+    let mut serving = BTreeMap::new();
+    let mut kv = BTreeMap::new();
+    let mut ttft = BTreeMap::new();
+    for (i, pod) in pods.iter().enumerate().filter(|(_, p)| p.ready) {
+        let share = f * (1.0 + 0.03 * i as f64);
+        let waiting = (12.0 * (share - 1.35)).max(0.0).round();
+        let kv_use = (0.45 * share).min(0.97);
+        let ttft_p90 = 0.25 + 1.5 * (share - 1.0).max(0.0);
+        serving.insert(
+            pod.name.clone(),
+            ServingSample {
+                timestamp: now,
+                window: TICK,
+                running: Some((48.0 * share).round()),
+                waiting: Some(waiting),
+                kv_cache_usage: Some(kv_use),
+                prompt_tokens_per_s: Some(2400.0 * share),
+                generation_tokens_per_s: Some(950.0 * share),
+                requests_per_s: Some(3.2 * share),
+                ttft: Some(LatencyWindow {
+                    count: 48.0 * share,
+                    mean_s: ttft_p90 * 0.6,
+                    p50_s: ttft_p90 * 0.5,
+                    p90_s: ttft_p90,
+                    p99_s: ttft_p90 * 1.6,
+                }),
+                itl: Some(LatencyWindow {
+                    count: 14_000.0 * share,
+                    mean_s: 0.024 * share,
+                    p50_s: 0.022 * share,
+                    p90_s: 0.031 * share,
+                    p99_s: 0.045 * share,
+                }),
+            },
+        );
+        let sample = |value| PodSample {
+            timestamp: now,
+            window: TICK,
+            value,
+        };
+        kv.insert(pod.name.clone(), sample(kv_use));
+        ttft.insert(pod.name.clone(), sample(ttft_p90));
+    }
+    Observation {
+        now,
+        current_replicas: pods.len() as i32,
+        pods,
+        pod_metrics: BTreeMap::from([
+            ("gpu_cache_usage_perc".to_string(), kv),
+            ("ttft_p90".to_string(), ttft),
+        ]),
+        wall_clock: Some(EPOCH_UNIX_US + now),
+        serving,
+        ..Observation::default()
+    }
+}
+
+fn budscaler_full(c: &mut Criterion) {
+    let manifest: BudAIScaler = serde_saphyr::from_str(FULL).unwrap();
+    let mut scaler = Scaler::new(&manifest).unwrap();
+    // Warm: eight days of decisions every 15 s, so capacity, cold starts, Holt, a whole
+    // week of seasonal buckets, the error history and the calibration are populated.
+    let mut now = 0;
+    while now < 8 * 24 * 3600 * SECOND {
+        now += TICK;
+        black_box(scaler.decide(&full_observation(now)));
+    }
+    let warm = scaler.decide(&full_observation(now + TICK));
+    assert!(
+        warm.forecast.is_some(),
+        "the warmed scaler forecasts: {}",
+        warm.message
+    );
+    now += TICK;
+    // Measured: one decision per iteration, the clock 15 s on each time; building the
+    // observation is setup, not measured.
+    c.bench_function("decide/budscaler_full", |b| {
+        b.iter_batched(
+            || {
+                now += TICK;
+                full_observation(now)
+            },
+            |obs| black_box(scaler.decide(black_box(&obs))),
+            BatchSize::SmallInput,
+        )
+    });
+}
+
+criterion_group!(benches, decisions, budscaler_full);
 criterion_main!(benches);

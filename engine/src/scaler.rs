@@ -254,13 +254,15 @@ fn behavior_config(spec: &ResolvedSpec) -> HpaConfig {
 }
 
 /// Schedule hints and forecasting are BudScaler's: on an HPA or KPA manifest they would
-/// change nothing, so they are refused rather than silently ignored.
+/// change nothing, so they are refused rather than silently ignored. The other way
+/// round, BudScaler reads three `kpaConfig` fields only; the rest are refused on its
+/// manifests ([`refuse_kpa_fields_budscaler_ignores`]).
 fn refuse_budscaler_only_fields(
     manifest: &BudAIScaler,
     spec: &ResolvedSpec,
 ) -> Result<(), ScalerError> {
     if spec.strategy == ScalingStrategy::BudScaler {
-        return Ok(());
+        return refuse_kpa_fields_budscaler_ignores(manifest);
     }
     let refuse = |field: &str| {
         Err(ScalerError::Unsupported {
@@ -283,6 +285,55 @@ fn refuse_budscaler_only_fields(
         return refuse("spec.predictionConfig.enabled");
     }
     Ok(())
+}
+
+/// BudScaler reads `kpaConfig.stableWindow` (demand smoothing),
+/// `panicThresholdPercentage` (the spike threshold) and `scaleToZeroGracePeriod`; any
+/// other field written on a BudScaler manifest would change nothing, so it is refused
+/// with its path (the first one, in the struct's order).
+fn refuse_kpa_fields_budscaler_ignores(manifest: &BudAIScaler) -> Result<(), ScalerError> {
+    let Some(kpa) = &manifest.spec.kpa_config else {
+        return Ok(());
+    };
+    // Destructured in full so that a new `kpaConfig` field must be placed on one side.
+    let crate::spec::KpaConfig {
+        stable_window: _,
+        panic_threshold_percentage: _,
+        scale_to_zero_grace_period: _,
+        panic_window_percentage,
+        max_scale_up_rate,
+        max_scale_down_rate,
+        target_burst_capacity,
+        scale_to_zero_pod_retention_period,
+        scale_down_delay,
+        activation_scale,
+        initial_scale,
+        allow_zero_initial_scale,
+    } = kpa;
+    let written = [
+        ("panicWindowPercentage", panic_window_percentage.is_some()),
+        ("maxScaleUpRate", max_scale_up_rate.is_some()),
+        ("maxScaleDownRate", max_scale_down_rate.is_some()),
+        ("targetBurstCapacity", target_burst_capacity.is_some()),
+        (
+            "scaleToZeroPodRetentionPeriod",
+            scale_to_zero_pod_retention_period.is_some(),
+        ),
+        ("scaleDownDelay", scale_down_delay.is_some()),
+        ("activationScale", activation_scale.is_some()),
+        ("initialScale", initial_scale.is_some()),
+        ("allowZeroInitialScale", allow_zero_initial_scale.is_some()),
+    ];
+    match written.into_iter().find(|&(_, is_written)| is_written) {
+        None => Ok(()),
+        Some((name, _)) => Err(ScalerError::Unsupported {
+            field: format!("spec.kpaConfig.{name}"),
+            message: "BudScaler does not read it (of kpaConfig it reads stableWindow, \
+                      panicThresholdPercentage and scaleToZeroGracePeriod); remove it or use \
+                      scalingStrategy: KPA"
+                .to_string(),
+        }),
+    }
 }
 
 fn unsupported(index: usize, message: impl Into<String>) -> ScalerError {

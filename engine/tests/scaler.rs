@@ -191,6 +191,82 @@ fn a_snapshot_of_another_strategy_is_refused() {
     );
 }
 
+/// A valid BudScaler manifest with `kpa` as its `kpaConfig` (a YAML flow mapping).
+fn budscaler_with_kpa(strategy: &str, kpa: &str) -> BudAIScaler {
+    inline(&format!(
+        r#"
+apiVersion: scaler.bud.studio/v1alpha1
+kind: BudAIScaler
+metadata: {{ name: kpa-fields }}
+spec:
+  scaleTargetRef: {{ kind: Deployment, name: app }}
+  minReplicas: 1
+  maxReplicas: 8
+  scalingStrategy: {strategy}
+  metricsSources:
+    - {{ metricSourceType: pod, targetMetric: num_requests_waiting, targetValue: "4" }}
+  kpaConfig: {kpa}
+"#
+    ))
+}
+
+#[test]
+fn budscaler_accepts_the_kpa_fields_it_reads() {
+    let manifest = budscaler_with_kpa(
+        "BudScaler",
+        "{ stableWindow: 90s, panicThresholdPercentage: 300, scaleToZeroGracePeriod: 45s }",
+    );
+    let scaler = Scaler::new(&manifest).unwrap();
+    assert_eq!(scaler.spec().kpa.stable_window, seconds(90));
+    assert_eq!(scaler.spec().kpa.panic_threshold_percentage, 300.0);
+    assert_eq!(scaler.spec().kpa.scale_to_zero_grace_period, seconds(45));
+    Scaler::new(&budscaler_with_kpa("BudScaler", "{}")).unwrap();
+}
+
+#[test]
+fn budscaler_refuses_every_kpa_field_it_does_not_read() {
+    let ignored = [
+        ("panicWindowPercentage", "5"),
+        ("maxScaleUpRate", "10"),
+        ("maxScaleDownRate", "4"),
+        ("targetBurstCapacity", "-1"),
+        ("scaleToZeroPodRetentionPeriod", "1m"),
+        ("scaleDownDelay", "2m"),
+        ("activationScale", "2"),
+        ("initialScale", "2"),
+        ("allowZeroInitialScale", "false"),
+    ];
+    for (name, value) in ignored {
+        // Beside the fields BudScaler reads, so those are no excuse.
+        let kpa = format!("{{ stableWindow: 60s, {name}: {value} }}");
+        let error = Scaler::new(&budscaler_with_kpa("BudScaler", &kpa)).unwrap_err();
+        let ScalerError::Unsupported { field, message } = &error else {
+            panic!("{name}: expected Unsupported, got {error}")
+        };
+        assert_eq!(field, &format!("spec.kpaConfig.{name}"));
+        assert!(message.contains("BudScaler does not read it"), "{message}");
+        // The same field is KPA's own and stays accepted there.
+        Scaler::new(&budscaler_with_kpa("KPA", &kpa))
+            .unwrap_or_else(|error| panic!("KPA refused {name}: {error}"));
+    }
+}
+
+#[test]
+fn budscaler_reports_an_invalid_kpa_value_before_refusing_the_field() {
+    // Validation runs first: a bad value is reported as such, with every problem.
+    let error = Scaler::new(&budscaler_with_kpa(
+        "BudScaler",
+        "{ stableWindow: 5s, maxScaleUpRate: 1 }",
+    ))
+    .unwrap_err();
+    let ScalerError::Invalid(_) = &error else {
+        panic!("expected a validation error, got {error}")
+    };
+    let text = error.to_string();
+    assert!(text.contains("spec.kpaConfig.stableWindow"), "{text}");
+    assert!(text.contains("spec.kpaConfig.maxScaleUpRate"), "{text}");
+}
+
 /// A random but valid sequence of observations for `metric`.
 fn observations(metric: &'static str) -> impl Strategy<Value = Vec<(i64, i32, i32, f64)>> {
     // (seconds since last, current replicas, ready pods, per-pod value)

@@ -320,6 +320,15 @@ pub struct RunOptions {
     /// Keep every observation the engine decided on in `RunResult.observations`: for
     /// tests and debugging (it holds one `Observation` per tick).
     pub record_observations: bool,
+    /// Restart the engine scaler once, as an operator restart would: at the first
+    /// engine tick at or after this time (µs of run time), before it decides, the
+    /// scaler's state is saved (`Scaler::snapshot`), written to JSON and read back, and
+    /// the scaler is rebuilt from the manifest and that state (`Scaler::restore`). The
+    /// observer (`traces::observe::Observer`, the driver's per-pod counters) is kept, as
+    /// the operator's scrape history would be. A scaler whose state survives restarts
+    /// decides the same either way; `None` (the default): no restart. Static and
+    /// schedule scalers have nothing to restart.
+    pub restart_scaler_at_us: Option<TimeUs>,
 }
 
 /// What decides the desired replica count.

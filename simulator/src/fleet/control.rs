@@ -13,8 +13,8 @@
 use super::FleetError;
 use super::config::{FleetConfig, ScalerSpec};
 use crate::queue::TimeUs;
-use engine::spec::ScalingStrategy;
-use engine::{Decision, Scaler};
+use engine::spec::{BudAIScaler, ScalingStrategy};
+use engine::{Decision, Scaler, ScalerState};
 use traces::observe::Observer;
 
 const SECOND: TimeUs = 1_000_000;
@@ -24,6 +24,8 @@ const SECOND: TimeUs = 1_000_000;
 pub enum Controller {
     Engine {
         scaler: Box<Scaler>,
+        /// The manifest the scaler was built from (a restart rebuilds it from this).
+        manifest: Box<BudAIScaler>,
         observer: Observer,
         /// Whether the gateway reports as an activator pod when nothing is ready.
         activator: bool,
@@ -72,6 +74,7 @@ impl Control {
                     Controller::Engine {
                         activator: strategy != ScalingStrategy::Hpa,
                         scaler: Box::new(built),
+                        manifest: manifest.clone(),
                         observer,
                     },
                     manifest.name().to_string(),
@@ -139,6 +142,30 @@ impl Control {
             scrape_us,
             initial,
         })
+    }
+
+    /// Restarts the engine scaler (`RunOptions::restart_scaler_at_us`): its snapshot goes
+    /// through JSON text and back into `Scaler::restore` with the same manifest, as a
+    /// state saved by one process and read by the next. The observer is kept. Nothing
+    /// happens for static and schedule controllers.
+    ///
+    /// # Panics
+    /// When the snapshot does not survive the trip: the engine promises that it does
+    /// (every float is saved exactly), so this is a bug there, not bad input.
+    pub fn restart_engine(&mut self) {
+        let Controller::Engine {
+            scaler, manifest, ..
+        } = &mut self.controller
+        else {
+            return;
+        };
+        let text = serde_json::to_string(&scaler.snapshot())
+            .unwrap_or_else(|error| panic!("scaler `{}`: snapshot to JSON: {error}", self.name));
+        let state: ScalerState = serde_json::from_str(&text)
+            .unwrap_or_else(|error| panic!("scaler `{}`: snapshot from JSON: {error}", self.name));
+        let restored = Scaler::restore(manifest, state)
+            .unwrap_or_else(|error| panic!("scaler `{}`: restore: {error}", self.name));
+        **scaler = restored;
     }
 
     /// Whether the scrape at `time` is the one some tick reads: the first tick at or

@@ -342,6 +342,8 @@ struct Fleet<'a, I, S> {
     activator_scrape: Option<(Scrape, TimeUs)>,
     /// `RunOptions::record_observations`: the observations kept so far.
     observations: Option<Vec<engine::Observation>>,
+    /// `RunOptions::restart_scaler_at_us`, until the restart has happened.
+    restart_at: Option<TimeUs>,
     ticks: Vec<TickRecord>,
     decisions: Vec<DecisionRecord>,
     scale_events: u32,
@@ -424,6 +426,7 @@ where
                 || matches!(&control.controller, Controller::Engine { observer, .. } if observer.reads_gpu()),
             activator_scrape: None,
             observations: options.record_observations.then(Vec::new),
+            restart_at: options.restart_scaler_at_us,
             ticks: Vec::new(),
             decisions: Vec::new(),
             scale_events: 0,
@@ -1128,6 +1131,10 @@ where
                     gpu: None,
                     scraped_at: *at,
                 });
+            }
+            if self.restart_at.is_some_and(|at| now >= at) {
+                self.restart_at = None;
+                self.control.restart_engine();
             }
             let Controller::Engine {
                 scaler, observer, ..
