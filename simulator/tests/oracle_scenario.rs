@@ -97,3 +97,38 @@ fn the_default_scenario_lists_an_oracle() {
             .any(|choice| matches!(choice, ScalerChoice::Oracle { .. }))
     );
 }
+
+/// Mooncake's trace with prefix caching (the whole trace fits in the capacity sample,
+/// so capacity is measured with its own prefix sharing). Skips without the data.
+#[test]
+fn the_oracle_reaches_99_percent_on_mooncake_with_prefix_caching() {
+    let path = format!("{}/../scenarios/mooncake.yaml", env!("CARGO_MANIFEST_DIR"));
+    let scenario = scenario::load(std::path::Path::new(&path), None).unwrap();
+    let TraceSource::File { path: trace, .. } = &scenario.trace.source else {
+        panic!("mooncake.yaml reads a file");
+    };
+    if !trace.exists() {
+        eprintln!(
+            "skipping: {} is absent (see the README, Data)",
+            trace.display()
+        );
+        return;
+    }
+    let plan = || {
+        plan_stream(
+            || scenario.request_stream(),
+            &scenario.catalog,
+            &scenario.fleet,
+            &scenario.slo,
+            scenario.seed,
+            &OracleOptions::default(),
+        )
+        .unwrap()
+    };
+    let first = plan();
+    eprintln!("mooncake: {}; {:?}", first.note, first.iterations);
+    assert!(first.met_target, "{}", first.note);
+    assert!(first.attainment() >= 0.99, "{}", first.note);
+    assert!(first.lower_bound_gpu_hours <= first.gpu_hours());
+    assert_eq!(first, plan(), "same scenario and seed, same plan");
+}

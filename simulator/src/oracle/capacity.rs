@@ -533,6 +533,67 @@ mod tests {
     }
 
     #[test]
+    fn the_reservoir_is_seeded_uniform_and_back_in_trace_order() {
+        let requests: Vec<Request> = (0..1_000)
+            .map(|i| {
+                let mut request = Request::new(i, 100 + i as u32, 10);
+                request.prefix_blocks = vec![i as u64 % 7];
+                request
+            })
+            .collect();
+        let sample = |seed| {
+            let mut reservoir = Reservoir::new(100, seed);
+            for request in &requests {
+                reservoir.offer(request);
+            }
+            assert_eq!(reservoir.seen(), 1_000);
+            reservoir.into_sorted()
+        };
+        let first = sample(3);
+        assert_eq!(first.len(), 100);
+        assert_eq!(first, sample(3));
+        assert_ne!(first, sample(4));
+        assert!(first.is_sorted_by_key(|request| request.arrival_us));
+        // Hashes travel with their request; the sample spans the trace.
+        assert!(
+            first
+                .iter()
+                .all(|r| r.prefix_blocks == [r.arrival_us as u64 % 7])
+        );
+        assert!(
+            first.iter().any(|r| r.arrival_us < 200) && first.iter().any(|r| r.arrival_us >= 800)
+        );
+        // A trace no larger than the reservoir is kept whole, in order.
+        let mut whole = Reservoir::new(2_000, 3);
+        for request in &requests {
+            whole.offer(request);
+        }
+        assert_eq!(whole.into_sorted(), requests);
+    }
+
+    #[test]
+    fn a_pool_serves_more_per_replica_than_one_replica() {
+        let requests = trace(1000, 200);
+        let draws = Draws::new(&h100(), &requests, &TARGET, 5).unwrap();
+        let pools = PoolCapacity::measure(&h100(), &draws, &TARGET, &quick(), 1e9, 4).unwrap();
+        assert_eq!(
+            pools
+                .pools
+                .iter()
+                .map(|pool| pool.replicas)
+                .collect::<Vec<_>>(),
+            vec![1, 2, 4]
+        );
+        let single = pools.single().rate_rps;
+        assert!(pools.rate_rps(4) >= 4.0 * single, "{pools:?}");
+        // Between measured sizes the rate per replica is interpolated; sizes fit demand.
+        assert!(pools.per_replica_rps(3) >= pools.per_replica_rps(2));
+        assert_eq!(pools.replicas_for(0.0), 0);
+        assert_eq!(pools.replicas_for(0.5 * single), 1);
+        assert!(pools.rate_rps(pools.replicas_for(3.5 * single)) >= 3.5 * single);
+    }
+
+    #[test]
     fn same_seed_same_capacity() {
         let requests = trace(500, 100);
         let first = measure(&h100(), &requests, &TARGET, &quick(), 7).unwrap();

@@ -182,6 +182,9 @@ impl OraclePlan {
 /// A schedule tried: its steps, the per-window needs and the lead they came from.
 type Candidate = (Vec<(i64, u32)>, Vec<u32>, i64);
 
+/// A verification run: its figures, its per-window score and the steps it ran.
+type Verified = (Iteration, Score, Vec<(i64, u32)>);
+
 /// A trace read error, as the stream reported it.
 pub type TraceReadError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -344,42 +347,41 @@ where
     let mut candidates: Vec<Candidate> = Vec::new();
     // One verification run: the schedule of `needs` asking `lead_us` ahead, streamed on
     // the fleet and scored per window.
-    let mut verify =
-        |needs: &[u32], lead_us: i64| -> Result<(Iteration, Score, Vec<(i64, u32)>), OracleError> {
-            let steps = demand::schedule(needs, options.window_us, lead_us, keep_gap_us);
-            let spec = schedule_spec(steps.clone());
-            let mut score = Score::new(options.window_us, windows);
-            let streamed = fleet::run_stream(
-                open().map_err(trace_error)?,
-                catalog,
-                fleet,
-                &spec,
-                slo,
-                seed,
-                RunOptions::default(),
-                &mut score.with_slo(slo),
-            )
-            .map_err(|error| match error {
-                StreamError::Fleet(error) => OracleError::Fleet(error),
-                StreamError::Input { source, .. } => OracleError::Trace(Box::new(source)),
-                other => OracleError::Trace(other.to_string().into()),
-            })?;
-            if streamed.stats.requests != trace_requests {
-                return Err(OracleError::TraceChanged {
-                    expected: trace_requests,
-                    found: streamed.stats.requests,
-                });
-            }
-            let iteration = Iteration {
-                gpu_hours: streamed.result.gpu_hours,
-                attainment: score.attainment(),
-                peak_replicas: streamed.result.peak_replicas,
-                load: 1.0,
-                lead_us,
-                windows_raised: 0,
-            };
-            Ok((iteration, score, steps))
+    let mut verify = |needs: &[u32], lead_us: i64| -> Result<Verified, OracleError> {
+        let steps = demand::schedule(needs, options.window_us, lead_us, keep_gap_us);
+        let spec = schedule_spec(steps.clone());
+        let mut score = Score::new(options.window_us, windows);
+        let streamed = fleet::run_stream(
+            open().map_err(trace_error)?,
+            catalog,
+            fleet,
+            &spec,
+            slo,
+            seed,
+            RunOptions::default(),
+            &mut score.with_slo(slo),
+        )
+        .map_err(|error| match error {
+            StreamError::Fleet(error) => OracleError::Fleet(error),
+            StreamError::Input { source, .. } => OracleError::Trace(Box::new(source)),
+            other => OracleError::Trace(other.to_string().into()),
+        })?;
+        if streamed.stats.requests != trace_requests {
+            return Err(OracleError::TraceChanged {
+                expected: trace_requests,
+                found: streamed.stats.requests,
+            });
+        }
+        let iteration = Iteration {
+            gpu_hours: streamed.result.gpu_hours,
+            attainment: score.attainment(),
+            peak_replicas: streamed.result.peak_replicas,
+            load: 1.0,
+            lead_us,
+            windows_raised: 0,
         };
+        Ok((iteration, score, steps))
+    };
 
     // Phase 1: the load knob, with floors where windows missed; every replica asked a
     // worst-case cold start ahead.
