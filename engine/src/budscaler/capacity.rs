@@ -110,7 +110,8 @@ impl CapacityModel {
             .filter(|c| *c > 0.0)
             .map(|c| c * TARGET_UTILIZATION)
             .or_else(|| {
-                (self.unqueued_max > 0.0).then(|| self.unqueued_max * EXPLORE * TARGET_UTILIZATION)
+                (self.unqueued_max > 0.0)
+                    .then_some(self.unqueued_max * EXPLORE * TARGET_UTILIZATION)
             })
     }
 
