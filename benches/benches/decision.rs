@@ -195,6 +195,13 @@ fn full_observation(now: Micros) -> Observation {
                     p90_s: 0.031 * share,
                     p99_s: 0.045 * share,
                 }),
+                queue_time: Some(LatencyWindow {
+                    count: 60.0 * share,
+                    mean_s: 0.05 * share,
+                    p50_s: 0.02 * share,
+                    p90_s: 0.12 * share,
+                    p99_s: 0.3 * share,
+                }),
             },
         );
         let sample = |value| PodSample {
