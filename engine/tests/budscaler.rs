@@ -225,12 +225,14 @@ fn kv_cache_pressure_adds_a_replica_through_a_closed_gate() {
             ""
         )
     );
+    // No tokens counted in the window (long prompts still prefilling): only the cache
+    // speaks. 8 ready at 95% and 1 starting: ceil(8 × 0.95 ÷ 0.8) = 10 > 9.
     let full = Load {
-        generated: 500.0,
+        generated: 0.0,
         waiting: 0.0,
         kv: 0.95,
     };
-    let mut obs = observation(seconds(15), 3, &same(2, full));
+    let mut obs = observation(seconds(15), 9, &same(8, full));
     let mut starting = ready_pod("p9");
     starting.ready = false;
     starting.ready_transition_time = None;
@@ -238,13 +240,13 @@ fn kv_cache_pressure_adds_a_replica_through_a_closed_gate() {
     let mut scaler = Scaler::new(&manifest(&spec)).unwrap();
     let decision = scaler.decide(&obs);
     assert_eq!(decision.pattern.as_ref().unwrap().name, "kv_cache_pressure");
-    assert_eq!(decision.desired_replicas, 4, "{}", decision.message);
+    assert_eq!(decision.desired_replicas, 10, "{}", decision.message);
     // The same with the bypass off: the gate holds.
     let closed = spec.replace("bypassGateOnPanic: true", "bypassGateOnPanic: false");
     let mut scaler = Scaler::new(&manifest(&closed)).unwrap();
     let held = scaler.decide(&obs);
     assert_eq!(held.reason, Reason::StartingPodsGate, "{}", held.message);
-    assert_eq!(held.desired_replicas, 3);
+    assert_eq!(held.desired_replicas, 9);
 }
 
 #[test]

@@ -302,10 +302,12 @@ pub fn decide(
     }
     if pattern == Some(Pattern::KvCachePressure) {
         let kv = workload.kv_max.unwrap_or(1.0);
-        let replicas =
-            ceil_replicas(f64::from(workload.ready) * kv / patterns::KV_RELIEF) + workload.starting;
+        // Replicas starting count toward the need: adding them again each tick while
+        // the cache stays full would grow the fleet by one per tick.
+        let replicas = ceil_replicas(f64::from(workload.ready) * kv / patterns::KV_RELIEF)
+            .max(workload.ready + 1);
         pattern_effect = format!(
-            "ready replicas sized to bring the fullest KV cache to {}, plus those starting",
+            "sized to bring the fullest KV cache to {} (starting replicas count toward it)",
             patterns::KV_RELIEF
         );
         if proposal.as_ref().is_none_or(|p| replicas > p.replicas) {

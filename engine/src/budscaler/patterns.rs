@@ -4,7 +4,7 @@
 //!
 //! | pattern | holds when | confidence | what it changes |
 //! |---|---|---|---|
-//! | `kv_cache_pressure` | the fullest ready replica's KV cache ≥ 0.9 | `(kv − 0.8) ÷ 0.2`, ≤ 1 | asks for `ceil(ready × kv ÷ 0.8)` plus the replicas starting, and lets the scale-up through the starting-pods gate (`bypassGateOnPanic`) |
+//! | `kv_cache_pressure` | the fullest ready replica's KV cache ≥ 0.9 | `(kv − 0.8) ÷ 0.2`, ≤ 1 | asks for `max(ceil(ready × kv ÷ 0.8), ready + 1)` replicas in all (those starting count toward it), and lets the scale-up through the starting-pods gate (`bypassGateOnPanic`) |
 //! | `traffic_spike` | demand this observation ≥ `kpaConfig.panicThresholdPercentage` × the mean of the smoothing window before it | `0.5 + (ratio − threshold) ÷ threshold`, ≤ 1 | sizes for the spike's demand at once and passes the starting-pods gate; once spikes recur, the last burst's peak is held as a floor until the next burst is due ([`BurstMemory`]) |
 //! | `batch_ingestion` | prompt tokens/s ≥ [`BATCH_PROMPT_RATIO`] × generated tokens/s with more than [`BATCH_QUEUE_PER_REPLICA`] requests waiting per ready replica | `min(1, ratio ÷ (2 × BATCH_PROMPT_RATIO))` | the forecast's trend is not used (a backlog of long prompts is not growing demand); sized on demand now plus the backlog |
 //! | `cold_start` | replicas are starting | starting ÷ (ready + starting) | starting replicas count as coming capacity (`startingPodWeight`), and the starting-pods gate applies |
