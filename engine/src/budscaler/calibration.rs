@@ -11,8 +11,9 @@
 //! Self-calibration: the scaler sizes for a high quantile of the forecast,
 //! `point × (1 + z × relative RMSE)`. If demand exceeded that quantile more often than
 //! [`MISS_HIGH`] of the time recently, `z` grows by [`Z_STEP`]; below [`MISS_LOW`] it
-//! shrinks by half a step; it stays within [`Z_MIN`]..=[`Z_MAX`]. Every change is
-//! reported in the decision's message.
+//! shrinks by half a step; it stays within [`Z_MIN`]..=[`Z_MAX`], and changes at most
+//! once every [`CALIBRATE_EVERY`] scored forecasts. Every change is reported in the
+//! decision's message.
 
 use serde::{Deserialize, Serialize};
 
@@ -25,6 +26,10 @@ pub const Z_MIN: f64 = 0.5;
 pub const Z_MAX: f64 = 3.0;
 pub const MISS_HIGH: f64 = 0.15;
 pub const MISS_LOW: f64 = 0.05;
+/// Scored forecasts between two changes of `z`: about the span of the miss-rate mean
+/// (1 ÷ [`ALPHA`]), so each change is judged on what it did before the next one
+/// (changing on every score winds up and swings `z` from bound to bound).
+pub const CALIBRATE_EVERY: u32 = 20;
 /// Scored forecasts before a predictor's errors are trusted.
 pub const MIN_SCORED: u32 = 8;
 /// A single scored error counts at most this much (relative).
@@ -120,6 +125,9 @@ pub struct Margin {
     #[serde(with = "crate::window::exact")]
     pub miss_rate: f64,
     pub scored: u32,
+    /// Scored forecasts since `z` last changed.
+    #[serde(default)]
+    pub since_change: u32,
 }
 
 impl Default for Margin {
@@ -128,6 +136,7 @@ impl Default for Margin {
             z: Z_START,
             miss_rate: 0.1,
             scored: 0,
+            since_change: 0,
         }
     }
 }
@@ -138,7 +147,8 @@ impl Margin {
         let missed = if actual > quantile_value { 1.0 } else { 0.0 };
         self.miss_rate += ALPHA * (missed - self.miss_rate);
         self.scored = self.scored.saturating_add(1);
-        if !learn || self.scored < MIN_SCORED {
+        self.since_change = self.since_change.saturating_add(1);
+        if !learn || self.scored < MIN_SCORED || self.since_change < CALIBRATE_EVERY {
             return None;
         }
         let before = self.z;
@@ -146,6 +156,9 @@ impl Margin {
             self.z = (self.z + Z_STEP).min(Z_MAX);
         } else if self.miss_rate < MISS_LOW {
             self.z = (self.z - Z_STEP / 2.0).max(Z_MIN);
+        }
+        if self.z != before {
+            self.since_change = 0;
         }
         (self.z != before).then(|| {
             format!(
@@ -182,14 +195,20 @@ mod tests {
     fn the_margin_widens_when_demand_beats_the_quantile_and_stays_bounded() {
         let mut m = Margin::default();
         let mut changes = 0;
-        for _ in 0..200 {
+        for _ in 0..CALIBRATE_EVERY - 1 {
+            assert!(
+                m.score(100.0, 150.0, true).is_none(),
+                "not before the cooldown"
+            );
+        }
+        for _ in 0..1000 {
             if m.score(100.0, 150.0, true).is_some() {
                 changes += 1;
             }
         }
-        assert!(changes > 0);
+        assert_eq!(changes, 18, "1.28 → 3.0 in steps of 0.1, one per cooldown");
         assert_eq!(m.z, Z_MAX);
-        for _ in 0..400 {
+        for _ in 0..2000 {
             m.score(100.0, 50.0, true);
         }
         assert_eq!(m.z, Z_MIN);

@@ -33,7 +33,7 @@ pub const ALPHA: f64 = 0.3;
 pub const QUEUE_SATURATED: f64 = 4.0;
 
 /// The prior's multiple of the most work served without a queue.
-pub const EXPLORE: f64 = 2.0;
+pub const EXPLORE: f64 = 1.75;
 
 /// Share of saturated throughput a replica is sized for.
 pub const TARGET_UTILIZATION: f64 = 0.8;
