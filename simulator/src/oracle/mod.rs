@@ -93,6 +93,10 @@ pub const STRATEGY: &str = "Oracle";
 /// replica (pooling gains flatten long before).
 const MAX_POOL: u32 = 64;
 
+/// Most replicas a window is given (a bound on the fleet an absurd burst could ask
+/// for); a window that needs more misses, and the note's attainment says so.
+const MAX_REPLICAS: u32 = 10_000;
+
 /// Most demand windows a plan covers (about 19 years of 60 s windows): a bound on the
 /// memory of a trace with a stray far-future arrival.
 const MAX_WINDOWS: usize = 10_000_000;
@@ -324,7 +328,11 @@ where
         fleet.tensor_parallel,
     );
 
-    let at_load = |load: f64| demand::needs(&rates, |rate| capacity.replicas_for(rate / load));
+    let at_load = |load: f64| {
+        demand::needs(&rates, |rate| {
+            capacity.replicas_for(rate / load).min(MAX_REPLICAS)
+        })
+    };
     let windows = rates.len();
     // The search state: how far past the measured capacity windows are loaded (one knob
     // for the whole trace), and per window a floor set by misses.
