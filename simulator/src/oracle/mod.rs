@@ -4,7 +4,8 @@
 //! It knows the whole future trace and the worst-case cold start, and it replays the
 //! fleet several times before committing. It returns the cheapest schedule it
 //! *verified* on the fleet model: a schedule in a family (replicas per window, each
-//! asked for a worst-case cold start ahead) that met the target when run, with the
+//! asked for ahead of its window by up to a worst-case cold start) that met the
+//! target when run, with the
 //! least GPU-hours of those it tried. That is an upper bound on the true optimum;
 //! next to it the oracle reports a *lower* bound (step 4), so the distance from
 //! optimal is stated, not guessed.
@@ -16,7 +17,7 @@
 //! note reports their sampled share.
 //!
 //! The trace is streamed, never held: `open` gives a fresh stream per pass
-//! ([`plan_stream`]). Memory is the capacity sample, two counters per demand window
+//! ([`plan_stream`]). Memory is the capacity sample, a few counters per demand window
 //! and one fleet run's requests in flight.
 //!
 //! Method:
@@ -46,28 +47,36 @@
 //!    gets below it unless the fleet serves more per replica than the capacity search
 //!    measured (it is a bound relative to that measurement, not a proof about the
 //!    simulator).
-//! 5. **Verification** ([`crate::fleet::run_stream`], streamed). The schedule runs on the
-//!    real fleet model with the caller's seed; requests are scored per arrival window.
-//!    Below target: windows short on their own get more replicas (see `raise`) and are
-//!    locked against trimming; when no window is short on its own, those with the
-//!    larger miss shares are. At or above target: every unlocked window that missed
-//!    nothing and whose rate one replica fewer could serve at 115 % of the pool
-//!    capacity is trimmed by one; a trimmed window that then misses gets its replica
-//!    back and is locked. This repeats until nothing changes or `max_iterations` fleet
-//!    runs (default 6). The cheapest run that met the target is returned; if none did,
-//!    the one with the best attainment, and the note says so.
+//! 5. **Search, verified** ([`crate::fleet::run_stream`], streamed). Every candidate
+//!    runs on the real fleet model with the caller's seed, requests scored per arrival
+//!    window as `summary.json` scores them; the same steps are never run twice.
+//!    - *Load knob.* Windows are sized for `rate / load` (load 1 = at the measured
+//!      capacity). After a run that met the target the load goes up by a step (25 %
+//!      first). After a run that missed, the windows that missed get floors, most
+//!      misses first, until their misses cover twice the shortfall: back to their level
+//!      in the last run that met the target, or `max(1, ceil(need × miss share / 2))`
+//!      more; a window whose misses did not fall when raised is left alone (replicas
+//!      do not save them). After a miss the step shrinks to its square root.
+//!    - *Lead.* The cheapest schedule that met the target is then asked for later: the
+//!      share of the worst-case lead is bisected (½, then ¼ or ¾, …) while the runs
+//!      last, to within 0.2.
 //!
-//! The note (in `summary.json`) gives the plan's GPU-hours and attainment, the lower
-//! bound and the ratio between them, the capacities measured and the sampled
-//! infeasible share.
+//!    At most `max_iterations` fleet runs (default 8). The cheapest run that met the
+//!    target is returned; if none did, the one with the best attainment, and the note
+//!    says so. The returned schedule replays to exactly the verified run (same
+//!    steps, seed and stream), so the reported attainment is the verified one.
+//!
+//! The note (in `summary.json`) gives the plan's GPU-hours and attainment, its load
+//! and lead, the lower bound and the ratio between them, the capacities measured and
+//! the sampled infeasible share.
 //!
 //! What it cannot do: replicas present at time zero are the fleet's
 //! `initial_replicas`, so demand in the first lead time beyond them is met late; it
-//! never under-provisions a window on purpose to spend the allowed misses where they
-//! are cheapest, which a true optimum over an aggregate target could; and its family
-//! asks for every replica a worst-case cold start ahead, where a warm node would be
-//! ready sooner. The gap to the lower bound measures all of these together with the
-//! bound's own looseness (idle capacity in quiet windows, which no schedule avoids).
+//! spends the allowed misses only where its load knob and raises happen to leave them,
+//! not where they are provably cheapest, which a true optimum over an aggregate target
+//! would; and one lead serves every replica, where a warm node or a quiet hour could
+//! take another. The gap to the lower bound measures all of these together with the
+//! bound's own looseness (idle capacity in quiet windows, bursts met when they come).
 
 pub mod capacity;
 pub mod cold_start;
