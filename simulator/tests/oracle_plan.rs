@@ -176,3 +176,55 @@ fn an_empty_trace_is_an_error_not_a_schedule() {
     .unwrap_err();
     assert!(matches!(error, OracleError::EmptyTrace), "{error}");
 }
+
+#[derive(Debug, thiserror::Error)]
+#[error("trace.csv:3: expected a number, found x")]
+struct BadRow;
+
+#[test]
+fn a_trace_that_fails_to_read_or_changes_between_passes_is_an_error() {
+    let catalog = Catalog::builtin();
+    let fleet = FleetConfig::default();
+    let slo = Slo::default();
+    let requests = trace(Pattern::Poisson, 2, 5.0);
+    // Fails on the first pass: the reader's message comes through.
+    let error = simulator::oracle::plan_stream(
+        || {
+            Ok::<_, BadRow>(
+                requests
+                    .iter()
+                    .take(2)
+                    .cloned()
+                    .map(Ok)
+                    .chain(std::iter::once(Err(BadRow))),
+            )
+        },
+        &catalog,
+        &fleet,
+        &slo,
+        SEED,
+        &options(),
+    )
+    .unwrap_err();
+    assert!(matches!(error, OracleError::Trace(_)), "{error}");
+    assert!(error.to_string().contains("trace.csv:3"), "{error}");
+    // Shorter on the second pass than on the first.
+    let mut passes = 0;
+    let error = simulator::oracle::plan_stream(
+        || {
+            passes += 1;
+            let keep = if passes == 1 { requests.len() } else { 10 };
+            Ok::<_, BadRow>(requests.iter().take(keep).cloned().map(Ok))
+        },
+        &catalog,
+        &fleet,
+        &slo,
+        SEED,
+        &options(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(error, OracleError::TraceChanged { found: 10, .. }),
+        "{error}"
+    );
+}

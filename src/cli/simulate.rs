@@ -5,8 +5,8 @@
 //!
 //! Runs stream: each scaler reads the trace itself, pulling requests as its clock
 //! reaches them, and spools its request records into the output folder, so memory is
-//! bounded by the requests in flight, not by the trace (the oracle, which plans on the
-//! whole trace, still loads it).
+//! bounded by the requests in flight, not by the trace (the oracle too: it streams the
+//! trace once per planning pass, see `simulator::oracle`).
 //!
 //! Exit codes: 0 success, 2 bad scenario or unwritable output (the message names the
 //! file, line or field).
@@ -17,7 +17,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use simulator::open_loop::{self, OpenLoopSummary};
 use simulator::output::{self, RunRecorder, RunSummary, StreamedRun, Summary};
-use simulator::scenario::{self, Scenario};
+use simulator::scenario::{self, ScalerChoice, Scenario};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -50,13 +50,22 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     let progress = progress_bar(&args, scenario.scalers.len());
-    let runs = (0..scenario.scalers.len())
+    // The oracle's runs first: it replays the trace several times, so started last it
+    // would be the whole command's tail. Results go back into scenario order.
+    let mut order: Vec<usize> = (0..scenario.scalers.len()).collect();
+    order.sort_by_key(|&index| !matches!(scenario.scalers[index], ScalerChoice::Oracle { .. }));
+    let mut runs: Vec<(usize, anyhow::Result<(StreamedRun, u64)>)> = order
         .into_par_iter()
         .map(|index| {
             let run = run_one(&scenario, &args.out, index);
             progress.inc(1);
-            run
+            (index, run)
         })
+        .collect();
+    runs.sort_by_key(|(index, _)| *index);
+    let runs = runs
+        .into_iter()
+        .map(|(_, run)| run)
         .collect::<anyhow::Result<Vec<(StreamedRun, u64)>>>();
     progress.finish_and_clear();
     let runs = match runs {

@@ -230,6 +230,22 @@ mod tests {
     const S: i64 = 1_000_000;
 
     #[test]
+    fn a_profile_counts_as_it_streams_and_refuses_a_far_future_arrival() {
+        let mut profile = Profile::new(60 * S, 10 * S, 3);
+        for arrival in [-5, 0, 59 * S, 61 * S, 179 * S] {
+            profile.add(arrival).unwrap();
+        }
+        assert_eq!(profile.arrivals(), 5);
+        assert_eq!(profile.counts(), &[3, 1, 1]);
+        assert_eq!(profile.windows(), 3);
+        let error = profile.add(180 * S).unwrap_err();
+        assert_eq!(error.max_windows, 3);
+        assert!(error.to_string().contains("180000000"), "{error}");
+        assert_eq!(profile.arrivals(), 5, "a refused arrival is not counted");
+        assert_eq!(profile.mean_rates(), vec![0.05, 1.0 / 60.0, 1.0 / 60.0]);
+    }
+
+    #[test]
     fn steady_load_needs_rate_over_capacity() {
         // 10 requests/s for 120 s, evenly spaced, capacity 4/s: 3 replicas.
         let arrivals: Vec<i64> = (0..1200).map(|i| i * S / 10).collect();

@@ -255,7 +255,8 @@ pub(crate) enum ScalerEntry {
 pub(crate) struct OracleSection {
     #[serde(default)]
     pub name: Option<String>,
-    /// Share of feasible requests that must meet the SLO.
+    /// Share of the trace's requests that must complete meeting the SLO (as
+    /// `summary.json` counts `slo_attainment`).
     #[serde(default)]
     pub attainment: Option<f64>,
     /// Demand window.
