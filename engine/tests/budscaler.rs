@@ -432,3 +432,41 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_load_metric_named_in_prediction_metrics_is_forecast_for_its_guard() {
+    // Requests waiting grow by 2 per pod per tick; the guard's target is 16 per replica.
+    let run = |prediction: &str| {
+        let mut scaler = Scaler::new(&manifest(&format!("{BASE}{prediction}"))).unwrap();
+        let mut last = None;
+        for step in 0..40 {
+            let load = Load {
+                generated: 0.0,
+                waiting: 2.0 * f64::from(step),
+                kv: 0.1,
+            };
+            last = Some(scaler.decide(&observation(
+                seconds(15 * i64::from(step + 1)),
+                2,
+                &same(2, load),
+            )));
+        }
+        last.unwrap()
+    };
+    let plain = run("");
+    let ahead = run(
+        "  predictionConfig: { enabled: true, predictor: holt, lookAheadMinutes: 5, predictionMetrics: [num_requests_waiting] }\n",
+    );
+    let guard = |d: &engine::Decision| d.metrics[0].proposed_replicas.unwrap();
+    assert!(
+        guard(&ahead) > guard(&plain),
+        "{} vs {}",
+        ahead.message,
+        plain.message
+    );
+    assert!(
+        ahead.message.contains("num_requests_waiting forecast"),
+        "{}",
+        ahead.message
+    );
+}

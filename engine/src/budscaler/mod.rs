@@ -75,6 +75,9 @@ pub struct BudState {
     /// Recurring bursts and the capacity the last one needed.
     #[serde(default)]
     pub bursts: patterns::BurstMemory,
+    /// Forecasts of the load metrics named in `predictionMetrics`, by metric.
+    #[serde(default)]
+    pub metrics: std::collections::BTreeMap<String, Forecaster>,
 }
 
 impl Default for BudState {
@@ -87,6 +90,7 @@ impl Default for BudState {
             work_per_request: None,
             idle_since: None,
             bursts: patterns::BurstMemory::default(),
+            metrics: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -182,6 +186,46 @@ pub fn decide(
                 spec.prediction.predictor,
                 spec.prediction.min_confidence,
             ));
+        }
+    }
+
+    // Load metrics named in `predictionMetrics` are forecast like demand (seasonal
+    // buckets only for those also in `seasonalMetrics`); their guards ask for the
+    // forecast total's replicas.
+    let mut guards = guards;
+    if spec.prediction.enabled {
+        for g in guards.iter_mut() {
+            let (signals::SignalKind::Load, Some(total)) = (g.kind, g.value) else {
+                continue;
+            };
+            if !spec.prediction.prediction_metrics.contains(&g.metric) || g.target <= 0.0 {
+                continue;
+            }
+            let seasonal = spec.prediction.seasonal_metrics.contains(&g.metric);
+            let metric_inputs = Inputs {
+                local: if seasonal { local } else { None },
+                ..inputs
+            };
+            let forecaster = state.metrics.entry(g.metric.clone()).or_default();
+            let (smoothed, _) = forecaster.observe(&metric_inputs, total);
+            let ahead = forecaster.forecast(
+                &metric_inputs,
+                smoothed,
+                horizon,
+                spec.prediction.predictor,
+                spec.prediction.min_confidence,
+            );
+            let replicas = ceil_replicas(ahead.value / g.target);
+            if g.proposal.is_none_or(|p| replicas > p) {
+                g.proposal = Some(replicas);
+                notes.push(format!(
+                    "{} forecast {} in {}s ({})",
+                    g.metric,
+                    round(ahead.value),
+                    horizon / SECOND,
+                    ahead.predictor
+                ));
+            }
         }
     }
 
