@@ -23,8 +23,9 @@ bin=target/release/budscaler
 scenarios=(default azure-conv-1h azure-code-1h mooncake mmpp-1h)
 $quick || scenarios+=(diurnal-week)
 
+# The scenario's trace path (relative to scenarios/), or nothing for a generated one.
 needs_data() {
-  grep -Eo 'path: *[^ #]+' "scenarios/$1.yaml" | head -1 | sed 's/path: *//'
+  { grep -Eo 'path: *[^ #]+' "scenarios/$1.yaml" || true; } | head -1 | sed 's/path: *//'
 }
 
 runnable() {
