@@ -123,9 +123,9 @@ fn capacity_is_learned_from_saturated_replicas_and_sizes_the_fleet() {
         kv: 0.1,
     };
     let first = scaler.decide(&observation(seconds(15), 2, &same(2, quiet)));
-    // The prior: 1.75 × the most a replica served without a queue (300), sized at 80%.
+    // The prior: 2 × the most a replica served without a queue (300), sized at 80%.
     assert!(
-        first.message.contains("capacity 420 per replica (prior"),
+        first.message.contains("capacity 480 per replica (prior"),
         "{}",
         first.message
     );

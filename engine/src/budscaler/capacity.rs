@@ -5,7 +5,7 @@
 //! (a queue that persisted through a whole window, not a burst of long prompts that
 //! chunked prefill works through in a few steps), or its KV cache was at
 //! least [`super::signals::KV_SATURATED`] full, or it was over a manifest latency limit
-//! (a `ttft…`/`itl…` metric's target: what it served then is what it serves *at that
+//! (a `ttft…`, `itl…` or `queue_time…` metric's target: what it served then is what it serves *at that
 //! latency*), over a window it was ready for entirely.
 //! What it served then is what it can serve; the estimate is an exponentially
 //! weighted mean of such readings ([`ALPHA`]). A replica that serves *more* than the
@@ -16,10 +16,12 @@
 //! can serve at least W; guessing more lets the fleet grow into its real capacity
 //! instead of over-provisioning on a lower bound, and the first saturated reading
 //! replaces the guess with a measurement). The multiple trades exploration speed for
-//! SLO risk: on `scenarios/default.yaml` 2.0 reached saturation sooner but missed the
-//! SLO for a cold start's worth of the peak (98.85%, 2.63 GPU-h), 1.5 never saturated
-//! (100%, 4.55 GPU-h), 1.75 gave 99.99% at 3.39 GPU-h. Before any replica has served
-//! anything there is no guess: the metric guards decide, and with none asking the
+//! SLO risk; measured on `scenarios/default.yaml`: with saturation read at a 90% KV
+//! cache, 2.0 ran out at the peak and missed a cold start's worth of it (98.85%, 2.63
+//! GPU-h), 1.75 gave 99.99% at 3.39 and 1.5 never saturated (100%, 4.55); reading it at
+//! 75% ([`super::signals::KV_SATURATED`]) learns capacity before the SLO breaks, and
+//! 2.0 then gives 100% at 2.91 GPU-h. Before any replica has served anything there is
+//! no guess: the metric guards decide, and with none asking the
 //! decision says `CapacityUnknown`.
 //!
 //! Sizing uses `capacity × TARGET_UTILIZATION`: saturated throughput comes with a queue,
@@ -36,7 +38,7 @@ pub const ALPHA: f64 = 0.3;
 pub const QUEUE_SATURATED: f64 = 4.0;
 
 /// The prior's multiple of the most work served without a queue.
-pub const EXPLORE: f64 = 1.75;
+pub const EXPLORE: f64 = 2.0;
 
 /// Share of saturated throughput a replica is sized for.
 pub const TARGET_UTILIZATION: f64 = 0.8;

@@ -26,8 +26,11 @@ pub const PREFILL_WEIGHT: f64 = 0.3;
 /// gateway (Knative's activator); its `waiting` is that queue.
 pub const ACTIVATOR_POD: &str = "activator";
 
-/// KV-cache use at which a replica counts as saturated (vLLM preempts near full).
-pub const KV_SATURATED: f64 = 0.9;
+/// KV-cache use at which a replica counts as saturated. vLLM preempts near full, and
+/// near the top the cache fills much faster than throughput grows (on the default
+/// scenario a replica at 56% served 12.6k work/s, at 73% 13.6k, at 90% 14k): reading
+/// capacity at three quarters learns it before the SLO breaks, at a small discount.
+pub const KV_SATURATED: f64 = 0.75;
 
 /// How a metric becomes a replica count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
