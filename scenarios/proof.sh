@@ -5,9 +5,10 @@
 #   scenarios/proof.sh [OUT_DIR] [--quick]
 #
 # Writes OUT_DIR/<scenario>/ (simulate's usual folder) and prints each scenario's
-# table; then OUT_DIR/ablation/<scenario>-<variant>/ for BudScaler with forecasting
-# off, and with each predictor alone (last-value, holt, seasonal) and combined, and
-# prints one line per run. Scenarios whose trace is not in ../shared/data are skipped
+# table; OUT_DIR/variants/<scenario>/ with more HPA and KPA manifests
+# (scenarios/scalers/variants/); then OUT_DIR/ablation/<scenario>/ for BudScaler with
+# forecasting off, and with each predictor alone (last-value, holt, seasonal) and
+# combined. Scenarios whose trace is not in ../shared/data are skipped
 # with a message. --quick leaves out the 7-day week (12M requests, about 1-2 minutes
 # per run on 2 cores).
 set -euo pipefail
@@ -43,11 +44,41 @@ for s in "${scenarios[@]}"; do
   "$bin" simulate "scenarios/$s.yaml" --out "$out/$s" | cat
 done
 
+# Runs a copy of scenario $1 (its trace and fleet) with the manifests $3... as its
+# scalers, into $2, and prints the table.
+run_with() {
+  local s="$1" dir="$2"
+  shift 2
+  local scenario="$dir.yaml" trace
+  trace="$(needs_data "$s")"
+  # The copy lives elsewhere: make its trace path absolute and list the manifests.
+  awk -v trace="$trace" -v root="$PWD/scenarios" '
+    /^scalers:/ { exit }
+    trace != "" && $1 == "path:" { sub(/path: *[^ #]+/, "path: " root "/" trace) }
+    { print }
+  ' "scenarios/$s.yaml" > "$scenario"
+  echo "scalers:" >> "$scenario"
+  for manifest in "$@"; do
+    [[ "$manifest" == /* ]] || manifest="$PWD/$manifest"
+    echo "  - file: $manifest" >> "$scenario"
+  done
+  "$bin" simulate "$scenario" --out "$dir" | cat
+}
+
+# HPA and KPA variants beyond the two in every scenario (chosen before any run).
+variants="$out/variants"
+mkdir -p "$variants"
+for s in "${scenarios[@]}"; do
+  runnable "$s" || continue
+  echo "== variants: $s"
+  run_with "$s" "$variants/$s" scenarios/scalers/variants/{hpa-running,hpa-kv,kpa-c32}.yaml
+done
+
 # Ablation: the shared manifest with one predictor, or with forecasting off.
 ablation="$out/ablation"
 mkdir -p "$ablation"
-variants=(off last-value holt seasonal combined)
-for v in "${variants[@]}"; do
+predictors=(off last-value holt seasonal combined)
+for v in "${predictors[@]}"; do
   manifest="$ablation/budscaler-$v.yaml"
   if [[ "$v" == off ]]; then
     sed -e 's/^  name: budscaler$/  name: budscaler-off/' \
@@ -62,18 +93,8 @@ done
 for s in default azure-conv-1h diurnal-week; do
   [[ "$s" == diurnal-week ]] && $quick && continue
   runnable "$s" || continue
-  scenario="$ablation/$s.yaml"
-  trace="$(needs_data "$s")"
-  # The copy lives elsewhere: make its trace path absolute and list the variants.
-  awk -v trace="$trace" -v root="$PWD/scenarios" '
-    /^scalers:/ { exit }
-    trace != "" && $1 == "path:" { sub(/path: *[^ #]+/, "path: " root "/" trace) }
-    { print }
-  ' "scenarios/$s.yaml" > "$scenario"
-  echo "scalers:" >> "$scenario"
-  for v in "${variants[@]}"; do
-    echo "  - file: $PWD/$ablation/budscaler-$v.yaml" >> "$scenario"
-  done
   echo "== ablation: $s"
-  "$bin" simulate "$scenario" --out "$ablation/$s" | cat
+  manifests=()
+  for v in "${predictors[@]}"; do manifests+=("$ablation/budscaler-$v.yaml"); done
+  run_with "$s" "$ablation/$s" "${manifests[@]}"
 done

@@ -225,6 +225,34 @@ pub struct HintReading {
     pub until: i64,
 }
 
+impl MetricReading {
+    /// "queue 20 vs target 4 proposes 10", "queue unavailable (why)", "queue not read":
+    /// the reading as every strategy's sentence words it.
+    pub fn describe(&self) -> String {
+        match (&self.error, self.value, self.proposed_replicas) {
+            (Some(error), _, _) => format!("{} unavailable ({error})", self.metric),
+            (None, Some(value), Some(replicas)) => format!(
+                "{} {} vs target {} proposes {replicas}",
+                self.metric,
+                round3(value),
+                round3(self.target)
+            ),
+            (None, Some(value), None) => format!(
+                "{} {} vs target {}",
+                self.metric,
+                round3(value),
+                round3(self.target)
+            ),
+            (None, None, _) => format!("{} not read", self.metric),
+        }
+    }
+}
+
+/// Three decimals at most, without trailing zeros, for sentences.
+pub(crate) fn round3(value: f64) -> f64 {
+    (value * 1000.0).round() / 1000.0
+}
+
 /// The output of one decision.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

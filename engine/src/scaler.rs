@@ -237,8 +237,9 @@ impl Scaler {
     }
 }
 
-/// The HPA behavior (stabilization, rate policies, min/max) of a BudScaler manifest,
-/// without metrics: BudScaler computes its own proposal and settles it through this.
+/// The HPA behavior (stabilization, rate policies, tolerance, min/max) of a manifest,
+/// without metrics: the HPA adds its metrics; BudScaler computes its own proposal and
+/// settles it through this.
 fn behavior_config(spec: &ResolvedSpec) -> HpaConfig {
     let behavior = &spec.behavior;
     let mut config = HpaConfig::new(spec.min_replicas, spec.max_replicas, Vec::new());
@@ -391,16 +392,8 @@ fn hpa_config(spec: &ResolvedSpec) -> Result<HpaConfig, ScalerError> {
             source,
         });
     }
-    let behavior = &spec.behavior;
-    let mut config = HpaConfig::new(spec.min_replicas, spec.max_replicas, metrics);
-    config.tolerance = Tolerances {
-        scale_up: behavior.scale_up.tolerance,
-        scale_down: behavior.scale_down.tolerance,
-    };
-    config.behavior = Some(Behavior {
-        scale_up: Some(rules(&behavior.scale_up)),
-        scale_down: Some(rules(&behavior.scale_down)),
-    });
+    let mut config = behavior_config(spec);
+    config.metrics = metrics;
     if !config.metrics.is_empty() {
         config.validate().map_err(|e| ScalerError::Unsupported {
             field: "spec".into(),
@@ -764,27 +757,7 @@ fn sentence(
     let mut text = format!("{strategy} {current} → {desired} ({reason})");
     for (i, m) in metrics.iter().enumerate() {
         text.push_str(if i == 0 { ": " } else { "; " });
-        match (&m.error, m.value, m.proposed_replicas) {
-            (Some(error), _, _) => text.push_str(&format!("{} unavailable ({error})", m.metric)),
-            (None, Some(value), Some(replicas)) => text.push_str(&format!(
-                "{} {} vs target {} proposes {replicas}",
-                m.metric,
-                round3(value),
-                round3(m.target)
-            )),
-            (None, Some(value), None) => text.push_str(&format!(
-                "{} {} vs target {}",
-                m.metric,
-                round3(value),
-                round3(m.target)
-            )),
-            (None, None, _) => text.push_str(&format!("{} not read", m.metric)),
-        }
+        text.push_str(&m.describe());
     }
     text
-}
-
-/// Three decimals at most, without trailing zeros, for sentences.
-fn round3(value: f64) -> f64 {
-    (value * 1000.0).round() / 1000.0
 }

@@ -344,3 +344,11 @@ proptest! {
         );
     }
 }
+
+#[test]
+fn the_proof_variants_are_valid_manifests() {
+    for name in ["hpa-running", "hpa-kv", "kpa-c32"] {
+        let scaler = Scaler::new(&manifest(&format!("variants/{name}")));
+        assert!(scaler.is_ok(), "{name}: {}", scaler.unwrap_err());
+    }
+}

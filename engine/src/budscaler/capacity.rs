@@ -3,11 +3,11 @@
 //! A replica's capacity is read off the replica itself when it is *saturated*: it had
 //! at least [`QUEUE_SATURATED`] requests waiting at this observation and the one before
 //! (a queue that persisted through a whole window, not a burst of long prompts that
-//! chunked prefill works through in a few steps), or its KV cache was at
-//! least [`super::signals::KV_SATURATED`] full, or it was over a manifest latency limit
-//! (a `ttft…`, `itl…` or `queue_time…` metric's target: what it served then is what it serves *at that
-//! latency*), over a window it was ready for entirely.
-//! What it served then is what it can serve; the estimate is an exponentially
+//! chunked prefill works through in a few steps), or its KV cache was at least
+//! [`super::signals::KV_SATURATED`] full, or it was over a manifest latency limit (a
+//! `ttft…`, `itl…` or `queue_time…` metric's target: what it served then is what it
+//! serves *at that latency*), over a window it was ready for entirely. What it served
+//! then is what it can serve; the estimate is an exponentially
 //! weighted mean of such readings ([`ALPHA`]). A replica that serves *more* than the
 //! estimate without saturating proves the estimate low, which raises it at once.
 //!

@@ -593,22 +593,8 @@ fn sentence(
         text.push_str(&format!("; hint {} floor {}", h.name, h.target_replicas));
     }
     for m in metrics {
-        match (&m.error, m.value, m.proposed_replicas) {
-            (Some(e), _, _) => text.push_str(&format!("; {} unavailable ({e})", m.metric)),
-            (None, Some(v), Some(r)) => text.push_str(&format!(
-                "; {} {} vs target {} proposes {r}",
-                m.metric,
-                round(v),
-                round(m.target)
-            )),
-            (None, Some(v), None) => text.push_str(&format!(
-                "; {} {} vs target {}",
-                m.metric,
-                round(v),
-                round(m.target)
-            )),
-            (None, None, _) => {}
-        }
+        text.push_str("; ");
+        text.push_str(&m.describe());
     }
     for note in notes {
         text.push_str("; ");

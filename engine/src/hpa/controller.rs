@@ -155,18 +155,7 @@ impl Hpa {
             }
         };
 
-        if desired != current
-            && let Some(behavior) = &config.behavior
-        {
-            let behavior = behavior.resolve(config.downscale_stabilization);
-            store_scale_event(
-                &mut self.state.scale_events,
-                &behavior,
-                current,
-                desired,
-                now,
-            );
-        }
+        self.record_scale_event(config, current, desired, now);
         Ok(HpaOutcome {
             desired_replicas: desired,
             reason,
@@ -191,7 +180,14 @@ impl Hpa {
             });
         }
         let settled = self.normalize(config, current, proposal.max(0), now);
-        if settled.0 != current
+        self.record_scale_event(config, current, settled.0, now);
+        settled
+    }
+
+    /// Stores an applied change for the rate policies, as upstream does after a
+    /// successful scale update (only with a behavior).
+    fn record_scale_event(&mut self, config: &HpaConfig, current: i32, desired: i32, now: Micros) {
+        if desired != current
             && let Some(behavior) = &config.behavior
         {
             let behavior = behavior.resolve(config.downscale_stabilization);
@@ -199,11 +195,10 @@ impl Hpa {
                 &mut self.state.scale_events,
                 &behavior,
                 current,
-                settled.0,
+                desired,
                 now,
             );
         }
-        settled
     }
 
     /// Upstream `normalizeDesiredReplicas` / `normalizeDesiredReplicasWithBehaviors`.
