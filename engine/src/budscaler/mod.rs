@@ -12,15 +12,17 @@
 //!    the waiting backlog drained over [`BACKLOG_DRAIN`]; smoothed over
 //!    `kpaConfig.stableWindow`; forecast at now + lookahead (`lookAheadMinutes` when
 //!    written, else the observed cold start) at a calibrated high quantile
-//!    ([`calibration`]).
+//!    ([`calibration`]). Load metrics named in `predictionMetrics` are forecast the
+//!    same way for their guards.
 //! 4. **Patterns** ([`patterns`]): at most one, each changing the decision in a
 //!    documented way; recurring spikes leave a burst memory whose peak is held until
 //!    the next burst is due.
 //! 5. **Demand rule**: `ceil(demand to size for ÷ capacity per replica)`; the guards'
-//!    largest proposal is a floor under it. Without a learned capacity the guards
-//!    decide alone and only upward (a guard is a floor: it cannot tell that fewer
-//!    replicas would do); with none asking the count holds (`CapacityUnknown`), unless
-//!    nothing is served, queued or running (then none is needed).
+//!    largest proposal is a floor under it. Capacity is the learned one, or the prior
+//!    ([`capacity`]) until a replica saturates. Before any replica has served anything
+//!    the guards decide alone and only upward (a guard is a floor: it cannot tell that
+//!    fewer replicas would do); with none asking the count holds (`CapacityUnknown`),
+//!    unless nothing is served, queued or running (then none is needed).
 //! 6. **Schedule hints** ([`hints`]): an active hint's `targetReplicas` is a floor.
 //! 7. **Safety**: requests at the activator with nothing ready scale from zero; to
 //!    zero only after `kpaConfig.scaleToZeroGracePeriod` without demand; starting

@@ -10,6 +10,7 @@
 //! Times here are *local* Unix microseconds (Unix time plus the zone's UTC offset at
 //! that instant), so the arithmetic below is plain division.
 
+use crate::calendar::{self, Zone};
 use crate::time::Micros;
 use serde::{Deserialize, Serialize};
 
@@ -20,18 +21,16 @@ pub const ALPHA: f64 = 0.5;
 pub const MIN_HOURS: u32 = 1;
 
 const HOUR: Micros = 3_600_000_000;
-const DAY: Micros = 24 * HOUR;
 
-/// Hour of the week, Monday 00:00 = 0, of a local Unix time (1970-01-01 was a Thursday).
+/// Hour of the week, Monday 00:00 = 0, of a local Unix time (the calendar's rule,
+/// applied to a time already shifted into the zone).
 pub fn hour_of_week(local: Micros) -> usize {
-    let days = local.div_euclid(DAY);
-    let weekday = (days + 3).rem_euclid(7) as usize;
-    weekday * 24 + hour_of_day(local)
+    usize::from(calendar::hour_of_week(local, Zone::UTC))
 }
 
 /// Hour of the day of a local Unix time.
 pub fn hour_of_day(local: Micros) -> usize {
-    (local.rem_euclid(DAY) / HOUR) as usize
+    usize::from(calendar::hour_of_day(local, Zone::UTC))
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -146,6 +145,8 @@ impl SeasonalProfile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const DAY: Micros = 24 * HOUR;
 
     #[test]
     fn hours_of_the_week_start_on_monday() {
