@@ -59,6 +59,10 @@ use signals::{GuardReading, Workload};
 /// demand.
 pub const BACKLOG_DRAIN: f64 = 60.0;
 
+/// The share of saturated capacity the forecast's quantile may fill (the expected
+/// demand is sized at [`capacity::TARGET_UTILIZATION`]).
+pub const QUANTILE_UTILIZATION: f64 = 0.95;
+
 /// The version of [`BudState`]'s layout.
 pub const STATE_VERSION: u32 = 1;
 
@@ -323,7 +327,20 @@ pub fn decide(
             }
             _ => (sized, kind, name),
         };
-        let replicas = ceil_replicas(sized / per_replica);
+        // The utilization target is headroom for the expected demand; the forecast's
+        // quantile is headroom for its error. Paying both on the same demand sizes
+        // twice: the quantile may fill replicas up to QUANTILE_UTILIZATION instead.
+        // Only once capacity is measured: while it is the prior's guess, the double
+        // headroom is what keeps the SLO when the guess runs out.
+        let replicas = match (&forecast, kind) {
+            (Some(f), DeciderKind::Predictor) if state.capacity.is_learned() => {
+                let expected = f.point.max(if f.used { 0.0 } else { demand_now });
+                let saturated = per_replica / capacity::TARGET_UTILIZATION;
+                ceil_replicas(expected / per_replica)
+                    .max(ceil_replicas(sized / (saturated * QUANTILE_UTILIZATION)))
+            }
+            _ => ceil_replicas(sized / per_replica),
+        };
         proposal = Some(Proposal {
             replicas,
             reason,
