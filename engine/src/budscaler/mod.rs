@@ -327,18 +327,13 @@ pub fn decide(
             }
             _ => (sized, kind, name),
         };
-        // The utilization target is headroom for the expected demand; the forecast's
-        // quantile is headroom for its error. Paying both on the same demand sizes
-        // twice: the quantile may fill replicas up to QUANTILE_UTILIZATION instead.
-        // Only once capacity is measured: while it is the prior's guess, the double
-        // headroom is what keeps the SLO when the guess runs out.
         let replicas = match (&forecast, kind) {
-            (Some(f), DeciderKind::Predictor) if state.capacity.is_learned() => {
-                let expected = f.point.max(if f.used { 0.0 } else { demand_now });
-                let saturated = per_replica / capacity::TARGET_UTILIZATION;
-                ceil_replicas(expected / per_replica)
-                    .max(ceil_replicas(sized / (saturated * QUANTILE_UTILIZATION)))
-            }
+            (Some(f), DeciderKind::Predictor) => replicas_for_forecast(
+                f.point.max(if f.used { 0.0 } else { demand_now }),
+                sized,
+                per_replica,
+                state.capacity.is_learned(),
+            ),
             _ => ceil_replicas(sized / per_replica),
         };
         proposal = Some(Proposal {
@@ -542,6 +537,21 @@ pub fn decide(
     }
 }
 
+/// Replicas for a forecast: the expected demand at the utilization target, and its
+/// quantile up to [`QUANTILE_UTILIZATION`] of saturated capacity. The target is
+/// headroom for the expected demand, the quantile headroom for the forecast's error;
+/// paying both on the same demand sizes twice. While capacity is still the prior's
+/// guess both apply in full: that double headroom is what keeps the SLO when the
+/// guess runs out.
+fn replicas_for_forecast(expected: f64, quantile: f64, per_replica: f64, learned: bool) -> i32 {
+    if !learned {
+        return ceil_replicas(quantile.max(expected) / per_replica);
+    }
+    let saturated = per_replica / capacity::TARGET_UTILIZATION;
+    ceil_replicas(expected / per_replica)
+        .max(ceil_replicas(quantile / (saturated * QUANTILE_UTILIZATION)))
+}
+
 fn round(value: f64) -> f64 {
     if value.abs() >= 100.0 {
         value.round()
@@ -620,4 +630,18 @@ fn sentence(
         text.push_str(note);
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_measured_capacity_lets_the_quantile_fill_replicas_to_95_percent() {
+        // 800 per replica at 80%: saturated 1000, the quantile may use 950.
+        assert_eq!(replicas_for_forecast(3000.0, 3700.0, 800.0, true), 4);
+        assert_eq!(replicas_for_forecast(3000.0, 3700.0, 800.0, false), 5);
+        // The expected demand alone still asks for its 80%.
+        assert_eq!(replicas_for_forecast(3300.0, 3400.0, 800.0, true), 5);
+    }
 }
