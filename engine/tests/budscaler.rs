@@ -470,3 +470,160 @@ fn a_load_metric_named_in_prediction_metrics_is_forecast_for_its_guard() {
         ahead.message
     );
 }
+
+/// Runs `ticks` observations of `replicas` pods each serving `per_pod(step)` tokens/s
+/// (no queue), after teaching the 1000 tokens/s capacity; returns every decision.
+fn steady_run(
+    spec: &str,
+    replicas: i32,
+    ticks: i64,
+    per_pod: impl Fn(i64) -> f64,
+) -> Vec<engine::Decision> {
+    let mut scaler = Scaler::new(&manifest(spec)).unwrap();
+    let mut t = 0;
+    learn_capacity(&mut scaler, &mut t);
+    (0..ticks)
+        .map(|step| {
+            t += seconds(15);
+            let load = Load {
+                generated: per_pod(step),
+                waiting: 0.0,
+                kv: 0.3,
+            };
+            scaler.decide(&observation(t, replicas, &same(replicas as usize, load)))
+        })
+        .collect()
+}
+
+#[test]
+fn steady_state_skips_a_scale_down_by_one_replica() {
+    // 4 × 560 = 2240 tokens/s over 800 per replica: 3 replicas would do.
+    let steady = format!(
+        "{BASE}  predictionConfig: {{ enabled: true, predictor: last-value, lookAheadMinutes: 5 }}\n"
+    );
+    let with_pattern = steady_run(&steady, 4, 60, |_| 560.0);
+    let last = with_pattern.last().unwrap();
+    assert_eq!(
+        last.pattern.as_ref().unwrap().name,
+        "steady_state",
+        "{}",
+        last.message
+    );
+    assert_eq!(last.desired_replicas, 4, "{}", last.message);
+    let without = steady_run(BASE, 4, 60, |_| 560.0);
+    assert_eq!(without.last().unwrap().desired_replicas, 3);
+}
+
+#[test]
+fn traffic_drain_sizes_for_the_forecast_below_demand_now() {
+    let spec = with_prediction("holt");
+    let decisions = steady_run(&spec, 8, 80, |step| {
+        (1000.0 - 10.0 * step as f64).max(100.0)
+    });
+    let drained = decisions
+        .iter()
+        .find(|d| {
+            d.pattern
+                .as_ref()
+                .is_some_and(|p| p.name == "traffic_drain")
+        })
+        .expect("a steady fall is a drain");
+    let forecast = drained.forecast.as_ref().unwrap();
+    let on_demand_now = (forecast.current / 800.0).ceil() as i32;
+    assert!(
+        drained.desired_replicas < on_demand_now,
+        "{} (demand now alone asks {on_demand_now})",
+        drained.message
+    );
+}
+
+#[test]
+fn batch_ingestion_ignores_the_forecast_trend() {
+    // Only a KV guard (30% use asks for little): the demand rule decides.
+    let spec = with_prediction("holt").replace(
+        "targetMetric: num_requests_waiting, targetValue: \"16\"",
+        "targetMetric: kv_cache_usage, targetValue: \"0.9\"",
+    );
+    assert!(spec.contains("kv_cache_usage"));
+    let mut scaler = Scaler::new(&manifest(&spec)).unwrap();
+    let mut t = 0;
+    learn_capacity(&mut scaler, &mut t);
+    let mut last = None;
+    for step in 0..30 {
+        t += seconds(15);
+        // Long prompts pour in: prompt tokens/s rise, little is generated, a queue stands.
+        let mut obs = observation(
+            t,
+            2,
+            &same(
+                2,
+                Load {
+                    generated: 50.0,
+                    waiting: 30.0,
+                    kv: 0.3,
+                },
+            ),
+        );
+        for sample in obs.serving.values_mut() {
+            sample.prompt_tokens_per_s = Some(2000.0 + 200.0 * f64::from(step));
+        }
+        last = Some(scaler.decide(&obs));
+    }
+    let last = last.unwrap();
+    assert_eq!(
+        last.pattern.as_ref().unwrap().name,
+        "batch_ingestion",
+        "{}",
+        last.message
+    );
+    let forecast = last.forecast.as_ref().unwrap();
+    assert!(
+        forecast.value > forecast.current,
+        "a rising series forecasts up"
+    );
+    assert_eq!(last.reason, Reason::CurrentDemand, "{}", last.message);
+    assert_eq!(
+        last.decided_by.as_ref().unwrap().kind,
+        DeciderKind::Capacity
+    );
+}
+
+#[test]
+fn cold_start_counts_starting_replicas_and_the_gate_holds_scale_up() {
+    let gated = BASE.replace(
+        "scaleUp: { stabilizationWindowSeconds: 0, policies: [{ type: Pods, value: 100, periodSeconds: 15 }] }",
+        "scaleUp: { stabilizationWindowSeconds: 0, policies: [{ type: Pods, value: 100, periodSeconds: 15 }], startingPods: { maxStartingPods: 2 } }",
+    );
+    let decide = |spec: &str| {
+        let mut scaler = Scaler::new(&manifest(spec)).unwrap();
+        let mut t = 0;
+        learn_capacity(&mut scaler, &mut t);
+        // A short queue (not saturated, not idle): 2 × 1700 ÷ 800 asks for 5, more
+        // than the 2 ready and 2 starting.
+        let busy = Load {
+            generated: 1700.0,
+            waiting: 2.0,
+            kv: 0.5,
+        };
+        // Five observations: past the one-minute smoothing window.
+        let mut last = None;
+        for _ in 0..5 {
+            t += seconds(15);
+            let mut obs = observation(t, 4, &same(2, busy));
+            for name in ["s0", "s1"] {
+                let mut starting = ready_pod(name);
+                starting.ready = false;
+                starting.ready_transition_time = None;
+                obs.pods.push(starting);
+            }
+            last = Some(scaler.decide(&obs));
+        }
+        last.unwrap()
+    };
+    let open = decide(BASE);
+    assert!(open.desired_replicas > 4, "{}", open.message);
+    assert_eq!(open.pattern.as_ref().unwrap().name, "cold_start");
+    let held = decide(&gated);
+    assert_eq!(held.desired_replicas, 4, "{}", held.message);
+    assert_eq!(held.reason, Reason::StartingPodsGate);
+}
