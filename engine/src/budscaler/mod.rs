@@ -144,7 +144,7 @@ pub fn decide(
         .filter_map(signals::LatencyLimit::of)
         .collect();
     let workload = Workload::read(obs, &limits);
-    let guards: Vec<GuardReading> = spec
+    let mut guards: Vec<GuardReading> = spec
         .metrics
         .iter()
         .map(|m| signals::guard(m, signals::target_of(m), obs, workload.ready))
@@ -198,7 +198,6 @@ pub fn decide(
     // Load metrics named in `predictionMetrics` are forecast like demand (seasonal
     // buckets only for those also in `seasonalMetrics`); their guards ask for the
     // forecast total's replicas.
-    let mut guards = guards;
     if spec.prediction.enabled {
         for g in guards.iter_mut() {
             let (signals::SignalKind::Load, Some(total)) = (g.kind, g.value) else {
