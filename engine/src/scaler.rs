@@ -95,8 +95,7 @@ enum Engine {
         last_recorded: Option<Micros>,
     },
     BudScaler {
-        /// The behavior only (BudScaler computes its own proposal).
-        config: HpaConfig,
+        plan: budscaler::Plan,
         hpa: hpa::Hpa,
         bud: Box<BudState>,
     },
@@ -125,7 +124,7 @@ impl Scaler {
                 last_recorded: None,
             },
             ScalingStrategy::BudScaler => Engine::BudScaler {
-                config: behavior_config(&spec),
+                plan: budscaler::Plan::new(&spec, behavior_config(&spec)),
                 hpa: hpa::Hpa::new(),
                 bud: Box::default(),
             },
@@ -230,9 +229,7 @@ impl Scaler {
                 kpa,
                 last_recorded,
             } => decide_kpa(spec, config, kpa, last_recorded, obs),
-            Engine::BudScaler { config, hpa, bud } => {
-                budscaler::decide(spec, config, hpa, bud, obs)
-            }
+            Engine::BudScaler { plan, hpa, bud } => budscaler::decide(spec, plan, hpa, bud, obs),
         }
     }
 }
@@ -587,7 +584,7 @@ fn decide_hpa(
             MetricReading {
                 metric: target.name.clone(),
                 value,
-                target: target_value(resolved.target),
+                target: resolved.target.value(),
                 proposed_replicas: proposed,
                 error,
             }
@@ -733,16 +730,6 @@ fn decide_kpa(
         forecast: None,
         pattern: None,
         schedule_hint: None,
-    }
-}
-
-/// A target in the unit its reading is reported in.
-fn target_value(target: MetricTarget) -> f64 {
-    match target {
-        MetricTarget::Utilization { percent } => f64::from(percent),
-        MetricTarget::AverageValue { milli } | MetricTarget::Value { milli } => {
-            milli as f64 / 1000.0
-        }
     }
 }
 

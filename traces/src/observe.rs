@@ -1011,16 +1011,25 @@ mod tests {
         parse_text(&text).unwrap()
     }
 
-    fn one(status: &PodStatus, scrape: &Scrape, at: Micros) -> [PodScrape<'static>; 1] {
-        // Leaked for brevity: tests only.
-        let status: &'static PodStatus = Box::leak(Box::new(status.clone()));
-        let scrape: &'static Scrape = Box::leak(Box::new(scrape.clone()));
+    fn one<'a>(status: &'a PodStatus, scrape: &'a Scrape, at: Micros) -> [PodScrape<'a>; 1] {
         [PodScrape {
             status,
             engine: Some(scrape),
             gpu: None,
             scraped_at: at,
         }]
+    }
+
+    /// Two pods showing the same scrape.
+    fn both<'a>(
+        a: &'a PodStatus,
+        b: &'a PodStatus,
+        scrape: &'a Scrape,
+        at: Micros,
+    ) -> [PodScrape<'a>; 2] {
+        let [x] = one(a, scrape, at);
+        let [y] = one(b, scrape, at);
+        [x, y]
     }
 
     const S: Micros = 1_000_000;
@@ -1133,15 +1142,10 @@ mod tests {
             [400, 0, 0, 0],
             8.0,
         );
-        let pods = |scrape: &Scrape, at: Micros| {
-            let [x] = one(&a, scrape, at);
-            let [y] = one(&b, scrape, at);
-            [x, y]
-        };
-        let obs = observer.observe(15 * S, 2, &pods(&first, 15 * S));
+        let obs = observer.observe(15 * S, 2, &both(&a, &b, &first, 15 * S));
         assert!(obs.pod_metrics.is_empty(), "nothing windowed yet");
         assert!(obs.object_metrics.is_empty());
-        let obs = observer.observe(30 * S, 2, &pods(&second, 30 * S));
+        let obs = observer.observe(30 * S, 2, &both(&a, &b, &second, 30 * S));
         let value = |metric: &str| obs.pod_metrics[metric]["a"].value;
         assert_eq!(value("prompt_tokens_total"), 200.0);
         assert_eq!(value("generation_tokens"), 40.0);
@@ -1183,19 +1187,14 @@ mod tests {
             [36, 0, 0, 0],
             0.4,
         );
-        let both = |scrape: &Scrape, at: Micros| {
-            let [x] = one(&a, scrape, at);
-            let [y] = one(&b, scrape, at);
-            [x, y]
-        };
-        observer.observe(0, 2, &both(&first, 0));
+        observer.observe(0, 2, &both(&a, &b, &first, 0));
         // b is gone for a tick: its history goes with it.
         let obs = observer.observe(15 * S, 1, &one(&a, &second, 15 * S));
         assert_eq!(obs.serving["a"].prompt_tokens_per_s, Some(20.0));
         assert!(!obs.serving.contains_key("b"));
         assert_eq!(observer.history.len(), 1);
         // b is back (a new pod of the same name): no window until its second scrape.
-        let obs = observer.observe(30 * S, 2, &both(&second, 30 * S));
+        let obs = observer.observe(30 * S, 2, &both(&a, &b, &second, 30 * S));
         assert_eq!(obs.serving["b"].prompt_tokens_per_s, None);
         assert_eq!(obs.serving["b"].window, 0);
         assert_eq!(obs.serving["a"].prompt_tokens_per_s, Some(0.0));

@@ -93,8 +93,8 @@ pub struct Forecast {
     pub predictor: String,
     pub used: bool,
     pub horizon: Micros,
-    /// Self-calibration sentences from scoring at this observation.
-    pub calibration: Vec<String>,
+    /// The recent errors of the chosen predictor.
+    pub errors: Errors,
 }
 
 /// What the caller knows at one observation.
@@ -267,7 +267,7 @@ impl Forecaster {
             predictor: predictor_name,
             used,
             horizon,
-            calibration: Vec::new(),
+            errors: self.errors[chosen].clone(),
         }
     }
 

@@ -63,6 +63,9 @@ pub const BACKLOG_DRAIN: f64 = 60.0;
 /// demand is sized at [`capacity::TARGET_UTILIZATION`]).
 pub const QUANTILE_UTILIZATION: f64 = 0.95;
 
+/// Weight of a new reading in the work-per-request mean (the backlog's size).
+pub const WORK_PER_REQUEST_ALPHA: f64 = 0.2;
+
 /// The version of [`BudState`]'s layout.
 pub const STATE_VERSION: u32 = 1;
 
@@ -101,6 +104,35 @@ impl Default for BudState {
     }
 }
 
+/// What a manifest means to BudScaler, worked out once when the scaler is built.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The HPA behavior the proposal is settled through (no metrics).
+    pub behavior: HpaConfig,
+    /// Per manifest metric, in manifest order, how it becomes a replica count.
+    pub kinds: Vec<signals::SignalKind>,
+    /// The latency limits the metrics set (saturation for capacity learning).
+    pub limits: Vec<signals::LatencyLimit>,
+}
+
+impl Plan {
+    pub fn new(spec: &ResolvedSpec, behavior: HpaConfig) -> Plan {
+        Plan {
+            behavior,
+            kinds: spec
+                .metrics
+                .iter()
+                .map(|m| signals::SignalKind::of(&m.name))
+                .collect(),
+            limits: spec
+                .metrics
+                .iter()
+                .filter_map(signals::LatencyLimit::of)
+                .collect(),
+        }
+    }
+}
+
 /// What the stages proposed, before behavior.
 struct Proposal {
     replicas: i32,
@@ -124,10 +156,10 @@ fn ceil_replicas(x: f64) -> i32 {
     }
 }
 
-/// One decision. `config` carries the behavior (no metrics); `hpa` its history.
+/// One decision. `plan` is the manifest worked out once; `hpa` the behavior's history.
 pub fn decide(
     spec: &ResolvedSpec,
-    config: &HpaConfig,
+    plan: &Plan,
     hpa: &mut hpa::Hpa,
     state: &mut BudState,
     obs: &Observation,
@@ -138,16 +170,12 @@ pub fn decide(
     let mut notes: Vec<String> = Vec::new();
 
     // 1. Signals.
-    let limits: Vec<signals::LatencyLimit> = spec
-        .metrics
-        .iter()
-        .filter_map(signals::LatencyLimit::of)
-        .collect();
-    let workload = Workload::read(obs, &limits);
+    let workload = Workload::read(obs, &plan.limits);
     let mut guards: Vec<GuardReading> = spec
         .metrics
         .iter()
-        .map(|m| signals::guard(m, signals::target_of(m), obs, workload.ready))
+        .zip(&plan.kinds)
+        .map(|(m, &kind)| signals::guard(m, kind, obs, workload.ready))
         .collect();
 
     // 2. Capacity and cold start.
@@ -163,7 +191,7 @@ pub fn decide(
     if let Some(wpr) = workload.work_per_request() {
         state.work_per_request = Some(match state.work_per_request {
             None => wpr,
-            Some(w) => w + 0.2 * (wpr - w),
+            Some(w) => w + WORK_PER_REQUEST_ALPHA * (wpr - w),
         });
     }
     let backlog = workload.waiting * state.work_per_request.unwrap_or(0.0) / BACKLOG_DRAIN;
@@ -235,24 +263,14 @@ pub fn decide(
     }
 
     // 4. Patterns.
-    let chosen_errors = forecast.as_ref().map(|f| {
-        let errors = state.demand.errors();
-        let i = match f.predictor.rsplit(':').next() {
-            Some("last-value") => 0,
-            Some("seasonal") => 2,
-            _ => 1,
-        };
-        errors.get(i).cloned().unwrap_or_default()
-    });
+    let chosen_errors = forecast.as_ref().map(|f| &f.errors);
     let detected = patterns::detect(&Signals {
         workload: &workload,
         latest: latest.unwrap_or(0.0),
         before,
         current: current_demand.unwrap_or(0.0),
         forecast: forecast.as_ref().map(|f| f.point),
-        relative_error: chosen_errors
-            .as_ref()
-            .map_or(1.0, calibration::Errors::relative_rmse),
+        relative_error: chosen_errors.as_ref().map_or(1.0, |e| e.relative_rmse()),
         direction_accuracy: chosen_errors.as_ref().map_or(0.0, |e| e.direction),
         forecast_used: forecast.as_ref().is_some_and(|f| f.used),
         spike_threshold: spec.kpa.panic_threshold_ratio(),
@@ -463,7 +481,7 @@ pub fn decide(
     let clamped = proposal
         .replicas
         .clamp(spec.min_replicas, spec.max_replicas);
-    let (desired, stabilization, limit) = hpa.settle(config, now, current, clamped);
+    let (desired, stabilization, limit) = hpa.settle(&plan.behavior, now, current, clamped);
     let reason = match (limit, stabilization) {
         (LimitReason::DesiredWithinRange, StabilizationReason::ScaleUpStabilized) => {
             Reason::ScaleUpStabilized

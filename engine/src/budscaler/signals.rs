@@ -117,7 +117,7 @@ impl LatencyLimit {
         Some(LatencyLimit {
             which,
             quantile,
-            target_s: target_of(metric),
+            target_s: metric.target.value(),
         })
     }
 
@@ -274,9 +274,15 @@ pub struct GuardReading {
     pub error: Option<String>,
 }
 
-/// Reads one manifest metric over the ready pods (and the activator for loads).
-pub fn guard(metric: &ResolvedMetric, target: f64, obs: &Observation, ready: i32) -> GuardReading {
-    let kind = SignalKind::of(&metric.name);
+/// Reads one manifest metric of `kind` over the ready pods (and the activator for
+/// loads).
+pub fn guard(
+    metric: &ResolvedMetric,
+    kind: SignalKind,
+    obs: &Observation,
+    ready: i32,
+) -> GuardReading {
+    let target = metric.target.value();
     let mut reading = GuardReading {
         metric: metric.name.clone(),
         kind,
@@ -331,15 +337,4 @@ pub fn guard(metric: &ResolvedMetric, target: f64, obs: &Observation, ready: i32
         }
     }
     reading
-}
-
-/// The per-replica target of a metric in its reading's unit.
-pub fn target_of(metric: &ResolvedMetric) -> f64 {
-    use crate::spec::MetricTarget;
-    match metric.target {
-        MetricTarget::Utilization { percent } => f64::from(percent),
-        MetricTarget::AverageValue { milli } | MetricTarget::Value { milli } => {
-            milli as f64 / 1000.0
-        }
-    }
 }

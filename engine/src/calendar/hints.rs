@@ -185,15 +185,7 @@ mod tests {
     const MINUTE: Micros = 60_000_000;
     const HOUR: Micros = 60 * MINUTE;
 
-    /// Unix µs of a UTC calendar time.
-    fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> Micros {
-        NaiveDate::from_ymd_opt(y, mo, d)
-            .unwrap()
-            .and_hms_opt(h, mi, 0)
-            .unwrap()
-            .and_utc()
-            .timestamp_micros()
-    }
+    use crate::calendar::test_utc as utc;
 
     fn hint(
         name: &str,

@@ -20,3 +20,14 @@ pub use civil::{CivilTime, HOURS_PER_WEEK, Weekday};
 pub use hints::{ActiveHint, active, latest_firing};
 pub use seasonal::{hour_of_day, hour_of_week};
 pub use zone::{LocalInstants, UnknownZone, Zone};
+
+/// Unix µs of a UTC calendar time, for the calendar's tests.
+#[cfg(test)]
+pub(crate) fn test_utc(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> crate::time::Micros {
+    chrono::NaiveDate::from_ymd_opt(y, mo, d)
+        .unwrap()
+        .and_hms_opt(h, mi, 0)
+        .unwrap()
+        .and_utc()
+        .timestamp_micros()
+}

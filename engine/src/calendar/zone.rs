@@ -225,15 +225,7 @@ impl<'de> Deserialize<'de> for Zone {
 mod tests {
     use super::*;
 
-    /// Unix µs of a UTC calendar time.
-    fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> Micros {
-        NaiveDate::from_ymd_opt(y, mo, d)
-            .unwrap()
-            .and_hms_opt(h, mi, 0)
-            .unwrap()
-            .and_utc()
-            .timestamp_micros()
-    }
+    use crate::calendar::test_utc as utc;
 
     fn zone(name: &str) -> Zone {
         Zone::from_iana(name).unwrap()

@@ -129,6 +129,19 @@ pub enum MetricTarget {
     Value { milli: i64 },
 }
 
+impl MetricTarget {
+    /// The target in the unit its reading is reported in: percent for utilization,
+    /// plain units otherwise.
+    pub fn value(self) -> f64 {
+        match self {
+            MetricTarget::Utilization { percent } => f64::from(percent),
+            MetricTarget::AverageValue { milli } | MetricTarget::Value { milli } => {
+                milli as f64 / 1000.0
+            }
+        }
+    }
+}
+
 /// A validated metric source.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
