@@ -111,8 +111,7 @@ pub fn detect(s: &Signals<'_>) -> Option<Detected> {
             });
         }
     }
-    if w.generation_tokens_per_s >= 0.0
-        && w.prompt_tokens_per_s >= BATCH_PROMPT_RATIO * w.generation_tokens_per_s.max(1.0)
+    if w.prompt_tokens_per_s >= BATCH_PROMPT_RATIO * w.generation_tokens_per_s.max(1.0)
         && w.waiting > BATCH_QUEUE_PER_REPLICA * f64::from(w.ready.max(1))
     {
         let ratio = w.prompt_tokens_per_s / w.generation_tokens_per_s.max(1.0);

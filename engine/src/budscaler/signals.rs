@@ -16,7 +16,7 @@
 //!   scale linearly with replicas and say nothing about how many fewer would do: over
 //!   target they ask for `ceil(ready × min(value ÷ target, 2))`, under it nothing.
 
-use crate::observation::{Observation, PodStatus, ServingSample};
+use crate::observation::{Observation, PodPhase, PodStatus, ServingSample};
 use crate::spec::ResolvedMetric;
 
 /// A prompt token's work relative to a generated token's.
@@ -192,7 +192,6 @@ fn is_activator(pod: &PodStatus) -> bool {
 
 /// A pod created and not ready yet, still coming.
 fn is_starting(pod: &PodStatus) -> bool {
-    use crate::observation::PodPhase;
     !pod.deleting && !pod.is_ready() && matches!(pod.phase, PodPhase::Pending | PodPhase::Running)
 }
 
