@@ -262,6 +262,20 @@ fn refuse_budscaler_only_fields(
     if spec.strategy == ScalingStrategy::BudScaler {
         return refuse_kpa_fields_budscaler_ignores(manifest);
     }
+    if manifest
+        .spec
+        .kpa_config
+        .as_ref()
+        .is_some_and(|k| k.target_utilization_percentage.is_some())
+    {
+        return Err(ScalerError::Unsupported {
+            field: "spec.kpaConfig.targetUtilizationPercentage".to_string(),
+            message: "only the BudScaler strategy reads it; a KPA manifest's \
+                      metricsSources[].targetValue is already the target after utilization \
+                      (Knative's target × target-utilization-percentage)"
+                .to_string(),
+        });
+    }
     let refuse = |field: &str| {
         Err(ScalerError::Unsupported {
             field: field.to_string(),
@@ -286,7 +300,8 @@ fn refuse_budscaler_only_fields(
 }
 
 /// BudScaler reads `kpaConfig.stableWindow` (demand smoothing),
-/// `panicThresholdPercentage` (the spike threshold) and `scaleToZeroGracePeriod`; any
+/// `panicThresholdPercentage` (the spike threshold), `scaleToZeroGracePeriod` and
+/// `targetUtilizationPercentage` (the sizing target); any
 /// other field written on a BudScaler manifest would change nothing, so it is refused
 /// with its path (the first one, in the struct's order).
 fn refuse_kpa_fields_budscaler_ignores(manifest: &BudAIScaler) -> Result<(), ScalerError> {
@@ -298,6 +313,7 @@ fn refuse_kpa_fields_budscaler_ignores(manifest: &BudAIScaler) -> Result<(), Sca
         stable_window: _,
         panic_threshold_percentage: _,
         scale_to_zero_grace_period: _,
+        target_utilization_percentage: _,
         panic_window_percentage,
         max_scale_up_rate,
         max_scale_down_rate,
@@ -327,7 +343,8 @@ fn refuse_kpa_fields_budscaler_ignores(manifest: &BudAIScaler) -> Result<(), Sca
         Some((name, _)) => Err(ScalerError::Unsupported {
             field: format!("spec.kpaConfig.{name}"),
             message: "BudScaler does not read it (of kpaConfig it reads stableWindow, \
-                      panicThresholdPercentage and scaleToZeroGracePeriod); remove it or use \
+                      panicThresholdPercentage, scaleToZeroGracePeriod and \
+                      targetUtilizationPercentage); remove it or use \
                       scalingStrategy: KPA"
                 .to_string(),
         }),

@@ -148,6 +148,33 @@ fn capacity_is_learned_from_saturated_replicas_and_sizes_the_fleet() {
 }
 
 #[test]
+fn the_target_utilization_sets_the_headroom_per_replica() {
+    // Learned capacity 1000 per replica; then 4 replicas serve 700 each with no queue:
+    // demand 2800 is 4 replicas at 80 % (800 each) and 3 at 100 %.
+    let quiet = Load {
+        generated: 700.0,
+        waiting: 0.0,
+        kv: 0.3,
+    };
+    let desired_at = |utilization: &str| {
+        let spec = format!("{BASE}  kpaConfig: {{ targetUtilizationPercentage: {utilization} }}\n");
+        let mut scaler = Scaler::new(&manifest(&spec)).unwrap();
+        let mut t = 0;
+        learn_capacity(&mut scaler, &mut t);
+        let mut last = None;
+        for i in 1..=8 {
+            last = Some(scaler.decide(&observation(t + seconds(15 * i), 4, &same(4, quiet))));
+        }
+        last.unwrap()
+    };
+    let default = desired_at("80");
+    assert_eq!(default.desired_replicas, 4, "{}", default.message);
+    assert!(default.message.contains("capacity 800 per replica"), "{}", default.message);
+    let full = desired_at("100");
+    assert_eq!(full.desired_replicas, 3, "{}", full.message);
+}
+
+#[test]
 fn a_forecast_scales_ahead_of_a_ramp_that_the_current_demand_rule_trails() {
     let run = |spec: &str| {
         let mut scaler = Scaler::new(&manifest(spec)).unwrap();

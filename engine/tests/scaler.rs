@@ -214,9 +214,11 @@ spec:
 fn budscaler_accepts_the_kpa_fields_it_reads() {
     let manifest = budscaler_with_kpa(
         "BudScaler",
-        "{ stableWindow: 90s, panicThresholdPercentage: 300, scaleToZeroGracePeriod: 45s }",
+        "{ stableWindow: 90s, panicThresholdPercentage: 300, scaleToZeroGracePeriod: 45s, \
+         targetUtilizationPercentage: 65 }",
     );
     let scaler = Scaler::new(&manifest).unwrap();
+    assert_eq!(scaler.spec().kpa.target_utilization, 0.65);
     assert_eq!(scaler.spec().kpa.stable_window, seconds(90));
     assert_eq!(scaler.spec().kpa.panic_threshold_percentage, 300.0);
     assert_eq!(scaler.spec().kpa.scale_to_zero_grace_period, seconds(45));
@@ -249,6 +251,33 @@ fn budscaler_refuses_every_kpa_field_it_does_not_read() {
         Scaler::new(&budscaler_with_kpa("KPA", &kpa))
             .unwrap_or_else(|error| panic!("KPA refused {name}: {error}"));
     }
+}
+
+#[test]
+fn target_utilization_is_budscalers_alone_and_in_range() {
+    let error = Scaler::new(&budscaler_with_kpa(
+        "KPA",
+        "{ targetUtilizationPercentage: 70 }",
+    ))
+    .unwrap_err();
+    let ScalerError::Unsupported { field, message } = &error else {
+        panic!("expected Unsupported, got {error}")
+    };
+    assert_eq!(field, "spec.kpaConfig.targetUtilizationPercentage");
+    assert!(message.contains("already the target after utilization"), "{message}");
+    let error = Scaler::new(&budscaler_with_kpa(
+        "BudScaler",
+        "{ targetUtilizationPercentage: 120 }",
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(
+        error.contains("spec.kpaConfig.targetUtilizationPercentage: must be in 1..=100 (found 120)"),
+        "{error}"
+    );
+    // Not written: 80 %.
+    let scaler = Scaler::new(&budscaler_with_kpa("BudScaler", "{}")).unwrap();
+    assert_eq!(scaler.spec().kpa.target_utilization, 0.8);
 }
 
 #[test]

@@ -24,8 +24,8 @@
 //! no guess: the metric guards decide, and with none asking the
 //! decision says `CapacityUnknown`.
 //!
-//! Sizing uses `capacity × TARGET_UTILIZATION`: saturated throughput comes with a queue,
-//! and the SLO wants none.
+//! Sizing uses `capacity × kpaConfig.targetUtilizationPercentage` (default 80 %):
+//! saturated throughput comes with a queue, and the SLO wants none.
 
 use super::signals::{KV_SATURATED, Workload};
 use serde::{Deserialize, Serialize};
@@ -39,9 +39,6 @@ pub const QUEUE_SATURATED: f64 = 4.0;
 
 /// The prior's multiple of the most work served without a queue.
 pub const EXPLORE: f64 = 2.0;
-
-/// Share of saturated throughput a replica is sized for.
-pub const TARGET_UTILIZATION: f64 = 0.8;
 
 /// The learned capacity and what learning it needs to remember.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -109,14 +106,14 @@ impl CapacityModel {
         }
     }
 
-    /// Work per second a replica is sized for: learned, or the prior's guess.
-    pub fn per_replica(&self) -> Option<f64> {
+    /// Work per second a replica is sized for at `utilization` of what it sustains:
+    /// learned, or the prior's guess.
+    pub fn per_replica(&self, utilization: f64) -> Option<f64> {
         self.saturated
             .filter(|c| *c > 0.0)
-            .map(|c| c * TARGET_UTILIZATION)
+            .map(|c| c * utilization)
             .or_else(|| {
-                (self.unqueued_max > 0.0)
-                    .then_some(self.unqueued_max * EXPLORE * TARGET_UTILIZATION)
+                (self.unqueued_max > 0.0).then_some(self.unqueued_max * EXPLORE * utilization)
             })
     }
 
@@ -152,12 +149,12 @@ mod tests {
     #[test]
     fn nothing_is_learned_without_a_persistent_queue_or_a_full_cache() {
         let mut model = CapacityModel::default();
-        assert_eq!(model.per_replica(), None);
+        assert_eq!(model.per_replica(0.8), None);
         model.update(&workload(&[("a", 1000.0, 0.0, Some(0.2))]));
         assert!(!model.is_learned());
         assert_eq!(
-            model.per_replica(),
-            Some(1000.0 * EXPLORE * TARGET_UTILIZATION),
+            model.per_replica(0.8),
+            Some(1000.0 * EXPLORE * 0.8),
             "the prior"
         );
         model.update(&workload(&[("a", 1500.0, 6.0, Some(0.3))]));
@@ -170,7 +167,7 @@ mod tests {
         model.update(&workload(&[("a", 1800.0, 5.0, Some(0.3))]));
         model.update(&workload(&[("a", 2000.0, 5.0, Some(0.3))]));
         assert_eq!(model.saturated, Some(2000.0));
-        assert_eq!(model.per_replica(), Some(2000.0 * TARGET_UTILIZATION));
+        assert_eq!(model.per_replica(0.8), Some(2000.0 * 0.8));
     }
 
     #[test]

@@ -59,9 +59,10 @@ use signals::{GuardReading, Workload};
 /// demand.
 pub const BACKLOG_DRAIN: f64 = 60.0;
 
-/// The share of saturated capacity the forecast's quantile may fill (the expected
-/// demand is sized at [`capacity::TARGET_UTILIZATION`]).
-pub const QUANTILE_UTILIZATION: f64 = 0.95;
+/// The share of the headroom the utilization target leaves that the forecast's
+/// quantile may fill: at the default 80 % target the quantile is sized at 95 % of
+/// saturated capacity.
+pub const QUANTILE_HEADROOM_SHARE: f64 = 0.75;
 
 /// Weight of a new reading in the work-per-request mean (the backlog's size).
 pub const WORK_PER_REQUEST_ALPHA: f64 = 0.2;
@@ -181,7 +182,8 @@ pub fn decide(
     // 2. Capacity and cold start.
     state.capacity.update(&workload);
     state.cold_starts.update(obs);
-    let per_replica = state.capacity.per_replica();
+    let utilization = spec.kpa.target_utilization;
+    let per_replica = state.capacity.per_replica(utilization);
     let horizon = match spec.prediction.look_ahead_written {
         Some(minutes) => i64::from(minutes) * 60 * SECOND,
         None => state.cold_starts.lookahead(),
@@ -349,6 +351,7 @@ pub fn decide(
                 f.point.max(if f.used { 0.0 } else { demand_now }),
                 sized,
                 per_replica,
+                utilization,
                 state.capacity.is_learned(),
             ),
             _ => ceil_replicas(sized / per_replica),
@@ -555,18 +558,26 @@ pub fn decide(
 }
 
 /// Replicas for a forecast: the expected demand at the utilization target, and its
-/// quantile up to [`QUANTILE_UTILIZATION`] of saturated capacity. The target is
+/// quantile up to the target plus [`QUANTILE_HEADROOM_SHARE`] of the headroom above
+/// it (95 % of saturated capacity at the default 80 % target). The target is
 /// headroom for the expected demand, the quantile headroom for the forecast's error;
 /// paying both on the same demand sizes twice. While capacity is still the prior's
 /// guess both apply in full: that double headroom is what keeps the SLO when the
 /// guess runs out.
-fn replicas_for_forecast(expected: f64, quantile: f64, per_replica: f64, learned: bool) -> i32 {
+fn replicas_for_forecast(
+    expected: f64,
+    quantile: f64,
+    per_replica: f64,
+    utilization: f64,
+    learned: bool,
+) -> i32 {
     if !learned {
         return ceil_replicas(quantile.max(expected) / per_replica);
     }
-    let saturated = per_replica / capacity::TARGET_UTILIZATION;
+    let saturated = per_replica / utilization;
+    let quantile_utilization = utilization + (1.0 - utilization) * QUANTILE_HEADROOM_SHARE;
     ceil_replicas(expected / per_replica)
-        .max(ceil_replicas(quantile / (saturated * QUANTILE_UTILIZATION)))
+        .max(ceil_replicas(quantile / (saturated * quantile_utilization)))
 }
 
 fn round(value: f64) -> f64 {
@@ -656,9 +667,18 @@ mod tests {
     #[test]
     fn a_measured_capacity_lets_the_quantile_fill_replicas_to_95_percent() {
         // 800 per replica at 80%: saturated 1000, the quantile may use 950.
-        assert_eq!(replicas_for_forecast(3000.0, 3700.0, 800.0, true), 4);
-        assert_eq!(replicas_for_forecast(3000.0, 3700.0, 800.0, false), 5);
+        assert_eq!(replicas_for_forecast(3000.0, 3700.0, 800.0, 0.8, true), 4);
+        assert_eq!(replicas_for_forecast(3000.0, 3700.0, 800.0, 0.8, false), 5);
         // The expected demand alone still asks for its 80%.
-        assert_eq!(replicas_for_forecast(3300.0, 3400.0, 800.0, true), 5);
+        assert_eq!(replicas_for_forecast(3300.0, 3400.0, 800.0, 0.8, true), 5);
+    }
+
+    #[test]
+    fn a_higher_utilization_target_leaves_less_headroom() {
+        // Saturated 1000 per replica. At 60%: 600 per replica, quantile at 90%.
+        assert_eq!(replicas_for_forecast(3000.0, 3700.0, 600.0, 0.6, true), 5);
+        // At 100%: no headroom for either.
+        assert_eq!(replicas_for_forecast(3000.0, 3700.0, 1000.0, 1.0, true), 4);
+        assert_eq!(replicas_for_forecast(3000.0, 3000.0, 1000.0, 1.0, true), 3);
     }
 }

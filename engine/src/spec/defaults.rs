@@ -70,6 +70,10 @@ pub const KPA_STABLE_WINDOW: Micros = seconds(60);
 pub const KPA_PANIC_WINDOW_PERCENTAGE: f64 = 10.0;
 /// `kpaConfig.panicThresholdPercentage`: panic when demand reaches 200% (2×) of capacity.
 pub const KPA_PANIC_THRESHOLD_PERCENTAGE: f64 = 200.0;
+/// `kpaConfig.targetUtilizationPercentage` (BudScaler only): plan for 80% of a
+/// replica's saturated throughput (saturated throughput comes with a queue; the SLO
+/// wants none).
+pub const BUDSCALER_TARGET_UTILIZATION_PERCENTAGE: f64 = 80.0;
 /// `kpaConfig.maxScaleUpRate`: at most ×1000 per decision.
 pub const KPA_MAX_SCALE_UP_RATE: f64 = 1000.0;
 /// `kpaConfig.maxScaleDownRate`: at most ÷2 per decision.

@@ -62,6 +62,12 @@ pub struct KpaConfig {
     /// Whether `initialScale: 0` is allowed. Default false.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_zero_initial_scale: Option<bool>,
+    /// The share of a replica's capacity to plan for, 1..=100 (Knative's
+    /// `target-utilization-percentage`). Read by BudScaler only (default 80): it is the
+    /// headroom knob that trades GPU-hours for SLO margin. A KPA manifest's
+    /// `targetValue` is already the target after utilization, so KPA refuses it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_utilization_percentage: Option<f64>,
 }
 
 impl KpaConfig {
@@ -88,6 +94,8 @@ pub struct ResolvedKpa {
     pub activation_scale: i32,
     pub initial_scale: i32,
     pub allow_zero_initial_scale: bool,
+    /// `targetUtilizationPercentage` as a fraction (BudScaler's sizing target).
+    pub target_utilization: f64,
 }
 
 impl ResolvedKpa {
@@ -270,6 +278,14 @@ impl KpaConfig {
                 ),
             );
         }
+        let target_utilization = float(
+            p,
+            "targetUtilizationPercentage",
+            c.target_utilization_percentage,
+            defaults::BUDSCALER_TARGET_UTILIZATION_PERCENTAGE,
+            1.0,
+            100.0,
+        ) / 100.0;
         ResolvedKpa {
             stable_window,
             panic_window_percentage,
@@ -283,6 +299,7 @@ impl KpaConfig {
             activation_scale,
             initial_scale,
             allow_zero_initial_scale: allow_zero,
+            target_utilization,
         }
     }
 }
