@@ -169,7 +169,11 @@ fn the_target_utilization_sets_the_headroom_per_replica() {
     };
     let default = desired_at("80");
     assert_eq!(default.desired_replicas, 4, "{}", default.message);
-    assert!(default.message.contains("capacity 800 per replica"), "{}", default.message);
+    assert!(
+        default.message.contains("capacity 800 per replica"),
+        "{}",
+        default.message
+    );
     let full = desired_at("100");
     assert_eq!(full.desired_replicas, 3, "{}", full.message);
 }

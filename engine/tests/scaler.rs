@@ -264,7 +264,10 @@ fn target_utilization_is_budscalers_alone_and_in_range() {
         panic!("expected Unsupported, got {error}")
     };
     assert_eq!(field, "spec.kpaConfig.targetUtilizationPercentage");
-    assert!(message.contains("already the target after utilization"), "{message}");
+    assert!(
+        message.contains("already the target after utilization"),
+        "{message}"
+    );
     let error = Scaler::new(&budscaler_with_kpa(
         "BudScaler",
         "{ targetUtilizationPercentage: 120 }",
@@ -272,7 +275,8 @@ fn target_utilization_is_budscalers_alone_and_in_range() {
     .unwrap_err()
     .to_string();
     assert!(
-        error.contains("spec.kpaConfig.targetUtilizationPercentage: must be in 1..=100 (found 120)"),
+        error
+            .contains("spec.kpaConfig.targetUtilizationPercentage: must be in 1..=100 (found 120)"),
         "{error}"
     );
     // Not written: 80 %.

@@ -275,6 +275,30 @@ fn gateway_timeouts_are_counted() {
 }
 
 #[test]
+fn a_schedule_starts_from_the_fleets_initial_replicas_like_any_scaler() {
+    // The schedule asks for 3 at time zero; the fleet starts with 1 ready, so 2 start
+    // cold then (the oracle gets no ready replicas for free).
+    let requests: Vec<Request> = (0..60).map(|i| request(f64::from(i), 100, 10)).collect();
+    let catalog = Catalog::builtin();
+    let fleet = FleetConfig::default();
+    assert_eq!(fleet.initial_replicas, 1);
+    let schedule = ScalerSpec::Schedule {
+        name: "oracle".into(),
+        strategy: "Oracle".into(),
+        steps: vec![(0, 3)],
+    };
+    let result = run(&requests, &catalog, &fleet, &schedule, &Slo::default(), 1).unwrap();
+    assert_nothing_lost(&requests, &result);
+    let first = &result.ticks[0];
+    assert_eq!(
+        (first.desired, first.ready, first.starting),
+        (3, 1, 2),
+        "{first:?}"
+    );
+    assert_eq!(result.scale_events, 1);
+}
+
+#[test]
 fn drain_past_the_grace_period_cuts_work() {
     // Two long requests, then the schedule scales the only replica away.
     let requests = vec![

@@ -340,7 +340,8 @@ pub enum ScalerSpec {
     Static { replicas: u32 },
     /// A replica schedule computed by the oracle helper: `(time_us, replicas)` steps,
     /// already shifted earlier by the cold-start time; the fleet follows it exactly.
-    /// Before the first step the fleet keeps `initial_replicas`.
+    /// Before the first step the fleet keeps `initial_replicas`; a step at or before
+    /// time zero is applied at time zero, with cold starts like any scale-up.
     Schedule {
         name: String,
         strategy: String,

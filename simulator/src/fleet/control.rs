@@ -48,7 +48,8 @@ pub struct Control {
     pub strategy: String,
     pub tick_us: TimeUs,
     pub scrape_us: TimeUs,
-    /// Desired replicas at time zero (all ready then).
+    /// Desired replicas at time zero (all ready then): the fleet's `initial_replicas`
+    /// for engine scalers and schedules, the count itself for a static fleet.
     pub initial: u32,
 }
 
@@ -99,17 +100,15 @@ impl Control {
             } => {
                 let mut steps = steps.clone();
                 steps.sort_by_key(|&(time, _)| time);
-                let initial = steps
-                    .iter()
-                    .take_while(|&&(time, _)| time <= 0)
-                    .last()
-                    .map_or(fleet.initial_replicas, |&(_, replicas)| replicas);
+                // A schedule starts from the fleet every scaler starts from: a step at
+                // time zero asks for replicas then, with their cold start, like any
+                // scaler's first decision (the oracle gets no ready replicas for free).
                 (
                     Controller::Schedule { steps },
                     name.clone(),
                     strategy.clone(),
                     15 * SECOND,
-                    initial,
+                    fleet.initial_replicas,
                 )
             }
         };

@@ -474,11 +474,10 @@ where
             );
         }
         if let Controller::Schedule { steps } = &self.control.controller {
+            // Steps at or before time zero apply at time zero, in order (the last wins).
             for (index, &(time, _)) in steps.iter().enumerate() {
-                if time > 0 {
-                    self.queue
-                        .push(time, Phase::Control, Event::ScheduleStep { index });
-                }
+                self.queue
+                    .push(time.max(0), Phase::Control, Event::ScheduleStep { index });
             }
         }
         loop {
