@@ -280,9 +280,12 @@ pub fn decide(
     let pattern = detected.map(|d| d.pattern);
     let mut pattern_effect = String::new();
     if let Some(latest) = latest {
-        state
-            .bursts
-            .observe(now, latest, pattern == Some(Pattern::TrafficSpike));
+        state.bursts.observe(
+            now,
+            latest,
+            workload.ready,
+            pattern == Some(Pattern::TrafficSpike),
+        );
     }
     let burst_floor = state.bursts.floor(now);
 
@@ -335,14 +338,23 @@ pub fn decide(
             }
             _ => (sized, kind, name),
         };
-        // Recurring bursts: the last burst's peak is a floor until the next is due.
+        // A burst's peak is a floor until the next is due; while capacity is the
+        // prior's guess, so are the replicas that served it.
+        let mut burst_replicas = 0;
         let (sized, kind, name) = match burst_floor {
-            Some(peak) if peak > sized => {
+            Some(floor) if floor.demand > sized => {
+                if !state.capacity.is_learned() {
+                    burst_replicas = floor.ready;
+                }
                 pattern_effect = format!(
-                    "bursts recur: the last burst's demand {} is held",
-                    round(peak)
+                    "a burst may recur: the last burst's demand {} is held",
+                    round(floor.demand)
                 );
-                (peak, DeciderKind::Pattern, "burst_memory".to_string())
+                (
+                    floor.demand,
+                    DeciderKind::Pattern,
+                    "burst_memory".to_string(),
+                )
             }
             _ => (sized, kind, name),
         };
@@ -354,7 +366,7 @@ pub fn decide(
                 utilization,
                 state.capacity.is_learned(),
             ),
-            _ => ceil_replicas(sized / per_replica),
+            _ => ceil_replicas(sized / per_replica).max(burst_replicas),
         };
         proposal = Some(Proposal {
             replicas,
