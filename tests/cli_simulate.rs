@@ -74,6 +74,7 @@ fn a_scenario_writes_the_output_folder_and_prints_a_table() {
         "decisions.jsonl",
         "requests.parquet",
         "timeseries.parquet",
+        "slo_timeseries.parquet",
     ] {
         let meta = std::fs::metadata(out.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
         assert!(meta.len() > 0, "{file} is empty");
@@ -115,7 +116,12 @@ fn a_scenario_writes_the_output_folder_and_prints_a_table() {
         .unwrap();
     assert!(quiet.status.success());
     assert!(quiet.stdout.is_empty() && quiet.stderr.is_empty());
-    for file in ["decisions.jsonl", "requests.parquet", "timeseries.parquet"] {
+    for file in [
+        "decisions.jsonl",
+        "requests.parquet",
+        "timeseries.parquet",
+        "slo_timeseries.parquet",
+    ] {
         assert!(
             std::fs::read(out.join(file)).unwrap()
                 == std::fs::read(dir.join("again").join(file)).unwrap(),

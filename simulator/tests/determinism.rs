@@ -55,6 +55,7 @@ fn two_runs_write_identical_files() {
         "decisions.jsonl".to_string(),
         table("requests"),
         table("timeseries"),
+        table("slo_timeseries"),
     ] {
         let left = std::fs::read(a.join("out").join(&file)).unwrap();
         let right = std::fs::read(b.join("out").join(&file)).unwrap();

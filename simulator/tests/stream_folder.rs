@@ -84,6 +84,7 @@ fn streamed_and_in_memory_folders_are_byte_identical() {
         "decisions.jsonl".to_string(),
         table("requests"),
         table("timeseries"),
+        table("slo_timeseries"),
     ] {
         let left = std::fs::read(a.join(&file)).unwrap();
         let right = std::fs::read(b.join(&file)).unwrap();

@@ -1,6 +1,6 @@
 //! The `simulate` output folder (CONTRACTS.md): `summary.json`, `decisions.jsonl`,
-//! `requests.parquet` and `timeseries.parquet` (`.csv` with the same columns when the
-//! simulator is built without its `parquet` feature).
+//! `requests.parquet`, `timeseries.parquet` and `slo_timeseries.parquet` (`.csv` with
+//! the same columns when the simulator is built without its `parquet` feature).
 //!
 //! Runs streamed from a long trace ([`RunRecorder`], [`write_streamed_folder`]) write the
 //! same files without keeping their request records in memory: each run spools them to
@@ -16,12 +16,14 @@ pub mod decisions;
 pub mod latency;
 #[cfg(feature = "parquet")]
 pub mod parquet;
+pub mod slo_series;
 pub mod spool;
 mod streamed;
 pub mod summary;
 pub mod table;
 
 pub use decisions::{DecisionLine, write_decisions};
+pub use slo_series::{SloRows, SloSeries, slo_timeseries_table};
 pub use streamed::{Recorded, RunRecorder, StreamedRun, remove_spools, write_streamed_folder};
 pub use summary::{Failed, Latency, RequestStats, RunSummary, Summary};
 pub use table::{RequestRows, Table, Values, requests_table, timeseries_table};
@@ -99,6 +101,14 @@ pub fn write_folder(
 ) -> Result<Vec<PathBuf>, OutputError> {
     std::fs::create_dir_all(dir).map_err(|e| failed(dir, e))?;
     let results = runs.iter().map(|run| &run.result);
+    let slo_rows: Vec<SloRows> = runs
+        .iter()
+        .map(|run| {
+            let mut series = SloSeries::new(slo);
+            run.result.requests.iter().for_each(|r| series.observe(r));
+            series.finish()
+        })
+        .collect();
     Ok(vec![
         write_summary(dir, summary)?,
         write_file(&dir.join("decisions.jsonl"), |out| {
@@ -106,5 +116,14 @@ pub fn write_folder(
         })?,
         write_table(dir, "requests", &requests_table(results.clone(), slo))?,
         write_table(dir, "timeseries", &timeseries_table(results))?,
+        write_table(
+            dir,
+            "slo_timeseries",
+            &slo_timeseries_table(
+                runs.iter()
+                    .map(|run| run.result.scaler.as_str())
+                    .zip(&slo_rows),
+            ),
+        )?,
     ])
 }

@@ -1,8 +1,9 @@
 //! The output folder of streamed runs: a [`RunRecorder`] per run takes its finished
-//! requests (put back in input order, spooled to disk, counted into the summary), and
-//! [`write_streamed_folder`] writes the same four files [`super::write_folder`] writes
-//! for in-memory runs, byte for byte.
+//! requests (put back in input order, spooled to disk, counted into the summary and
+//! the per-minute SLO rows), and [`write_streamed_folder`] writes the same files
+//! [`super::write_folder`] writes for in-memory runs, byte for byte.
 
+use super::slo_series::{SloRows, SloSeries, slo_timeseries_table};
 use super::spool::{Spool, SpoolWriter};
 use super::summary::{RequestStats, Summary};
 use super::table::{RequestRows, Table};
@@ -23,11 +24,13 @@ pub struct RunRecorder {
 struct Recording {
     spool: SpoolWriter,
     stats: RequestStats,
+    slo_series: SloSeries,
 }
 
 impl RequestSink for Recording {
     fn accept(&mut self, index: u32, record: RequestRecord) -> Result<(), SinkError> {
         self.stats.observe(&record);
+        self.slo_series.observe(&record);
         self.spool.accept(index, record)
     }
 }
@@ -37,6 +40,8 @@ impl RequestSink for Recording {
 pub struct Recorded {
     pub spool: Spool,
     pub stats: RequestStats,
+    /// The run's `slo_timeseries` rows.
+    pub slo_rows: SloRows,
     /// Most records the reorder buffer held at once.
     pub max_reordered: usize,
 }
@@ -63,6 +68,7 @@ impl RunRecorder {
             order: InOrder::new(Recording {
                 spool,
                 stats: RequestStats::new(slo),
+                slo_series: SloSeries::new(slo),
             }),
         })
     }
@@ -79,6 +85,7 @@ impl RunRecorder {
         Ok(Recorded {
             spool,
             stats: recording.stats,
+            slo_rows: recording.slo_series.finish(),
             max_reordered,
         })
     }
@@ -115,6 +122,14 @@ pub fn write_streamed_folder(
         })?,
         write_requests(dir, &runs, slo)?,
         write_table(dir, "timeseries", &timeseries_table(results))?,
+        write_table(
+            dir,
+            "slo_timeseries",
+            &slo_timeseries_table(
+                runs.iter()
+                    .map(|run| (run.run.result.scaler.as_str(), &run.recorded.slo_rows)),
+            ),
+        )?,
     ];
     for run in runs {
         let path = run.recorded.spool.path.clone();
