@@ -16,6 +16,7 @@ pub mod decisions;
 pub mod latency;
 #[cfg(feature = "parquet")]
 pub mod parquet;
+pub mod read;
 pub mod slo_series;
 pub mod spool;
 mod streamed;

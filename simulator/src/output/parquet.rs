@@ -77,6 +77,40 @@ impl<W: Write> ParquetTableWriter<W> {
     }
 }
 
+/// Reads a table this module wrote: every column, typed as [`Values`] writes it.
+pub fn read_parquet(file: std::fs::File) -> PolarsResult<Vec<(String, Values)>> {
+    let frame = ParquetReader::new(file).finish()?;
+    frame
+        .columns()
+        .iter()
+        .map(|column| {
+            let name = column.name().to_string();
+            let series = column.as_materialized_series();
+            let values = match series.dtype() {
+                DataType::String => Values::Str(
+                    series
+                        .str()?
+                        .iter()
+                        .map(|v| v.unwrap_or_default().to_string())
+                        .collect(),
+                ),
+                DataType::Int64 => Values::I64(series.i64()?.iter().collect()),
+                DataType::UInt32 => Values::U32(series.u32()?.iter().collect()),
+                DataType::Float64 => Values::F64(series.f64()?.iter().collect()),
+                DataType::Boolean => Values::Bool(
+                    series
+                        .bool()?
+                        .iter()
+                        .map(|v| v.unwrap_or(false))
+                        .collect(),
+                ),
+                other => polars_bail!(ComputeError: "column `{name}` has type {other}, not one this project writes"),
+            };
+            Ok((name, values))
+        })
+        .collect()
+}
+
 fn frame(table: &Table) -> PolarsResult<DataFrame> {
     let columns: Vec<Column> = table
         .columns
@@ -149,5 +183,44 @@ mod tests {
                 .unwrap();
             assert!(ours == theirs, "{rows} rows differ");
         }
+    }
+
+    #[test]
+    fn a_written_table_reads_back() {
+        let table = Table {
+            columns: vec![
+                super::super::table::Column {
+                    name: "scaler",
+                    values: Values::Str(vec!["a".into(), "b".into()]),
+                },
+                super::super::table::Column {
+                    name: "n",
+                    values: Values::U32(vec![Some(1), None]),
+                },
+                super::super::table::Column {
+                    name: "t",
+                    values: Values::I64(vec![Some(-5), Some(7)]),
+                },
+                super::super::table::Column {
+                    name: "x",
+                    values: Values::F64(vec![None, Some(0.5)]),
+                },
+                super::super::table::Column {
+                    name: "ok",
+                    values: Values::Bool(vec![true, false]),
+                },
+            ],
+        };
+        let path =
+            std::env::temp_dir().join(format!("budscaler-rt-{}.parquet", std::process::id()));
+        write_parquet(std::fs::File::create(&path).unwrap(), &table).unwrap();
+        let read = read_parquet(std::fs::File::open(&path).unwrap()).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let expected: Vec<(String, Values)> = table
+            .columns
+            .into_iter()
+            .map(|c| (c.name.to_string(), c.values))
+            .collect();
+        assert_eq!(read, expected);
     }
 }

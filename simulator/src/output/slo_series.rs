@@ -12,8 +12,8 @@
 
 use super::table::{Column, Table, Values};
 use crate::fleet::{RequestRecord, RequestStatus, Slo};
-use crate::queue::TimeUs;
 use crate::metrics::Summary as Stats;
+use crate::queue::TimeUs;
 
 /// One row's span.
 pub const MINUTE_US: TimeUs = 60_000_000;
@@ -132,12 +132,11 @@ pub fn slo_timeseries_table<'a>(runs: impl IntoIterator<Item = (&'a str, &'a Slo
     for (name, rows) in runs {
         scaler.extend(std::iter::repeat_n(name.to_string(), rows.len()));
         time_s.extend(rows.time_s.iter().map(|&t| Some(t)));
-        for (column, values) in counts.iter_mut().zip([
-            &rows.arrivals,
-            &rows.completed,
-            &rows.failed,
-            &rows.met_slo,
-        ]) {
+        for (column, values) in
+            counts
+                .iter_mut()
+                .zip([&rows.arrivals, &rows.completed, &rows.failed, &rows.met_slo])
+        {
             column.extend(values.iter().map(|&v| Some(v)));
         }
         for (column, values) in latencies.iter_mut().zip([

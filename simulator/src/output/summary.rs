@@ -27,10 +27,10 @@ use super::latency::Latencies;
 use crate::fleet::{RequestRecord, RequestSink, RequestStatus, RunResult, SinkError, Slo};
 use crate::metrics::Summary as Stats;
 use crate::scenario::ScalerRun;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The whole file.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     pub scenario: String,
     pub seed: u64,
@@ -43,7 +43,7 @@ pub struct Summary {
 }
 
 /// One scaler's run.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunSummary {
     pub scaler: String,
     pub strategy: String,
@@ -61,12 +61,12 @@ pub struct RunSummary {
     pub gpu_hours_vs_oracle: Option<f64>,
     pub failed: Failed,
     pub decisions: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
 
 /// Mean and percentiles, seconds.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Latency {
     pub mean: f64,
     pub p50: f64,
@@ -75,7 +75,7 @@ pub struct Latency {
 }
 
 /// Requests that did not complete, by why.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Failed {
     pub gateway_timeout: u64,
     pub rejected: u64,
