@@ -75,6 +75,7 @@ fn a_scenario_writes_the_output_folder_and_prints_a_table() {
         "requests.parquet",
         "timeseries.parquet",
         "slo_timeseries.parquet",
+        "latency_cdf.parquet",
     ] {
         let meta = std::fs::metadata(out.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
         assert!(meta.len() > 0, "{file} is empty");
@@ -121,6 +122,7 @@ fn a_scenario_writes_the_output_folder_and_prints_a_table() {
         "requests.parquet",
         "timeseries.parquet",
         "slo_timeseries.parquet",
+        "latency_cdf.parquet",
     ] {
         assert!(
             std::fs::read(out.join(file)).unwrap()

@@ -56,6 +56,7 @@ fn two_runs_write_identical_files() {
         table("requests"),
         table("timeseries"),
         table("slo_timeseries"),
+        table("latency_cdf"),
     ] {
         let left = std::fs::read(a.join("out").join(&file)).unwrap();
         let right = std::fs::read(b.join("out").join(&file)).unwrap();

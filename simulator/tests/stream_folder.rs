@@ -85,6 +85,7 @@ fn streamed_and_in_memory_folders_are_byte_identical() {
         table("requests"),
         table("timeseries"),
         table("slo_timeseries"),
+        table("latency_cdf"),
     ] {
         let left = std::fs::read(a.join(&file)).unwrap();
         let right = std::fs::read(b.join(&file)).unwrap();

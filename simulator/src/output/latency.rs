@@ -79,6 +79,24 @@ impl Latencies {
         self.histogram.is_none()
     }
 
+    /// Percentiles `ps` (each 0-100), exact or from the histogram as [`Latencies::summary`]
+    /// reads them; empty for an empty sample.
+    pub fn percentiles(&self, ps: &[f64]) -> Vec<f64> {
+        if self.count == 0 {
+            return Vec::new();
+        }
+        match &self.histogram {
+            None => {
+                let mut sorted = self.values.clone();
+                sorted.sort_by(f64::total_cmp);
+                ps.iter()
+                    .map(|&p| crate::metrics::percentile_sorted(&sorted, p))
+                    .collect()
+            }
+            Some(histogram) => ps.iter().map(|&p| histogram.percentile(p)).collect(),
+        }
+    }
+
     /// Mean and percentiles; `None` for an empty sample.
     pub fn summary(&self) -> Option<Stats> {
         match &self.histogram {

@@ -1,6 +1,7 @@
 //! The `simulate` output folder (CONTRACTS.md): `summary.json`, `decisions.jsonl`,
-//! `requests.parquet`, `timeseries.parquet` and `slo_timeseries.parquet` (`.csv` with
-//! the same columns when the simulator is built without its `parquet` feature).
+//! `requests.parquet`, `timeseries.parquet`, and this project's additions
+//! `slo_timeseries.parquet` and `latency_cdf.parquet` (`.csv` with the same columns when
+//! the simulator is built without its `parquet` feature).
 //!
 //! Runs streamed from a long trace ([`RunRecorder`], [`write_streamed_folder`]) write the
 //! same files without keeping their request records in memory: each run spools them to
@@ -11,6 +12,7 @@
 //! scenario and seed give byte-identical files; `summary.json`'s `wall_s` is the one
 //! exception, and the caller measures it.
 
+pub mod cdf;
 pub mod csv;
 pub mod decisions;
 pub mod latency;
@@ -23,6 +25,7 @@ mod streamed;
 pub mod summary;
 pub mod table;
 
+pub use cdf::latency_cdf_table;
 pub use decisions::{DecisionLine, write_decisions};
 pub use slo_series::{SloRows, SloSeries, slo_timeseries_table};
 pub use streamed::{Recorded, RunRecorder, StreamedRun, remove_spools, write_streamed_folder};
@@ -102,14 +105,19 @@ pub fn write_folder(
 ) -> Result<Vec<PathBuf>, OutputError> {
     std::fs::create_dir_all(dir).map_err(|e| failed(dir, e))?;
     let results = runs.iter().map(|run| &run.result);
-    let slo_rows: Vec<SloRows> = runs
+    let (slo_rows, stats): (Vec<SloRows>, Vec<RequestStats>) = runs
         .iter()
         .map(|run| {
             let mut series = SloSeries::new(slo);
-            run.result.requests.iter().for_each(|r| series.observe(r));
-            series.finish()
+            let mut stats = RequestStats::new(slo);
+            for record in &run.result.requests {
+                series.observe(record);
+                stats.observe(record);
+            }
+            (series.finish(), stats)
         })
-        .collect();
+        .unzip();
+    let names = || runs.iter().map(|run| run.result.scaler.as_str());
     Ok(vec![
         write_summary(dir, summary)?,
         write_file(&dir.join("decisions.jsonl"), |out| {
@@ -120,11 +128,8 @@ pub fn write_folder(
         write_table(
             dir,
             "slo_timeseries",
-            &slo_timeseries_table(
-                runs.iter()
-                    .map(|run| run.result.scaler.as_str())
-                    .zip(&slo_rows),
-            ),
+            &slo_timeseries_table(names().zip(&slo_rows)),
         )?,
+        write_table(dir, "latency_cdf", &latency_cdf_table(names().zip(&stats)))?,
     ])
 }

@@ -3,6 +3,7 @@
 //! the per-minute SLO rows), and [`write_streamed_folder`] writes the same files
 //! [`super::write_folder`] writes for in-memory runs, byte for byte.
 
+use super::cdf::latency_cdf_table;
 use super::slo_series::{SloRows, SloSeries, slo_timeseries_table};
 use super::spool::{Spool, SpoolWriter};
 use super::summary::{RequestStats, Summary};
@@ -128,6 +129,14 @@ pub fn write_streamed_folder(
             &slo_timeseries_table(
                 runs.iter()
                     .map(|run| (run.run.result.scaler.as_str(), &run.recorded.slo_rows)),
+            ),
+        )?,
+        write_table(
+            dir,
+            "latency_cdf",
+            &latency_cdf_table(
+                runs.iter()
+                    .map(|run| (run.run.result.scaler.as_str(), &run.recorded.stats)),
             ),
         )?,
     ];

@@ -195,6 +195,11 @@ impl RequestStats {
     pub fn requests(&self) -> u64 {
         self.requests
     }
+
+    /// The latency samples of completed requests: TTFT, TPOT and end to end.
+    pub fn latencies(&self) -> [&Latencies; 3] {
+        [&self.ttft, &self.tpot, &self.e2e]
+    }
 }
 
 impl RequestSink for RequestStats {
