@@ -126,10 +126,16 @@ for s in "${scenarios[@]}"; do
     done
   done
   echo "== matched ablation: $s"
-  run_with "$s" "$matched/$s" "${manifests[@]}" > /dev/null
+  mkdir -p "$matched/$s"
+  # One run per variant, keeping only summary.json (a week's 25 request tables would
+  # need tens of GB).
+  for v in "${variants_here[@]}"; do
+    run_with "$s" "$matched/$s/$v" $(printf '%s\n' "${manifests[@]}" | grep -- "-$v-u") > /dev/null
+    rm -f "$matched/$s/$v"/{requests,timeseries,slo_timeseries,latency_cdf}.parquet "$matched/$s/$v/decisions.jsonl"
+  done
   # Per variant: the cheapest point at >= 99 % (or the best attainment if none).
-  jq -r '
-    [.runs[] | {v: (.scaler | sub("^budscaler-"; "") | sub("-u[0-9]+$"; "")),
+  jq -rs '
+    [.[].runs[] | {v: (.scaler | sub("^budscaler-"; "") | sub("-u[0-9]+$"; "")),
                 u: (.scaler | capture("-u(?<u>[0-9]+)$").u | tonumber),
                 a: .slo_attainment, g: .gpu_hours}]
     | group_by(.v)[]
@@ -137,5 +143,5 @@ for s in "${scenarios[@]}"; do
     | if $best then "\(.[0].v)\tu=\($best.u)%\t\($best.a * 10000 | round / 100)%\t\($best.g * 100 | round / 100) GPU-h"
       else (sort_by(-.a) | first) as $top
         | "\(.[0].v)\tnone reaches 99% (best \($top.a * 10000 | round / 100)% at u=\($top.u)%, \($top.g * 100 | round / 100) GPU-h)"
-      end' "$matched/$s/summary.json" | tee "$matched/$s.txt"
+      end' "$matched/$s"/*/summary.json | tee "$matched/$s.txt"
 done

@@ -3,7 +3,9 @@
 //!
 //! Exit codes (see CONTRACTS.md): 0 success, 1 a check failed, 2 bad input or usage.
 
+mod compare;
 mod conformance;
+mod report;
 mod simulate;
 mod trace;
 mod trace_generate;
@@ -45,6 +47,10 @@ enum Command {
     ValidateRecording(validate_recording::Args),
     /// Replay a scenario's trace for every scaler in it and write the output folder.
     Simulate(simulate::Args),
+    /// As simulate, then write DIR/report.html and DIR/charts/*.png.
+    Compare(simulate::Args),
+    /// (Re)render DIR/report.html and DIR/charts/*.png from an existing output folder.
+    Report(report::Args),
 }
 
 /// Runs the parsed command; errors are bad input and exit with code 2.
@@ -54,6 +60,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Trace(args) => trace::run(*args),
         Command::ValidateRecording(args) => validate_recording::run(args),
         Command::Simulate(args) => simulate::run(args),
+        Command::Compare(args) => compare::run(args),
+        Command::Report(args) => report::run(args),
     };
     match result {
         Ok(code) => code,

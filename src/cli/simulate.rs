@@ -24,32 +24,56 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Example:\n  budscaler simulate scenarios/default.yaml --out out/default\n  budscaler compare scenarios/default.yaml --out out/default   # plus report.html and charts/"
+)]
 pub struct Args {
     /// Scenario YAML (paths inside it are relative to it).
-    scenario: PathBuf,
+    pub scenario: PathBuf,
     /// Output folder, created if missing; existing files of the same names are replaced.
     #[arg(long)]
-    out: PathBuf,
+    pub out: PathBuf,
     /// Seed overriding the scenario's (and its generated trace's, unless fixed there).
     #[arg(long)]
-    seed: Option<u64>,
+    pub seed: Option<u64>,
     /// Print nothing on success and show no progress bar.
     #[arg(long)]
-    quiet: bool,
+    pub quiet: bool,
     /// `text` prints a table of the runs; `json` prints summary.json on stdout.
     #[arg(long, value_enum, default_value = "text")]
-    format: OutputFormat,
+    pub format: OutputFormat,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let Some(summary) = simulate(&args, "simulating")? else {
+        return Ok(ExitCode::SUCCESS);
+    };
+    if !args.quiet {
+        match args.format {
+            OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&summary)?),
+            OutputFormat::Text => {
+                print!("{}", reports::table::runs_table(&summary));
+                println!("wrote {} in {:.1} s", args.out.display(), summary.wall_s);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The run path `simulate` and `compare` share: every scaler of the scenario in
+/// parallel, then the output folder (with `scenario.yaml` and `scalers/`). Returns the
+/// summary, or `None` for an open-loop scenario (whose own folder and table are
+/// written and printed here).
+pub fn simulate(args: &Args, verb: &str) -> anyhow::Result<Option<Summary>> {
     let started = Instant::now();
     let scenario = scenario::load(&args.scenario, args.seed)?;
     if scenario.is_open_loop() {
-        return run_open_loop(&args, &scenario, started);
+        run_open_loop(args, &scenario, started)?;
+        return Ok(None);
     }
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
-    let progress = progress_bar(&args, scenario.scalers.len());
+    let progress = progress_bar(args, verb, scenario.scalers.len());
     // The oracle's runs first: it replays the trace several times, so started last it
     // would be the whole command's tail. Results go back into scenario order.
     let mut order: Vec<usize> = (0..scenario.scalers.len()).collect();
@@ -91,13 +115,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         wall_s,
     );
     output::write_streamed_folder(&args.out, &summary, runs, &scenario.slo)?;
-    if !args.quiet {
-        match args.format {
-            OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&summary)?),
-            OutputFormat::Text => print_table(&summary, &args.out),
-        }
-    }
-    Ok(ExitCode::SUCCESS)
+    output::write_described(&args.out, &scenario)?;
+    Ok(Some(summary))
 }
 
 /// Streams scaler `index`'s run into a recorder spooling into `out`; returns it with
@@ -109,7 +128,7 @@ fn run_one(scenario: &Scenario, out: &Path, index: usize) -> anyhow::Result<(Str
     Ok((StreamedRun { run, recorded }, stats.requests))
 }
 
-fn run_open_loop(args: &Args, scenario: &Scenario, started: Instant) -> anyhow::Result<ExitCode> {
+fn run_open_loop(args: &Args, scenario: &Scenario, started: Instant) -> anyhow::Result<()> {
     let recording = open_loop::read_recording(scenario)?;
     let runs = open_loop::run(scenario, &recording)?;
     let summary = OpenLoopSummary::of(scenario, &recording, &runs, started.elapsed().as_secs_f64());
@@ -118,80 +137,26 @@ fn run_open_loop(args: &Args, scenario: &Scenario, started: Instant) -> anyhow::
     if !args.quiet {
         match args.format {
             OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&summary)?),
-            OutputFormat::Text => print_open_loop(&summary, &args.out),
+            OutputFormat::Text => {
+                print!("{}", reports::table::open_loop_table(&summary));
+                println!("wrote {} in {:.1} s", args.out.display(), summary.wall_s);
+            }
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// A bar over scalers on a terminal; hidden when piped or with `--quiet`.
-fn progress_bar(args: &Args, scalers: usize) -> ProgressBar {
+fn progress_bar(args: &Args, verb: &str, scalers: usize) -> ProgressBar {
     if args.quiet || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(Some(scalers as u64), ProgressDrawTarget::stderr());
-    if let Ok(style) =
-        ProgressStyle::with_template("simulating {bar:30} {pos}/{len} scalers, {elapsed}")
-    {
+    if let Ok(style) = ProgressStyle::with_template(&format!(
+        "{verb} {{bar:30}} {{pos}}/{{len}} scalers, {{elapsed}}"
+    )) {
         bar.set_style(style);
     }
     bar.tick();
     bar
-}
-
-fn print_table(summary: &Summary, out: &Path) {
-    println!(
-        "{}: {} requests, SLO TTFT <= {} s, TPOT <= {} s",
-        summary.scenario, summary.trace_requests, summary.slo.ttft_s, summary.slo.tpot_s
-    );
-    println!(
-        "{:<16} {:<10} {:>9} {:>9} {:>10} {:>10}",
-        "scaler", "strategy", "SLO att.", "GPU-h", "cost $", "p90 TTFT s"
-    );
-    for run in &summary.runs {
-        let p90 = run
-            .ttft_s
-            .map_or_else(|| "-".to_string(), |ttft| format!("{:.3}", ttft.p90));
-        println!(
-            "{:<16} {:<10} {:>8.2}% {:>9.2} {:>10.2} {:>10}",
-            run.scaler,
-            run.strategy,
-            100.0 * run.slo_attainment,
-            run.gpu_hours,
-            run.cost_usd,
-            p90
-        );
-        if let Some(note) = &run.note {
-            println!("  note: {note}");
-        }
-    }
-    println!("wrote {} in {:.1} s", out.display(), summary.wall_s);
-}
-
-fn print_open_loop(summary: &OpenLoopSummary, out: &Path) {
-    println!(
-        "{}: open loop on {} ({} scrapes, {}-{} replicas recorded)",
-        summary.scenario,
-        summary.series,
-        summary.scrapes,
-        summary.recorded_replicas.min,
-        summary.recorded_replicas.max
-    );
-    println!(
-        "{:<16} {:<10} {:>9} {:>12} {:>6} {:>6} {:>11}",
-        "scaler", "strategy", "decisions", "scale events", "peak", "mean", "would scale"
-    );
-    for run in &summary.runs {
-        println!(
-            "{:<16} {:<10} {:>9} {:>12} {:>6} {:>6.2} {:>11}",
-            run.scaler,
-            run.strategy,
-            run.decisions,
-            run.scale_events,
-            run.peak_replicas,
-            run.mean_replicas,
-            run.would_scale
-        );
-    }
-    println!("wrote {} in {:.1} s", out.display(), summary.wall_s);
 }

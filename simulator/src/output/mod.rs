@@ -15,6 +15,7 @@
 pub mod cdf;
 pub mod csv;
 pub mod decisions;
+pub mod described;
 pub mod latency;
 #[cfg(feature = "parquet")]
 pub mod parquet;
@@ -27,6 +28,7 @@ pub mod table;
 
 pub use cdf::latency_cdf_table;
 pub use decisions::{DecisionLine, write_decisions};
+pub use described::write_described;
 pub use slo_series::{SloRows, SloSeries, slo_timeseries_table};
 pub use streamed::{Recorded, RunRecorder, StreamedRun, remove_spools, write_streamed_folder};
 pub use summary::{Failed, Latency, RequestStats, RunSummary, Summary};
