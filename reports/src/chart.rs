@@ -254,13 +254,13 @@ impl Chart {
             };
             match (series.shape, series.side) {
                 (Shape::Points, Side::Left) => chart
-                    .draw_series(points.iter().map(|&p| Circle::new(p, 2, style.filled())))
+                    .draw_series(points.iter().map(|&p| Circle::new(p, 5, style.filled())))
                     .map_err(|e| self.error(e))?
                     .label(name)
                     .legend(legend),
                 (Shape::Points, Side::Right) => chart
                     .draw_secondary_series(
-                        points.iter().map(|&p| Circle::new(p, 2, style.filled())),
+                        points.iter().map(|&p| Circle::new(p, 5, style.filled())),
                     )
                     .map_err(|e| self.error(e))?
                     .label(name)

@@ -74,11 +74,16 @@ pub fn sections(folder: &RunFolder) -> Result<Vec<Section>, ReadError> {
 
 fn overview(folder: &RunFolder, clock: Clock) -> Result<Section, ReadError> {
     let runs = &folder.summary.runs;
+    // Zoomed to the attainments there are: the differences that matter are points.
+    let lowest = runs
+        .iter()
+        .map(|r| 100.0 * r.slo_attainment)
+        .fold(100.0f64, f64::min);
     let mut charts = vec![Chart {
         id: "overview-gpu-hours-vs-slo".into(),
         title: "GPU-hours against SLO attainment (up and left is better)".into(),
         x_label: "GPU-hours".into(),
-        y: Axis::new("SLO attainment %"),
+        y: Axis::fixed("SLO attainment %", (lowest - 2.0).floor().max(0.0), 100.5),
         y2: None,
         series: runs
             .iter()
