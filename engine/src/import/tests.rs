@@ -159,6 +159,10 @@ fn hpa_refusals_name_their_path() {
             "{ type: Pods, pods: { metric: { name: q }, target: { type: AverageValue, averageValue: 1 } }, extra: 1 }",
             "spec.metrics[0].extra",
         ),
+        (
+            "{ type: External, external: { metric: { name: q, selector: { matchLabels: { a: b } } }, target: { type: Value, value: 1 } } }",
+            "spec.metrics[0].external.metric.selector",
+        ),
     ] {
         let (path, message) = refused(&base(metric));
         assert_eq!(path, want, "{metric}: {message}");
@@ -298,6 +302,18 @@ fn keda_refusals_name_their_path() {
             format!("  triggers:\n{PROM}    - type: prometheus\n      metadata: {{ query: 'sum(x)', threshold: '3', unknownKey: 1 }}\n"),
             "spec.triggers[1].metadata.unknownKey",
         ),
+        (
+            format!("  initialCooldownPeriod: 60\n  triggers:\n{PROM}"),
+            "spec.initialCooldownPeriod",
+        ),
+        (
+            format!("  maxReplicaCount: 4\n  triggers:\n{PROM}    - type: cron\n      metadata: {{ timezone: UTC, start: 0 8 * * *, end: 0 9 * * *, desiredReplicas: '6' }}\n"),
+            "spec.triggers[1].metadata.desiredReplicas",
+        ),
+        (
+            "  triggers:\n    - type: prometheus\n      metadata: { query: 'sum(irate(x_total[1m]))', threshold: '3' }\n    - type: prometheus\n      metricType: Utilization\n      metadata: { query: 'sum(x)', threshold: '3' }\n".to_string(),
+            "spec.triggers[1].metricType",
+        ),
     ] {
         let (path, message) = refused(&keda(&spec));
         assert_eq!(path, want, "{spec}: {message}");
@@ -427,6 +443,10 @@ fn knative_refusals_name_their_path() {
         (
             "        autoscaling.knative.dev/max-scale: '4'\n        autoscaling.knative.dev/class: custom.example.com\n",
             key("class"),
+        ),
+        (
+            "        autoscaling.knative.dev/max-scale: '4'\n        autoscaling.knative.dev/class: hpa.autoscaling.knative.dev\n        autoscaling.knative.dev/metric: concurrency\n        autoscaling.knative.dev/target: '10'\n",
+            key("metric"),
         ),
         (
             "        autoscaling.knative.dev/max-scale: '4'\n        autoscaling.knative.dev/stable-window: 60s\n",
