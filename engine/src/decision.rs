@@ -73,7 +73,7 @@ pub enum Reason {
     /// BudScaler: a metric source's guard (queue, KV-cache headroom, latency) asked
     /// for more than the demand rule.
     SignalGuard,
-    /// BudScaler: an active schedule hint's floor set the count.
+    /// BudScaler or HPA: an active schedule hint's floor set the count.
     ScheduleHint,
     /// BudScaler: scale-up held while enough replicas are still starting.
     StartingPodsGate,

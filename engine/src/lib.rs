@@ -12,12 +12,14 @@
 //! - [`budscaler`]: the GenAI strategy: demand forecast over learned capacity.
 //! - [`calendar`]: IANA time zones, schedule hints and seasonal hour buckets.
 //! - [`conformance`]: upstream test vectors as data, run against the above.
+//! - [`import`]: HPA, KEDA and Knative autoscalers as `BudAIScaler` manifests.
 
 pub mod budscaler;
 pub mod calendar;
 pub mod conformance;
 pub mod decision;
 pub mod hpa;
+pub mod import;
 pub mod kpa;
 pub mod observation;
 pub mod scaler;

@@ -222,7 +222,8 @@ impl Scaler {
         match &mut self.engine {
             Engine::Hpa { config, hpa } => {
                 let config = with_requests(config, obs);
-                decide_hpa(spec, &config, hpa, obs, ScalingStrategy::Hpa)
+                let obs = with_hint_metrics(spec, obs);
+                decide_hpa(spec, &config, hpa, &obs, ScalingStrategy::Hpa)
             }
             Engine::Kpa {
                 config,
@@ -251,8 +252,9 @@ fn behavior_config(spec: &ResolvedSpec) -> HpaConfig {
     config
 }
 
-/// Schedule hints and forecasting are BudScaler's: on an HPA or KPA manifest they would
-/// change nothing, so they are refused rather than silently ignored. The other way
+/// Forecasting is BudScaler's, and schedule hints are BudScaler's and the HPA's: on a
+/// manifest whose strategy would change nothing for them, they are refused rather than
+/// silently ignored. The other way
 /// round, BudScaler reads three `kpaConfig` fields only; the rest are refused on its
 /// manifests ([`refuse_kpa_fields_budscaler_ignores`]).
 fn refuse_budscaler_only_fields(
@@ -285,7 +287,9 @@ fn refuse_budscaler_only_fields(
             ),
         })
     };
-    if !spec.schedule_hints.is_empty() {
+    // The HPA reads schedule hints as KEDA's cron scaler does (one more metric
+    // proposal); Knative has nothing like them.
+    if spec.strategy == ScalingStrategy::Kpa && !spec.schedule_hints.is_empty() {
         return refuse("spec.scheduleHints");
     }
     if manifest
@@ -406,6 +410,15 @@ fn hpa_config(spec: &ResolvedSpec) -> Result<HpaConfig, ScalerError> {
             source,
         });
     }
+    // KEDA's cron scaler: one external metric per hint, `targetReplicas` while the
+    // hint is active and 0 otherwise, against an average-value target of 1, so it
+    // proposes `targetReplicas` (tolerance applied) beside the other metrics.
+    for hint in &spec.schedule_hints {
+        metrics.push(hpa::MetricTarget {
+            name: hint_metric(&hint.name),
+            source: MetricSource::ExternalAverageValue { target: 1.0 },
+        });
+    }
     let mut config = behavior_config(spec);
     config.metrics = metrics;
     if !config.metrics.is_empty() {
@@ -415,6 +428,35 @@ fn hpa_config(spec: &ResolvedSpec) -> Result<HpaConfig, ScalerError> {
         })?;
     }
     Ok(config)
+}
+
+/// The name of the HPA metric that carries schedule hint `name`.
+fn hint_metric(name: &str) -> String {
+    format!("scheduleHints/{name}")
+}
+
+/// The observation with every schedule hint's metric filled in: `targetReplicas` while
+/// the hint is active at `obs.wall_clock`, 0 otherwise (KEDA's cron scaler reports its
+/// desired replicas inside the window and nothing outside it). Borrowed without hints.
+fn with_hint_metrics<'a>(
+    spec: &ResolvedSpec,
+    obs: &'a Observation,
+) -> std::borrow::Cow<'a, Observation> {
+    if spec.schedule_hints.is_empty() {
+        return std::borrow::Cow::Borrowed(obs);
+    }
+    let mut filled = obs.clone();
+    for hint in &spec.schedule_hints {
+        let active = obs.wall_clock.is_some_and(|w| {
+            crate::calendar::hints::latest_firing(&hint.schedule, hint.time_zone, w, hint.duration)
+                .is_some()
+        });
+        let value = if active { hint.target_replicas } else { 0 };
+        filled
+            .object_metrics
+            .insert(hint_metric(&hint.name), f64::from(value));
+    }
+    std::borrow::Cow::Owned(filled)
 }
 
 fn resource_kind(name: &str) -> ResourceKind {
@@ -630,13 +672,47 @@ fn decide_hpa(
             (LimitReason::TooFewReplicas, _) => Reason::TooFewReplicas,
         },
     };
-    let message = sentence(
+    // A schedule hint set the count when its proposal beat every metric's.
+    let hint = obs
+        .wall_clock
+        .and_then(|w| budscaler::hints::active(spec, w));
+    let decided_by = hint.as_ref().and_then(|hint| {
+        let name = hint_metric(&hint.name);
+        let proposed = |p: &hpa::MetricProposal| p.result.as_ref().ok().map(|v| v.replicas);
+        let own = outcome
+            .proposals
+            .iter()
+            .find(|p| p.metric == name)
+            .and_then(proposed)?;
+        let others = outcome
+            .proposals
+            .iter()
+            .filter(|p| p.metric != name)
+            .filter_map(proposed)
+            .max();
+        (others.is_none_or(|o| own > o)).then(|| crate::decision::DecidedBy {
+            kind: crate::decision::DeciderKind::Hint,
+            name: hint.name.clone(),
+            replicas: own,
+        })
+    });
+    let reason = match (reason, &decided_by) {
+        (Reason::DesiredWithinRange, Some(_)) => Reason::ScheduleHint,
+        (reason, _) => reason,
+    };
+    let mut message = sentence(
         strategy,
         current,
         outcome.desired_replicas,
         reason,
         &metrics,
     );
+    if let Some(h) = &hint {
+        message.push_str(&format!("; hint {} floor {}", h.name, h.target_replicas));
+        if decided_by.is_some() {
+            message.push_str(" set the proposal");
+        }
+    }
     Decision {
         at: obs.now,
         strategy,
@@ -646,10 +722,10 @@ fn decide_hpa(
         in_panic: false,
         metrics,
         message,
-        decided_by: None,
+        decided_by,
         forecast: None,
         pattern: None,
-        schedule_hint: None,
+        schedule_hint: hint,
     }
 }
 

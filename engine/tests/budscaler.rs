@@ -416,16 +416,18 @@ fn a_hints_only_budscaler_follows_its_hint() {
 }
 
 #[test]
-fn hints_and_prediction_on_hpa_manifests_are_refused_with_their_path() {
-    let hpa = |extra: &str| {
+fn hints_on_kpa_and_prediction_on_hpa_manifests_are_refused_with_their_path() {
+    let manifest = |strategy: &str, extra: &str| {
         serde_saphyr::from_str::<BudAIScaler>(&format!(
-            "apiVersion: scaler.bud.studio/v1alpha1\nkind: BudAIScaler\nmetadata: {{ name: h }}\nspec:\n  scaleTargetRef: {{ kind: Deployment, name: llm }}\n  scalingStrategy: HPA\n  maxReplicas: 4\n  metricsSources:\n    - {{ metricSourceType: pod, targetMetric: q, targetValue: \"4\" }}\n{extra}"
+            "apiVersion: scaler.bud.studio/v1alpha1\nkind: BudAIScaler\nmetadata: {{ name: h }}\nspec:\n  scaleTargetRef: {{ kind: Deployment, name: llm }}\n  scalingStrategy: {strategy}\n  maxReplicas: 4\n  metricsSources:\n    - {{ metricSourceType: pod, targetMetric: q, targetValue: \"4\" }}\n{extra}"
         ))
         .unwrap()
     };
-    let hinted = hpa(
-        "  scheduleHints:\n    - { name: a, cronExpression: \"0 8 * * *\", targetReplicas: 2, duration: 1h }\n",
-    );
+    let hpa = |extra: &str| manifest("HPA", extra);
+    let hints = "  scheduleHints:\n    - { name: a, cronExpression: \"0 8 * * *\", targetReplicas: 2, duration: 1h }\n";
+    // The HPA reads hints as KEDA's cron scaler does (engine/tests/scaler.rs).
+    assert!(Scaler::new(&hpa(hints)).is_ok());
+    let hinted = manifest("KPA", hints);
     let error = Scaler::new(&hinted).unwrap_err();
     assert!(matches!(error, ScalerError::Unsupported { .. }));
     assert!(

@@ -385,3 +385,102 @@ fn the_proof_variants_are_valid_manifests() {
         assert!(scaler.is_ok(), "{name}: {}", scaler.unwrap_err());
     }
 }
+
+/// KEDA's cron scaler on the HPA: while a hint is active its `targetReplicas` joins the
+/// metric proposals (the largest wins), then the HPA's behavior applies.
+#[test]
+fn hpa_schedule_hints_join_the_metric_proposals_as_keda_cron_does() {
+    let mut scaler = Scaler::new(&inline(
+        r#"
+apiVersion: scaler.bud.studio/v1alpha1
+kind: BudAIScaler
+metadata: { name: keda }
+spec:
+  scaleTargetRef: { kind: Deployment, name: llm }
+  scalingStrategy: HPA
+  minReplicas: 1
+  maxReplicas: 20
+  metricsSources:
+    - { metricSourceType: pod, targetMetric: num_requests_waiting, targetValue: "4" }
+  scheduleHints:
+    - { name: morning, cronExpression: "0 8 * * *", targetReplicas: 6, duration: 1h }
+"#,
+    ))
+    .unwrap();
+    assert!(scaler.spec().needs_wall_clock());
+    // 2026-06-01T08:30:00Z.
+    let eight_thirty: Micros = 1_780_302_600 * 1_000_000;
+    let at = |offset_s: i64, current: i32, waiting: f64| {
+        let mut obs = observe(
+            seconds(1000 + offset_s),
+            current,
+            current,
+            "num_requests_waiting",
+            waiting,
+        );
+        obs.wall_clock = Some(eight_thirty + seconds(offset_s));
+        obs
+    };
+    // Inside the window, 4 pods with 1 waiting each propose 1; the hint proposes 6.
+    let d = scaler.decide(&at(0, 4, 1.0));
+    assert_eq!(d.desired_replicas, 6, "{}", d.message);
+    assert_eq!(d.reason, Reason::ScheduleHint);
+    let by = d.decided_by.as_ref().unwrap();
+    assert_eq!((by.name.as_str(), by.replicas), ("morning", 6));
+    assert_eq!(d.schedule_hint.as_ref().unwrap().target_replicas, 6);
+    assert!(
+        d.message.contains("hint morning floor 6 set the proposal"),
+        "{}",
+        d.message
+    );
+    // Only the manifest's metrics are listed as readings.
+    assert_eq!(d.metrics.len(), 1);
+    // A metric asking for more wins over the hint: 6 pods × 8 waiting / 4 = 12.
+    let d = scaler.decide(&at(60, 6, 8.0));
+    assert_eq!(d.desired_replicas, 12, "{}", d.message);
+    assert!(d.decided_by.is_none());
+    assert!(d.schedule_hint.is_some());
+    // The window ends at 09:00 (offset 1800 s): the metric alone decides, and the
+    // scale-down stabilization holds the last 5 minutes' highest recommendation.
+    let d = scaler.decide(&at(1700, 12, 1.0));
+    assert_eq!(
+        (d.desired_replicas, d.reason),
+        (6, Reason::ScheduleHint),
+        "{}",
+        d.message
+    );
+    let d = scaler.decide(&at(1900, 6, 0.5));
+    assert!(d.schedule_hint.is_none(), "{}", d.message);
+    assert_eq!(
+        (d.desired_replicas, d.reason),
+        (6, Reason::ScaleDownStabilized),
+        "{}",
+        d.message
+    );
+    // 6 × 0.5 / 4 = 0.75 → 1, within the scale-down rate (100% per 15 s).
+    let d = scaler.decide(&at(1900 + 400, 6, 0.5));
+    assert_eq!(d.desired_replicas, 1, "{}", d.message);
+}
+
+#[test]
+fn hpa_without_a_calendar_never_activates_hints() {
+    let mut scaler = Scaler::new(&inline(
+        r#"
+apiVersion: scaler.bud.studio/v1alpha1
+kind: BudAIScaler
+metadata: { name: keda }
+spec:
+  scaleTargetRef: { kind: Deployment, name: llm }
+  scalingStrategy: HPA
+  maxReplicas: 20
+  metricsSources:
+    - { metricSourceType: pod, targetMetric: num_requests_waiting, targetValue: "4" }
+  scheduleHints:
+    - { name: always, cronExpression: "* * * * *", targetReplicas: 6, duration: 1h }
+"#,
+    ))
+    .unwrap();
+    let d = scaler.decide(&observe(seconds(1000), 2, 2, "num_requests_waiting", 4.0));
+    assert_eq!(d.desired_replicas, 2, "{}", d.message);
+    assert!(d.schedule_hint.is_none());
+}

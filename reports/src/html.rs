@@ -66,6 +66,18 @@ pub fn page(folder: &RunFolder, sections: &[Section], svgs: &[Vec<String>]) -> S
         );
     }
     for (name, text) in &folder.scalers {
+        if let Some(mapping) = imported_mapping(text) {
+            let _ = writeln!(
+                out,
+                "<p class=\"lead\"><b>{}</b>: {}</p>\n<ul class=\"notes\">",
+                escape(name),
+                escape(&mapping.0)
+            );
+            for line in mapping.1 {
+                let _ = writeln!(out, "<li>{}</li>", escape(line));
+            }
+            out.push_str("</ul>\n");
+        }
         let _ = writeln!(
             out,
             "<details><summary>Scaler manifest: {}</summary><pre>{}</pre></details>",
@@ -117,6 +129,18 @@ fn runs_table(out: &mut String, folder: &RunFolder) {
         );
     }
     out.push_str("</tbody>\n</table>\n");
+}
+
+/// An imported manifest's header (`# Imported from KIND (FILE):` then `# - sentence`
+/// per mapped field, as the simulator writes it): the first line and the sentences.
+fn imported_mapping(text: &str) -> Option<(String, Vec<&str>)> {
+    let mut lines = text.lines();
+    let first = lines.next()?.strip_prefix("# Imported from ")?;
+    let sentences = lines.map_while(|line| line.strip_prefix("# - ")).collect();
+    Some((
+        format!("imported from {}", first.trim_end_matches(':')),
+        sentences,
+    ))
 }
 
 /// The scenario's `description:` line, if it has one on a single line.

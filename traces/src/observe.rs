@@ -1164,6 +1164,40 @@ mod tests {
         assert!((obs.object_metrics["ttft_p99"] - 0.985).abs() < 1e-12);
     }
 
+    /// What imported autoscalers read: Knative's `rps` (a KPA metric) as each pod's
+    /// finished requests per second, and KEDA's `sum(gauge)` / `sum(rate(counter))`
+    /// as workload totals under the metric's own name.
+    #[test]
+    fn imported_names_read_requests_per_second_and_workload_totals() {
+        let kpa = spec_with(
+            "KPA",
+            serde_json::json!([
+                {"metricSourceType": "pod", "targetMetric": "requests_per_second", "targetValue": "4"},
+            ]),
+        );
+        let hpa = spec_with(
+            "HPA",
+            serde_json::json!([
+                {"metricSourceType": "external", "targetMetric": "vllm:num_requests_waiting", "targetType": "AverageValue", "targetValue": "4"},
+                {"metricSourceType": "external", "targetMetric": "vllm:request_success_total", "targetType": "AverageValue", "targetValue": "1"},
+            ]),
+        );
+        let (a, b) = (pod("a", true, false), pod("b", true, false));
+        let first = vllm_text((3, 1, 0.5), (0, 0, 10), [0; 4], 0.0, [0; 4], 0.0);
+        let second = vllm_text((3, 2, 0.5), (0, 0, 40), [0; 4], 0.0, [0; 4], 0.0);
+        let mut observer = Observer::new(&kpa, 15 * S);
+        observer.observe(15 * S, 2, &both(&a, &b, &first, 15 * S));
+        let obs = observer.observe(30 * S, 2, &both(&a, &b, &second, 30 * S));
+        // 30 requests in 15 s.
+        assert_eq!(obs.pod_metrics["requests_per_second"]["a"].value, 2.0);
+        assert_eq!(obs.pod_metrics["requests_per_second"]["b"].value, 2.0);
+        let mut observer = Observer::new(&hpa, 15 * S);
+        observer.observe(15 * S, 2, &both(&a, &b, &first, 15 * S));
+        let obs = observer.observe(30 * S, 2, &both(&a, &b, &second, 30 * S));
+        assert_eq!(obs.object_metrics["vllm:num_requests_waiting"], 4.0);
+        assert_eq!(obs.object_metrics["vllm:request_success_total"], 4.0);
+    }
+
     #[test]
     fn pods_that_go_away_are_forgotten() {
         let spec = spec(serde_json::json!([

@@ -247,15 +247,20 @@ pub struct ResolvedSpec {
 }
 
 impl ResolvedSpec {
-    /// Whether deciding needs calendar time (`Observation.wall_clock`): a BudScaler
-    /// manifest with `scheduleHints` (cron expressions) or forecasting with the
+    /// Whether deciding needs calendar time (`Observation.wall_clock`): a BudScaler or
+    /// HPA manifest with `scheduleHints` (cron expressions), or BudScaler forecasting with the
     /// `seasonal` predictor alone. (`combined` uses the seasonal profile only when
     /// calendar time is known.) A driver without a calendar must refuse such a
     /// manifest rather than run it on a clock that starts at 0.
     pub fn needs_wall_clock(&self) -> bool {
-        self.strategy == ScalingStrategy::BudScaler
-            && (!self.schedule_hints.is_empty()
-                || (self.prediction.enabled && self.prediction.predictor == Predictor::Seasonal))
+        match self.strategy {
+            ScalingStrategy::BudScaler => {
+                !self.schedule_hints.is_empty()
+                    || (self.prediction.enabled && self.prediction.predictor == Predictor::Seasonal)
+            }
+            ScalingStrategy::Hpa => !self.schedule_hints.is_empty(),
+            ScalingStrategy::Kpa => false,
+        }
     }
 }
 

@@ -1,8 +1,9 @@
 //! What makes an output folder self-describing: `scenario.yaml` (the scenario as it
 //! ran: trace source and reshaping, the fleet with GPU, model, tensor parallelism and
 //! prices, the SLO, the scalers) and `scalers/<name>.yaml` (every manifest as the
-//! engine ran it, defaults not filled in). Both are deterministic functions of the
-//! resolved scenario.
+//! engine ran it, defaults not filled in; an imported HPA, KEDA or Knative manifest as
+//! the `BudAIScaler` it was mapped to, headed by one comment per mapping sentence).
+//! Both are deterministic functions of the resolved scenario.
 
 use super::{OutputError, failed, write_file};
 use crate::scenario::{ScalerChoice, Scenario, TraceSource};
@@ -36,10 +37,16 @@ pub fn scenario_yaml(scenario: &Scenario) -> String {
         .scalers
         .iter()
         .map(|choice| match choice {
-            ScalerChoice::Manifest { name, origin, .. } => json!({
+            ScalerChoice::Manifest {
+                name,
+                origin,
+                imported,
+                ..
+            } => json!({
                 "name": name,
                 "manifest": format!("scalers/{}.yaml", file_stem(name)),
                 "from": origin,
+                "imported_from": imported.as_ref().map(|i| i.kind.to_string()),
             }),
             ScalerChoice::Static { name, replicas } => json!({ "name": name, "static": replicas }),
             ScalerChoice::Oracle { name, options } => json!({
@@ -95,7 +102,10 @@ pub fn write_described(dir: &Path, scenario: &Scenario) -> Result<Vec<PathBuf>, 
     for choice in &scenario.scalers {
         if let ScalerChoice::Manifest { name, manifest, .. } = choice {
             let path = scalers.join(format!("{}.yaml", file_stem(name)));
-            let text = serde_saphyr::to_string(manifest.as_ref()).map_err(|e| failed(&path, e))?;
+            let text = match choice.imported_yaml() {
+                Some(text) => text,
+                None => serde_saphyr::to_string(manifest.as_ref()).map_err(|e| failed(&path, e))?,
+            };
             written.push(write_file(&path, |out| out.write_all(text.as_bytes()))?);
         }
     }

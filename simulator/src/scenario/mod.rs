@@ -32,7 +32,8 @@
 //!                    # file with absolute times (Azure, vLLM recordings, epoch/datetime
 //!                    # columns) supplies its own when absent. Observations carry
 //!                    # wall_clock = start + trace.window.from + now. Required when a
-//!                    # BudScaler manifest has scheduleHints or predictionConfig.enabled.
+//!                    # BudScaler or HPA manifest has scheduleHints, or BudScaler's
+//!                    # predictionConfig.enabled.
 //! fleet:
 //!   spot_price_per_gpu_hour: 1.5
 //!   pricing: { provider: aws, instance: p5.48xlarge, spot: true }  # spot: true puts the
@@ -57,6 +58,9 @@
 //! scalers:
 //!   - static: { replicas: 4, name: static-4 }  # name: to tell several apart
 //!   - oracle: { name: oracle, attainment: 0.99, window: 60s, max_iterations: 6 }
+//!   - file: imports/keda.yaml   # a BudAIScaler, or an autoscaling/v2 HPA, a KEDA
+//!                               # ScaledObject or a Knative Service, imported
+//!                               # (engine::import); named by its metadata.name
 //! ```
 //!
 //! Without `price_per_gpu_hour` or `pricing`, the GPU catalog's price is used.
@@ -133,10 +137,13 @@ pub enum TraceSource {
 #[derive(Debug, Clone)]
 pub enum ScalerChoice {
     /// A validated manifest; `origin` is its file, or `scalers[i].manifest`.
+    /// `imported` says what the file was when it was not a `BudAIScaler` (an HPA, a
+    /// KEDA ScaledObject, a Knative Service), with the mapping sentences.
     Manifest {
         name: String,
         origin: String,
         manifest: Box<BudAIScaler>,
+        imported: Option<Box<ImportedFrom>>,
     },
     Static {
         name: String,
@@ -149,7 +156,38 @@ pub enum ScalerChoice {
     },
 }
 
+/// Where an imported manifest came from and how each field was mapped
+/// ([`engine::import`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportedFrom {
+    pub kind: engine::import::ImportKind,
+    /// One sentence per mapped field, for reports.
+    pub mapping: Vec<String>,
+}
+
 impl ScalerChoice {
+    /// The mapped manifest as YAML, headed by comments naming the source and each
+    /// mapping sentence; `None` unless the scaler was imported. Reports write it to
+    /// `DIR/scalers/<name>.yaml` ([`crate::output::write_described`]).
+    pub fn imported_yaml(&self) -> Option<String> {
+        let ScalerChoice::Manifest {
+            origin,
+            manifest,
+            imported: Some(imported),
+            ..
+        } = self
+        else {
+            return None;
+        };
+        let mut text = format!("# Imported from {} ({origin}):\n", imported.kind);
+        for line in &imported.mapping {
+            text.push_str(&format!("# - {line}\n"));
+        }
+        // A manifest that serializes cannot fail to render.
+        text.push_str(&serde_saphyr::to_string(manifest.as_ref()).ok()?);
+        Some(text)
+    }
+
     /// The name the scaler's outputs are keyed by.
     pub fn name(&self) -> &str {
         match self {

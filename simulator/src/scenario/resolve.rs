@@ -8,12 +8,13 @@ use super::file::{
     ScalerEntry, ScenarioFile, SloSection, SpotSection, TraceMode, TraceSection,
 };
 use super::pricing;
-use super::{ScalerChoice, Scenario, TraceSource, TraceSpec};
+use super::{ImportedFrom, ScalerChoice, Scenario, TraceSource, TraceSpec};
 use crate::catalog::Catalog;
 use crate::fleet::{
     Delay, FleetConfig, LifecycleConfig, RateRange, RoutingPolicy, Slo, SpotConfig,
 };
 use crate::oracle::OracleOptions;
+use engine::import::{ImportError, ImportKind};
 use engine::spec::BudAIScaler;
 use serde_saphyr::Spanned;
 use std::path::{Path, PathBuf};
@@ -751,13 +752,51 @@ impl Context {
                             path: origin.clone(),
                             error,
                         })?;
-                    let manifest: BudAIScaler = serde_saphyr::from_str(&text).map_err(|error| {
-                        ScenarioError::at(
-                            self.at_line(line, field.clone()),
-                            format!("{origin}: {}", yaml_message(&error)),
-                        )
-                    })?;
-                    self.manifest(manifest, Some(origin), line, &field)?
+                    let at = || self.at_line(line, field.clone());
+                    let value: serde_json::Value =
+                        serde_saphyr::from_str(&text).map_err(|error| {
+                            ScenarioError::at(at(), format!("{origin}: {}", yaml_message(&error)))
+                        })?;
+                    // An HPA, a KEDA ScaledObject or a Knative Service is imported; a
+                    // refusal names the path in the imported file.
+                    match engine::import::import(&value) {
+                        Ok(imported) if imported.kind != ImportKind::BudAIScaler => {
+                            let described = format!(
+                                "{origin}, imported from {} as a BudAIScaler",
+                                imported.kind
+                            );
+                            let mut choice =
+                                self.manifest(imported.manifest, Some(described), line, &field)?;
+                            if let ScalerChoice::Manifest {
+                                origin: slot_origin,
+                                imported: slot,
+                                ..
+                            } = &mut choice
+                            {
+                                *slot_origin = origin;
+                                *slot = Some(Box::new(ImportedFrom {
+                                    kind: imported.kind,
+                                    mapping: imported.mapping,
+                                }));
+                            }
+                            choice
+                        }
+                        Err(error @ ImportError::Refused { .. }) => {
+                            return Err(ScenarioError::at(at(), format!("{origin}: {error}")));
+                        }
+                        // A BudAIScaler: parsed from the text again so a bad field's
+                        // error carries its line.
+                        Ok(_) | Err(ImportError::Manifest(_)) => {
+                            let manifest: BudAIScaler =
+                                serde_saphyr::from_str(&text).map_err(|error| {
+                                    ScenarioError::at(
+                                        at(),
+                                        format!("{origin}: {}", yaml_message(&error)),
+                                    )
+                                })?;
+                            self.manifest(manifest, Some(origin), line, &field)?
+                        }
+                    }
                 }
                 ScalerEntry::Manifest(manifest) => {
                     let field = format!("scalers[{index}].manifest");
@@ -858,6 +897,7 @@ impl Context {
             name: manifest.name().to_string(),
             origin: file.unwrap_or_else(|| field.to_string()),
             manifest: Box::new(manifest),
+            imported: None,
         })
     }
 }

@@ -110,7 +110,15 @@ impl Signal {
             Signal::PromptTokensTotal => &["prompt_tokens", "input_tokens"],
             Signal::GenerationTokensTotal => &["generation_tokens", "output_tokens"],
             Signal::RequestsFinishedTotal => {
-                &["requests_finished", "request_success", "requests_total"]
+                // `requests_per_second` / `rps`: Knative's rps metric, imported as this
+                // counter's windowed rate per pod.
+                &[
+                    "requests_finished",
+                    "request_success",
+                    "requests_total",
+                    "requests_per_second",
+                    "rps",
+                ]
             }
             Signal::Ttft => &["time_to_first_token"],
             Signal::Itl => &["tpot", "inter_token_latency", "time_per_output_token"],
