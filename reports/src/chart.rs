@@ -278,9 +278,16 @@ impl Chart {
             };
         }
         if !self.series.is_empty() {
+            // Scatter charts (GPU-hours against attainment) crowd the top left and a poor
+            // run sits low; the middle right is the emptiest place.
+            let scatter = self.series.iter().any(|s| s.shape == Shape::Points);
             chart
                 .configure_series_labels()
-                .position(SeriesLabelPosition::UpperLeft)
+                .position(if scatter {
+                    SeriesLabelPosition::MiddleRight
+                } else {
+                    SeriesLabelPosition::UpperLeft
+                })
                 .background_style(WHITE.mix(0.85))
                 .border_style(RGBColor(200, 200, 200))
                 .label_font(("sans-serif", 13))

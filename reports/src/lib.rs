@@ -9,6 +9,7 @@ pub mod charts;
 pub mod folder;
 pub mod font;
 pub mod html;
+pub mod sweep;
 pub mod table;
 
 use std::path::{Path, PathBuf};

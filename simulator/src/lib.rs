@@ -37,6 +37,7 @@ pub mod replica;
 pub mod rng;
 pub mod scenario;
 pub mod sim;
+pub mod sweep;
 pub mod validate;
 
 pub use catalog::{Catalog, CatalogError, GpuSpec, ModelSpec};

@@ -7,6 +7,7 @@ mod compare;
 mod conformance;
 mod report;
 mod simulate;
+mod sweep;
 mod trace;
 mod trace_generate;
 mod validate_recording;
@@ -51,6 +52,8 @@ enum Command {
     Compare(simulate::Args),
     /// (Re)render DIR/report.html and DIR/charts/*.png from an existing output folder.
     Report(report::Args),
+    /// Run the scenario's sweep: grid (or a shard of it); `sweep merge` joins shards.
+    Sweep(sweep::Args),
 }
 
 /// Runs the parsed command; errors are bad input and exit with code 2.
@@ -62,6 +65,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Simulate(args) => simulate::run(args),
         Command::Compare(args) => compare::run(args),
         Command::Report(args) => report::run(args),
+        Command::Sweep(args) => sweep::run(args),
     };
     match result {
         Ok(code) => code,

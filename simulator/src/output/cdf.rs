@@ -33,7 +33,7 @@ pub fn latency_cdf_table<'a>(runs: impl IntoIterator<Item = (&'a str, &'a Reques
         }
     }
     let [ttft, tpot, e2e] = columns;
-    let column = |name, values| Column { name, values };
+    let column = |name: &'static str, values| Column::new(name, values);
     Table {
         columns: vec![
             column("scaler", Values::Str(scaler)),

@@ -21,7 +21,7 @@ impl<W: Write> CsvTableWriter<W> {
     /// Writes the header of tables shaped like `shape` (its rows are not written).
     pub fn new(out: W, shape: &Table) -> io::Result<Self> {
         let mut writer = csv::Writer::from_writer(out);
-        writer.write_record(shape.columns.iter().map(|c| c.name))?;
+        writer.write_record(shape.columns.iter().map(|c| c.name.as_ref()))?;
         Ok(CsvTableWriter {
             writer,
             record: Vec::with_capacity(shape.columns.len()),
@@ -67,15 +67,15 @@ mod tests {
         let table = Table {
             columns: vec![
                 Column {
-                    name: "scaler",
+                    name: "scaler".into(),
                     values: Values::Str(vec!["a,b".into(), "c".into()]),
                 },
                 Column {
-                    name: "x",
+                    name: "x".into(),
                     values: Values::F64(vec![Some(0.1), None]),
                 },
                 Column {
-                    name: "ok",
+                    name: "ok".into(),
                     values: Values::Bool(vec![true, false]),
                 },
             ],

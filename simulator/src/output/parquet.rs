@@ -116,7 +116,7 @@ fn frame(table: &Table) -> PolarsResult<DataFrame> {
         .columns
         .iter()
         .map(|column| {
-            let name = column.name.into();
+            let name = column.name.as_ref().into();
             match &column.values {
                 Values::Str(v) => Column::new(name, v.as_slice()),
                 Values::I64(v) => Column::new(name, v.as_slice()),
@@ -152,13 +152,13 @@ mod tests {
             let table = Table {
                 columns: vec![
                     super::super::table::Column {
-                        name: "scaler",
+                        name: "scaler".into(),
                         values: Values::Str(
                             (0..rows).map(|i| format!("s{}", i / 70_000)).collect(),
                         ),
                     },
                     super::super::table::Column {
-                        name: "x",
+                        name: "x".into(),
                         values: Values::F64(
                             (0..rows)
                                 .map(|i| (i % 7 != 0).then_some(i as f64 / 3.0))
@@ -166,7 +166,7 @@ mod tests {
                         ),
                     },
                     super::super::table::Column {
-                        name: "ok",
+                        name: "ok".into(),
                         values: Values::Bool((0..rows).map(|i| i % 3 == 0).collect()),
                     },
                 ],
@@ -190,23 +190,23 @@ mod tests {
         let table = Table {
             columns: vec![
                 super::super::table::Column {
-                    name: "scaler",
+                    name: "scaler".into(),
                     values: Values::Str(vec!["a".into(), "b".into()]),
                 },
                 super::super::table::Column {
-                    name: "n",
+                    name: "n".into(),
                     values: Values::U32(vec![Some(1), None]),
                 },
                 super::super::table::Column {
-                    name: "t",
+                    name: "t".into(),
                     values: Values::I64(vec![Some(-5), Some(7)]),
                 },
                 super::super::table::Column {
-                    name: "x",
+                    name: "x".into(),
                     values: Values::F64(vec![None, Some(0.5)]),
                 },
                 super::super::table::Column {
-                    name: "ok",
+                    name: "ok".into(),
                     values: Values::Bool(vec![true, false]),
                 },
             ],

@@ -150,7 +150,7 @@ pub fn slo_timeseries_table<'a>(runs: impl IntoIterator<Item = (&'a str, &'a Slo
     }
     let [arrivals, completed, failed, met_slo] = counts;
     let [ttft_p50, ttft_p90, tpot_p50, tpot_p90] = latencies;
-    let column = |name, values| Column { name, values };
+    let column = |name: &'static str, values| Column::new(name, values);
     Table {
         columns: vec![
             column("scaler", Values::Str(scaler)),

@@ -14,11 +14,20 @@
 
 use crate::fleet::{RequestRecord, RequestStatus, RunResult, Slo};
 
-/// A named, typed column.
+/// A named, typed column (names are fixed, except a sweep's field paths).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Column {
-    pub name: &'static str,
+    pub name: std::borrow::Cow<'static, str>,
     pub values: Values,
+}
+
+impl Column {
+    pub fn new(name: impl Into<std::borrow::Cow<'static, str>>, values: Values) -> Column {
+        Column {
+            name: name.into(),
+            values,
+        }
+    }
 }
 
 /// The values of a column; `None` is null.
@@ -71,7 +80,10 @@ pub fn status_name(status: RequestStatus) -> &'static str {
 }
 
 fn col(name: &'static str, values: Values) -> Column {
-    Column { name, values }
+    Column {
+        name: name.into(),
+        values,
+    }
 }
 
 /// The `requests` table of `runs`.

@@ -32,6 +32,17 @@ pub(crate) struct ScenarioFile {
     /// Extra model catalog, relative to the file.
     #[serde(default)]
     pub model_catalog: Option<Spanned<String>>,
+    /// A grid over one scaler's spec fields, read by `budscaler sweep`.
+    #[serde(default)]
+    pub sweep: Option<Spanned<SweepSection>>,
+}
+
+/// `sweep:`: the scaler (by manifest name) and, per spec field path, its values.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SweepSection {
+    pub scaler: String,
+    pub grid: std::collections::BTreeMap<String, Vec<serde_json::Value>>,
 }
 
 /// `trace:`: where requests come from and how they are reshaped.

@@ -104,6 +104,8 @@ pub struct Scenario {
     pub slo: Slo,
     /// In file order; names are unique.
     pub scalers: Vec<ScalerChoice>,
+    /// The `sweep:` grid, for `budscaler sweep` (other commands ignore it).
+    pub sweep: Option<crate::sweep::Sweep>,
 }
 
 /// Where requests come from and how they are reshaped, in the order applied: window,

@@ -114,7 +114,13 @@ impl Context {
                 format!("`{}`", scalers[index].name()),
             ));
         }
+        let sweep = raw.sweep.map(|spanned| crate::sweep::Sweep {
+            scaler: spanned.value.scaler,
+            grid: spanned.value.grid.into_iter().collect(),
+            line: Some(spanned.referenced.line()),
+        });
         Ok(Scenario {
+            sweep,
             name: raw.name,
             description: raw.description,
             seed,
