@@ -170,3 +170,33 @@ fn a_bad_grid_point_is_refused_before_anything_runs() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `scenarios/sweep-job.yaml` is an Indexed Job whose pods each run one shard of the
+/// repository's sweep scenario, with N the Job's completion count.
+#[test]
+fn the_sweep_job_runs_one_shard_per_completion_index() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("scenarios/sweep-job.yaml")).unwrap();
+    let job: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
+    assert_eq!(job["apiVersion"], "batch/v1");
+    assert_eq!(job["kind"], "Job");
+    let spec = &job["spec"];
+    assert_eq!(spec["completionMode"], "Indexed");
+    let n = spec["completions"].as_u64().unwrap();
+    assert_eq!(spec["parallelism"].as_u64(), Some(n));
+    let container = &spec["template"]["spec"]["containers"][0];
+    let command = container["args"][0].as_str().unwrap();
+    assert!(
+        command.contains(&format!("--shard \"$JOB_COMPLETION_INDEX/{n}\"")),
+        "{command}"
+    );
+    assert!(
+        command.contains("/scenarios/sweep-default.yaml"),
+        "{command}"
+    );
+    assert!(root.join("scenarios/sweep-default.yaml").exists());
+    // The image the Job names is the one the Dockerfile builds, with the scenarios in it.
+    let dockerfile = std::fs::read_to_string(root.join("Dockerfile")).unwrap();
+    assert!(dockerfile.contains("COPY scenarios /scenarios"));
+    assert!(dockerfile.contains("ENTRYPOINT [\"budscaler\"]"));
+}
