@@ -60,3 +60,23 @@ fn tempdir(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+#[test]
+fn the_json_format_lists_every_case() {
+    let output = budscaler()
+        .args(["conformance", "--format", "json"])
+        .arg(repo().join("engine/tests/conformance"))
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["passed"], 89);
+    assert_eq!(report["failed"], 0);
+    let cases = report["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 89);
+    assert!(
+        cases
+            .iter()
+            .all(|c| c["passed"] == true && c["id"].is_string())
+    );
+}

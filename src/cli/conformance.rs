@@ -9,6 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Example:\n  budscaler conformance engine/tests/conformance   # ends with `89 passed, 0 failed`"
+)]
 pub struct Args {
     /// Case files or folders (searched recursively for `*.json`).
     #[arg(required = true)]
@@ -16,6 +19,10 @@ pub struct Args {
     /// Also print one line per passing case.
     #[arg(long, short)]
     verbose: bool,
+    /// `text` prints failures and the count; `json` prints
+    /// `{"passed", "failed", "cases": [{"file", "id", "kind", "passed", "mismatches"}]}`.
+    #[arg(long, value_enum, default_value = "text")]
+    format: super::OutputFormat,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -30,31 +37,57 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             display_paths(&args.paths)
         );
     }
+    let json = args.format == super::OutputFormat::Json;
     let (mut passed, mut failed) = (0usize, 0usize);
+    let mut cases = Vec::new();
     for file in &files {
-        match run_file(file) {
-            Ok(report) if report.passed() => {
-                passed += 1;
+        let result = run_file(file);
+        let ok = matches!(&result, Ok(report) if report.passed());
+        if ok {
+            passed += 1;
+        } else {
+            failed += 1;
+        }
+        if json {
+            cases.push(match &result {
+                Ok(report) => serde_json::json!({
+                    "file": file.display().to_string(),
+                    "id": report.id,
+                    "kind": report.kind,
+                    "passed": ok,
+                    "mismatches": report.mismatches,
+                }),
+                Err(error) => serde_json::json!({
+                    "file": file.display().to_string(),
+                    "id": null,
+                    "kind": null,
+                    "passed": false,
+                    "mismatches": [format!("{error:#}")],
+                }),
+            });
+            continue;
+        }
+        match result {
+            Ok(report) if ok => {
                 if args.verbose {
                     println!("ok   {} ({})", report.id, report.kind);
                 }
             }
-            Ok(report) => {
-                failed += 1;
-                println!(
-                    "FAIL {} ({}): {}",
-                    report.id,
-                    file.display(),
-                    report.mismatches.join("; ")
-                );
-            }
-            Err(error) => {
-                failed += 1;
-                println!("FAIL {}: {error:#}", file.display());
-            }
+            Ok(report) => println!(
+                "FAIL {} ({}): {}",
+                report.id,
+                file.display(),
+                report.mismatches.join("; ")
+            ),
+            Err(error) => println!("FAIL {}: {error:#}", file.display()),
         }
     }
-    println!("{passed} passed, {failed} failed");
+    if json {
+        let report = serde_json::json!({ "passed": passed, "failed": failed, "cases": cases });
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!("{passed} passed, {failed} failed");
+    }
     Ok(if failed == 0 {
         ExitCode::SUCCESS
     } else {

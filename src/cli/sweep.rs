@@ -55,6 +55,9 @@ enum SweepCommand {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Example:\n  budscaler sweep merge out/s0 out/s1 out/s2 out/s3 --out out/sweep"
+)]
 struct MergeArgs {
     /// The shards' output folders.
     #[arg(required = true, num_args = 1..)]

@@ -54,6 +54,9 @@ impl InputArgs {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Example:\n  budscaler trace inspect ../shared/data/azure-llm-2023/AzureLLMInferenceTrace_conv.csv --format json"
+)]
 struct InspectArgs {
     /// Trace file (any supported format, optionally gzip-compressed) or a vLLM recording folder.
     file: PathBuf,
@@ -65,6 +68,9 @@ struct InspectArgs {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Example:\n  budscaler trace convert ../shared/data/mooncake/synthetic_trace.jsonl /tmp/mooncake.parquet --time-scale 0.5"
+)]
 struct ConvertArgs {
     /// Input trace (any supported format) or a vLLM recording folder.
     input: PathBuf,
@@ -144,8 +150,24 @@ fn convert(args: ConvertArgs) -> anyhow::Result<ExitCode> {
         Some(context) => Box::new(requests.clip_tokens(context)),
         None => requests,
     };
+    // A request counter on a terminal; hidden when piped or with --quiet.
+    let progress = if args.quiet || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        indicatif::ProgressBar::hidden()
+    } else {
+        let bar = indicatif::ProgressBar::new_spinner();
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "converting {spinner} {human_pos} requests, {elapsed}",
+        ) {
+            bar.set_style(style);
+        }
+        bar
+    };
+    let counted = progress.clone();
+    let requests = requests.inspect(move |_| counted.inc(1));
     // The reader's and writer's errors already start with the file and line.
-    let written = traces::write_canonical(&args.output, requests)?;
+    let written = traces::write_canonical(&args.output, requests);
+    progress.finish_and_clear();
+    let written = written?;
     if !args.quiet {
         eprintln!(
             "wrote {written} requests ({format} -> canonical) to {}",

@@ -10,6 +10,9 @@ use traces::generate::{GenerateConfig, KnobError, Pattern, PatternKnobs, TokenMo
 use traces::{ReadOptions, Request, TraceError};
 
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Example:\n  budscaler trace generate --pattern diurnal --duration 1d --rate 5 --seed 7 /tmp/day.csv"
+)]
 pub struct GenerateArgs {
     /// Arrival pattern.
     #[arg(long, default_value = "poisson", value_parser = clap::builder::PossibleValuesParser::new(Pattern::NAMES))]

@@ -12,6 +12,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Example:\n  budscaler validate-recording ../shared/data/vllm-recordings/rtx4090-llama-3.1-8b --format json"
+)]
 pub struct Args {
     /// Recording folder with requests.jsonl, timeseries.csv and meta.json.
     dir: PathBuf,
