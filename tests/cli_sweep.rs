@@ -70,7 +70,7 @@ fn sweep(scenario: &Path, out: &Path, extra: &[&str]) -> Output {
         "--out".as_ref(),
         out.as_os_str(),
     ];
-    args.extend(extra.iter().map(|a| std::ffi::OsStr::new(a)));
+    args.extend(extra.iter().map(std::ffi::OsStr::new));
     run(&args)
 }
 
