@@ -3,26 +3,16 @@
 //! folder alone, and the page loaded in a real browser (headless Chromium, which
 //! `.ci/run` installs) without console errors and with every chart drawn.
 
+mod common;
+
+use common::{budscaler, repo};
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn budscaler() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_budscaler"))
-}
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 fn tempdir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "budscaler-cli-compare-{name}-{}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::tempdir("cli-compare", name)
 }
 
 /// Ten generated minutes of bursts under every kind of scaler the report draws.

@@ -1,15 +1,10 @@
 //! The `budscaler conformance` command as users and scripts see it (CONTRACTS.md).
 
+mod common;
+
+use common::{budscaler, repo};
+
 use std::path::PathBuf;
-use std::process::Command;
-
-fn budscaler() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_budscaler"))
-}
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 #[test]
 fn all_upstream_cases_pass_with_the_contract_closing_line() {
@@ -55,10 +50,7 @@ fn a_missing_path_is_bad_input() {
 
 /// A fresh folder under the target dir (no tempfile crate needed for two files).
 fn tempdir(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-conformance-{name}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::tempdir("cli-conformance", name)
 }
 
 #[test]

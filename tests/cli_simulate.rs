@@ -2,25 +2,14 @@
 //! output folder, the summary's fields, and exit code 2 with the field named on bad
 //! input.
 
+mod common;
+
+use common::{budscaler, repo};
+
 use std::path::PathBuf;
-use std::process::Command;
-
-fn budscaler() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_budscaler"))
-}
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn tempdir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "budscaler-cli-simulate-{name}-{}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::tempdir("cli-simulate", name)
 }
 
 /// A small scenario on a generated trace, using the repository's HPA manifest.

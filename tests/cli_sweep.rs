@@ -2,23 +2,19 @@
 //! merged give the same bytes; merge refuses shards that do not belong together; a bad
 //! grid point is refused before anything runs, naming the point and the path.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn budscaler() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_budscaler"))
-}
+use common::{budscaler, repo};
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
 
 fn tempdir(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("budscaler-cli-sweep-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::tempdir("cli-sweep", name)
 }
 
 fn scenario(dir: &Path, grid: &str) -> PathBuf {
-    let scalers = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/scalers");
+    let scalers = repo().join("scenarios/scalers");
     let yaml = format!(
         "name: small-sweep
 seed: 9
@@ -175,7 +171,7 @@ fn a_bad_grid_point_is_refused_before_anything_runs() {
 /// repository's sweep scenario, with N the Job's completion count.
 #[test]
 fn the_sweep_job_runs_one_shard_per_completion_index() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let root = repo();
     let text = std::fs::read_to_string(root.join("scenarios/sweep-job.yaml")).unwrap();
     let job: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
     assert_eq!(job["apiVersion"], "batch/v1");

@@ -58,18 +58,7 @@ pub(super) fn import(root: &Node<'_>) -> Result<Imported, ImportError> {
         sources.push(source);
         mapping.push(sentence);
     }
-    let mut out = json!({
-        "apiVersion": crate::spec::API_VERSION,
-        "kind": crate::spec::KIND,
-        "metadata": metadata,
-        "spec": {
-            "scaleTargetRef": target,
-            "scalingStrategy": "HPA",
-            "minReplicas": min,
-            "maxReplicas": max,
-            "metricsSources": sources,
-        }
-    });
+    let mut out = super::hpa_manifest(metadata, target, min.into(), max.into(), sources);
     if let Some(b) = spec.get("behavior") {
         out["spec"]["behavior"] = behavior(&b, &mut mapping)?;
     }

@@ -195,18 +195,7 @@ pub(super) fn import(root: &Node<'_>) -> Result<Imported, ImportError> {
         )));
     }
 
-    let mut out = json!({
-        "apiVersion": crate::spec::API_VERSION,
-        "kind": crate::spec::KIND,
-        "metadata": metadata,
-        "spec": {
-            "scaleTargetRef": target,
-            "scalingStrategy": "HPA",
-            "minReplicas": min,
-            "maxReplicas": max,
-            "metricsSources": sources,
-        }
-    });
+    let mut out = super::hpa_manifest(metadata, target, min.into(), max.into(), sources);
     if !hints.is_empty() {
         out["spec"]["scheduleHints"] = Value::Array(hints);
     }

@@ -260,6 +260,29 @@ pub(crate) fn finish(
 }
 
 /// `metadata.name` (required: it names the scaler) and the header of the manifest.
+/// The `BudAIScaler` an HPA-path import maps to (HPA and KEDA), before behavior and
+/// hints are added.
+pub(crate) fn hpa_manifest(
+    metadata: Value,
+    target: Value,
+    min: Value,
+    max: Value,
+    sources: Vec<Value>,
+) -> Value {
+    serde_json::json!({
+        "apiVersion": spec::API_VERSION,
+        "kind": spec::KIND,
+        "metadata": metadata,
+        "spec": {
+            "scaleTargetRef": target,
+            "scalingStrategy": "HPA",
+            "minReplicas": min,
+            "maxReplicas": max,
+            "metricsSources": sources,
+        }
+    })
+}
+
 pub(crate) fn header(root: &Node<'_>) -> Result<(String, Value), ImportError> {
     let metadata = root.required("metadata")?;
     let name = metadata.required("name")?.str()?.to_string();
