@@ -47,15 +47,15 @@
 use crate::fleet::DecisionRecord;
 use crate::output::{OutputError, write_decisions};
 use crate::scenario::{At, ScalerChoice, Scenario, ScenarioError, TraceSource};
-use engine::Scaler;
+use control::ControlLoop;
 use engine::observation::{PodPhase, PodStatus};
-use engine::spec::ScalingStrategy;
+
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use traces::metrics::prometheus::Scrape;
 use traces::metrics::series;
-use traces::observe::{Observer, PodScrape};
+use traces::observe::PodScrape;
 
 const SECOND: i64 = 1_000_000;
 
@@ -170,17 +170,25 @@ fn run_one(
             choice.name(),
         ));
     };
-    let mut scaler = Scaler::new(manifest).map_err(|error| ScenarioError::at(at(), error))?;
-    let strategy = scaler.spec().strategy;
-    let tick_us = scenario.fleet.sync_period_us.unwrap_or(match strategy {
-        ScalingStrategy::Kpa => 2 * SECOND,
-        ScalingStrategy::Hpa | ScalingStrategy::BudScaler => 15 * SECOND,
-    });
-    let window = scenario
-        .fleet
-        .scrape_interval_us
-        .unwrap_or(recording.scrape_interval_us);
-    let mut observer = Observer::new(scaler.spec(), window);
+    // The control loop the fleet and the operator run: the sync period is the fleet's
+    // or the strategy's, the rate window the fleet's scrape interval or the recording's.
+    let mut control = ControlLoop::new(
+        name.clone(),
+        manifest,
+        control::timing::Configured {
+            sync_us: scenario.fleet.sync_period_us,
+            scrape_us: Some(
+                scenario
+                    .fleet
+                    .scrape_interval_us
+                    .unwrap_or(recording.scrape_interval_us),
+            ),
+        },
+        scenario.fleet.start_unix_us,
+    )
+    .map_err(|error| ScenarioError::at(at(), error))?;
+    let strategy = control.scaler.spec().strategy;
+    let tick_us = control.sync_us;
     let statuses: BTreeMap<&str, PodStatus> = recording
         .pods
         .iter()
@@ -213,15 +221,9 @@ fn run_one(
             });
         }
         let recorded = i32::try_from(pods.len()).unwrap_or(i32::MAX);
-        let mut observation = observer.observe(tick, *current.get_or_insert(recorded), &pods);
-        observation.wall_clock = scenario.fleet.start_unix_us.map(|start| start + tick);
-        let decision = scaler.decide(&observation);
-        current = Some(decision.desired_replicas.max(0));
-        decisions.push(DecisionRecord {
-            time_us: tick,
-            scaler: name.clone(),
-            decision,
-        });
+        let (record, _) = control.tick(tick, *current.get_or_insert(recorded), &pods);
+        current = Some(record.decision.desired_replicas.max(0));
+        decisions.push(record);
         recorded_replicas.push(recorded);
         tick += tick_us;
     }

@@ -1,41 +1,24 @@
 //! The scaler side of the loop: what runs at each engine tick.
 //!
-//! Manifest scalers run through `engine::Scaler` on an `Observation` built by
-//! `traces::observe` from scraped text; `Static` holds one count; `Schedule` follows
-//! its steps at their exact times (the loop turns them into events).
-//!
-//! Scale from zero: with no ready replica the gateway holds the requests, as Knative's
-//! activator does, and reports them. For KPA and BudScaler (the strategies that scale
-//! to zero) the observation then carries an extra ready pod named `activator` whose
-//! scrape shows the gateway queue as waiting requests, the way Knative's collector adds
-//! the activator's concurrency to the revision's. HPA never sees it.
+//! Manifest scalers run the control loop the operator runs too (`control::ControlLoop`:
+//! scraped text → `Observation` → `engine::Scaler` → a decision record); `Static` holds
+//! one count; `Schedule` follows its steps at their exact times (the loop turns them
+//! into events). Scale from zero goes through `control::activator`: with no ready
+//! replica the gateway's held requests show as the activator pod's waiting requests.
 
 use super::FleetError;
 use super::config::{FleetConfig, ScalerSpec};
 use crate::queue::TimeUs;
-use engine::spec::{BudAIScaler, ScalingStrategy};
-use engine::{Decision, Scaler, ScalerState};
-use traces::observe::Observer;
+use control::{ControlLoop, timing};
 
 const SECOND: TimeUs = 1_000_000;
 
 /// What decides the desired count, with its state.
 #[derive(Debug)]
 pub enum Controller {
-    Engine {
-        scaler: Box<Scaler>,
-        /// The manifest the scaler was built from (a restart rebuilds it from this).
-        manifest: Box<BudAIScaler>,
-        observer: Observer,
-        /// Whether the gateway reports as an activator pod when nothing is ready.
-        activator: bool,
-    },
-    Static {
-        replicas: u32,
-    },
-    Schedule {
-        steps: Vec<(TimeUs, u32)>,
-    },
+    Engine(Box<ControlLoop>),
+    Static { replicas: u32 },
+    Schedule { steps: Vec<(TimeUs, u32)> },
 }
 
 /// A controller and the timing it runs at.
@@ -58,26 +41,27 @@ impl Control {
     pub fn new(scaler: &ScalerSpec, fleet: &FleetConfig) -> Result<Control, FleetError> {
         let (controller, name, strategy, default_tick, initial) = match scaler {
             ScalerSpec::Manifest(manifest) => {
-                let built = Scaler::new(manifest).map_err(|source| FleetError::Scaler {
+                // The loop works out its own timing from the fleet's settings;
+                // `intervals` below reads the same ones, so both agree.
+                let built = ControlLoop::new(
+                    manifest.name(),
+                    manifest,
+                    timing::Configured {
+                        sync_us: fleet.sync_period_us,
+                        scrape_us: fleet.scrape_interval_us,
+                    },
+                    fleet.start_unix_us,
+                )
+                .map_err(|source| FleetError::Scaler {
                     name: manifest.name().to_string(),
                     source,
                 })?;
-                let strategy = built.spec().strategy;
-                let tick = match strategy {
-                    ScalingStrategy::Kpa => 2 * SECOND,
-                    ScalingStrategy::Hpa | ScalingStrategy::BudScaler => 15 * SECOND,
-                };
-                let (_, scrape) = intervals(fleet, tick);
-                let observer = Observer::new(built.spec(), scrape);
-                let min = u32::try_from(built.spec().min_replicas).unwrap_or(0);
-                let max = u32::try_from(built.spec().max_replicas).unwrap_or(0);
+                let spec = built.scaler.spec();
+                let (strategy, tick) = (spec.strategy, built.sync_us);
+                let min = u32::try_from(spec.min_replicas).unwrap_or(0);
+                let max = u32::try_from(spec.max_replicas).unwrap_or(0);
                 (
-                    Controller::Engine {
-                        activator: strategy != ScalingStrategy::Hpa,
-                        scaler: Box::new(built),
-                        manifest: manifest.clone(),
-                        observer,
-                    },
+                    Controller::Engine(Box::new(built)),
                     manifest.name().to_string(),
                     strategy.as_str().to_string(),
                     tick,
@@ -143,34 +127,19 @@ impl Control {
         })
     }
 
-    /// Restarts the engine scaler (`RunOptions::restart_scaler_at_us`): its snapshot goes
-    /// through JSON text and back into `Scaler::restore` with the same manifest, as a
-    /// state saved by one process and read by the next. The observer is kept. Nothing
-    /// happens for static and schedule controllers.
-    ///
-    /// # Panics
-    /// When the snapshot does not survive the trip: the engine promises that it does
-    /// (every float is saved exactly), so this is a bug there, not bad input.
+    /// Restarts the engine scaler (`RunOptions::restart_scaler_at_us`) as a new process
+    /// would (`ControlLoop::restart`); nothing happens for static and schedule
+    /// controllers.
     pub fn restart_engine(&mut self) {
-        let Controller::Engine {
-            scaler, manifest, ..
-        } = &mut self.controller
-        else {
-            return;
-        };
-        let text = serde_json::to_string(&scaler.snapshot())
-            .unwrap_or_else(|error| panic!("scaler `{}`: snapshot to JSON: {error}", self.name));
-        let state: ScalerState = serde_json::from_str(&text)
-            .unwrap_or_else(|error| panic!("scaler `{}`: snapshot from JSON: {error}", self.name));
-        let restored = Scaler::restore(manifest, state)
-            .unwrap_or_else(|error| panic!("scaler `{}`: restore: {error}", self.name));
-        **scaler = restored;
+        if let Controller::Engine(control) = &mut self.controller {
+            control.restart();
+        }
     }
 
     /// Whether the scrape at `time` is the one some tick reads: the first tick at or
     /// after `time + delay` must read it (and not a later scrape).
     pub fn scrape_needed(&self, time: TimeUs, delay: TimeUs) -> bool {
-        if !matches!(self.controller, Controller::Engine { .. }) {
+        if !matches!(self.controller, Controller::Engine(_)) {
             return false;
         }
         let earliest = time + delay;
@@ -191,13 +160,6 @@ fn intervals(fleet: &FleetConfig, default_tick: TimeUs) -> (TimeUs, TimeUs) {
     let tick = fleet.sync_period_us.unwrap_or(default_tick);
     (
         tick,
-        fleet.scrape_interval_us.unwrap_or((15 * SECOND).min(tick)),
+        timing::scrape_interval(tick, fleet.scrape_interval_us),
     )
-}
-
-/// The engine's decision as a replica count, and the decision itself.
-pub fn engine_desired(decision: &Decision, cap: u32) -> u32 {
-    u32::try_from(decision.desired_replicas.max(0))
-        .unwrap_or(0)
-        .min(cap)
 }

@@ -113,10 +113,5 @@ pub struct TickRecord {
     pub cost_usd: f64,
 }
 
-/// One decision of the engine, as taken.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct DecisionRecord {
-    pub time_us: TimeUs,
-    pub scaler: String,
-    pub decision: engine::Decision,
-}
+/// One decision of the engine, as taken (the control loop's record).
+pub use control::DecisionRecord;

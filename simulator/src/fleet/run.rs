@@ -18,7 +18,7 @@
 
 use super::FleetError;
 use super::config::{FleetConfig, RoutingPolicy, RunOptions, ScalerSpec, Slo};
-use super::control::{Control, Controller, engine_desired};
+use super::control::{Control, Controller};
 use super::exporter::{self, BusyClock, EngineCounters, Gauges, GpuReading};
 use super::in_flight::{Handle, InFlight};
 use super::lifecycle::{self, Startup, WarmNode, WarmPool};
@@ -282,7 +282,6 @@ struct ScrapeRecord {
 }
 
 const NONE: u32 = u32::MAX;
-const ACTIVATOR: &str = "activator";
 
 /// A request while it is in flight; dropped (its record sent on) once final.
 struct Live {
@@ -385,7 +384,7 @@ where
             .into_iter()
             .filter(|name| {
                 options.full_scrapes
-                    || matches!(&control.controller, Controller::Engine { observer, .. } if observer.reads_family(name))
+                    || matches!(&control.controller, Controller::Engine(c) if c.observer.reads_family(name))
             })
             .collect();
         Ok(Self {
@@ -423,7 +422,7 @@ where
             .map(|name| kept_families.contains(&name)),
             kept_families,
             scrape_gpu: options.full_scrapes
-                || matches!(&control.controller, Controller::Engine { observer, .. } if observer.reads_gpu()),
+                || matches!(&control.controller, Controller::Engine(c) if c.observer.reads_gpu()),
             activator_scrape: None,
             observations: options.record_observations.then(Vec::new),
             restart_at: options.restart_scaler_at_us,
@@ -465,7 +464,7 @@ where
             Phase::Control,
             Event::Tick,
         );
-        if matches!(self.control.controller, Controller::Engine { .. }) {
+        if matches!(self.control.controller, Controller::Engine(_)) {
             let scrape = self.control.scrape_us;
             self.queue.push(
                 start.div_euclid(scrape) * scrape,
@@ -1040,13 +1039,7 @@ where
             });
         }
         self.scrapes = scrapes;
-        let activator = matches!(
-            self.control.controller,
-            Controller::Engine {
-                activator: true,
-                ..
-            }
-        );
+        let activator = matches!(&self.control.controller, Controller::Engine(c) if c.activator);
         self.activator_scrape = activator.then(|| {
             let gauges = Gauges {
                 running: 0,
@@ -1092,21 +1085,13 @@ where
 
     fn tick(&mut self) {
         let now = self.now;
-        if let Controller::Engine { .. } = self.control.controller {
+        if let Controller::Engine(_) = self.control.controller {
             let statuses: Vec<PodStatus> = self
                 .live
                 .iter()
                 .map(|&slot| self.pod_status(slot))
                 .collect();
-            let activator_status = PodStatus {
-                name: ACTIVATOR.to_string(),
-                phase: PodPhase::Running,
-                ready: true,
-                start_time: Some(0),
-                ready_transition_time: Some(0),
-                deleting: false,
-                creation_time: Some(0),
-            };
+            let activator_status = control::activator::activator_status();
             let mut pods: Vec<PodScrape> = Vec::with_capacity(statuses.len() + 1);
             let mut scrapes = self.scrapes.iter().peekable();
             for (&slot, status) in self.live.iter().zip(&statuses) {
@@ -1135,24 +1120,16 @@ where
                 self.restart_at = None;
                 self.control.restart_engine();
             }
-            let Controller::Engine {
-                scaler, observer, ..
-            } = &mut self.control.controller
-            else {
+            let Controller::Engine(control) = &mut self.control.controller else {
                 unreachable!("matched above");
             };
-            let mut observation = observer.observe(now, self.desired as i32, &pods);
-            observation.wall_clock = self.config.start_unix_us.map(|start| start + now);
-            let decision = scaler.decide(&observation);
+            let (record, observation) = control.tick(now, self.desired as i32, &pods);
             if let Some(observations) = &mut self.observations {
                 observations.push(observation);
             }
-            let desired = engine_desired(&decision, self.config.max_replicas_hard);
-            self.decisions.push(DecisionRecord {
-                time_us: now,
-                scaler: self.control.name.clone(),
-                decision,
-            });
+            let desired =
+                control::desired_replicas(&record.decision, self.config.max_replicas_hard);
+            self.decisions.push(record);
             self.apply_desired(desired);
         } else if let Controller::Static { replicas } = self.control.controller {
             self.apply_desired(replicas);

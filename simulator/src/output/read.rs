@@ -5,8 +5,6 @@
 
 use super::summary::Summary;
 use super::table::Values;
-use engine::decision::{DecidedBy, ForecastReading, HintReading, PatternReading};
-use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
 /// A file of an output folder that could not be read.
@@ -37,41 +35,16 @@ pub fn read_summary(dir: &Path) -> Result<Summary, ReadError> {
     })
 }
 
-/// One line of `decisions.jsonl`, owned (the metric readings are left out).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct DecisionEntry {
-    pub time_s: f64,
-    pub scaler: String,
-    pub strategy: String,
-    pub desired: i32,
-    pub current: i32,
-    pub reason: String,
-    pub in_panic: bool,
-    pub message: String,
-    #[serde(default)]
-    pub decided_by: Option<DecidedBy>,
-    #[serde(default)]
-    pub forecast: Option<ForecastReading>,
-    #[serde(default)]
-    pub pattern: Option<PatternReading>,
-    #[serde(default)]
-    pub schedule_hint: Option<HintReading>,
-}
+pub use control::record::DecisionEntry;
 
 /// `DIR/decisions.jsonl`, in file order.
 pub fn read_decisions(dir: &Path) -> Result<Vec<DecisionEntry>, ReadError> {
     let path = dir.join("decisions.jsonl");
     let text = std::fs::read_to_string(&path).map_err(|e| io_error(&path, e))?;
-    text.lines()
-        .enumerate()
-        .filter(|(_, line)| !line.trim().is_empty())
-        .map(|(index, line)| {
-            serde_json::from_str(line).map_err(|e| ReadError::Format {
-                path: path.clone(),
-                message: format!("line {}: {e}", index + 1),
-            })
-        })
-        .collect()
+    control::read_decisions_from(&text).map_err(|(line, e)| ReadError::Format {
+        path,
+        message: format!("line {line}: {e}"),
+    })
 }
 
 /// A table read back: named columns of the types [`Values`] writes.
