@@ -3,7 +3,7 @@
 //! The manifests below are our own re-typings of the seed's `config/samples` (same
 //! fields and values), not copies; the seed-only quirks they contain are noted inline.
 
-use engine::spec::{BudAIScaler, EngineType, MetricSourceType, MetricTarget, ScalingStrategy};
+use engine::spec::{BudAIScaler, InferenceServer, MetricSourceType, MetricTarget, ScalingStrategy};
 use engine::time::seconds;
 
 fn yaml(text: &str) -> BudAIScaler {
@@ -268,7 +268,7 @@ fn seed_full_sample() {
     assert_eq!(spec.metrics.len(), 3);
     assert_eq!(
         spec.metrics[0].engine.as_ref().unwrap().engine_type,
-        EngineType::Vllm
+        InferenceServer::Vllm
     );
     assert_eq!(
         spec.metrics[1].engine.as_ref().unwrap().metrics_path,

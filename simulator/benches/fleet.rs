@@ -83,9 +83,9 @@ fn fleet(c: &mut Criterion) {
 /// One replica's scrape as the loop takes it: vLLM and DCGM families built, rendered to
 /// text and parsed back.
 fn scrape(c: &mut Criterion) {
-    use simulator::fleet::exporter::{self, EngineCounters, Gauges, GpuReading};
+    use simulator::fleet::exporter::{self, Gauges, GpuReading, ServerCounters};
     use traces::metrics::prometheus::{parse_text, render_text};
-    let mut counters = EngineCounters::default();
+    let mut counters = ServerCounters::default();
     for i in 0..1000 {
         counters.ttft.observe(f64::from(i) * 0.003, 1);
         counters.itl.observe(f64::from(i) * 0.0002, 200);

@@ -10,7 +10,7 @@ use rand::RngExt;
 use rand_distr::{Distribution, Exp, LogNormal};
 use simulator::perf::kv_capacity_blocks;
 use simulator::rng::{Component, stream};
-use simulator::{Catalog, EngineConfig, Replica, SimConfig, Simulation, StepCostModel, StepMode};
+use simulator::{Catalog, Replica, ServingConfig, SimConfig, Simulation, StepCostModel, StepMode};
 use std::hint::black_box;
 use traces::request::Request;
 
@@ -48,7 +48,7 @@ fn fleet() -> Vec<Replica> {
     let catalog = Catalog::builtin();
     let gpu = catalog.gpu("h100-80gb").expect("builtin");
     let model = catalog.model("llama-3.1-8b").expect("builtin");
-    let config = EngineConfig {
+    let config = ServingConfig {
         max_num_seqs: 256,
         max_num_batched_tokens: 8192,
         block_size: 16,

@@ -44,5 +44,5 @@ pub use catalog::{Catalog, CatalogError, GpuSpec, ModelSpec};
 pub use metrics::{ReplicaSample, RequestOutcome, Summary};
 pub use perf::StepCostModel;
 pub use queue::{EventQueue, Phase, TimeUs};
-pub use replica::{EngineConfig, Replica, StepMode};
+pub use replica::{Replica, ServingConfig, StepMode};
 pub use sim::{Routing, SimConfig, SimOutput, Simulation};

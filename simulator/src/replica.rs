@@ -37,7 +37,7 @@ use std::collections::{BinaryHeap, VecDeque};
 
 /// Engine arguments of a replica (vLLM names in the docs of each field).
 #[derive(Debug, Clone, PartialEq)]
-pub struct EngineConfig {
+pub struct ServingConfig {
     /// `max_num_seqs`: most requests running at once.
     pub max_num_seqs: u32,
     /// `max_num_batched_tokens`: token budget of one step.
@@ -350,7 +350,7 @@ impl DecodeGroup {
 /// One replica: its queues, KV pool, clock and current run.
 #[derive(Debug, Clone)]
 pub struct Replica {
-    config: EngineConfig,
+    config: ServingConfig,
     cost: StepCostModel,
     mode: StepMode,
     pool: BlockPool,
@@ -388,7 +388,7 @@ fn event_time(fs: Fs) -> TimeUs {
 
 impl Replica {
     /// An idle replica at time zero.
-    pub fn new(config: EngineConfig, cost: StepCostModel, mode: StepMode) -> Self {
+    pub fn new(config: ServingConfig, cost: StepCostModel, mode: StepMode) -> Self {
         let pool = BlockPool::new(config.num_gpu_blocks);
         let residues = vec![0; config.block_size as usize];
         let hashed = config.enable_prefix_caching
@@ -424,7 +424,7 @@ impl Replica {
     }
 
     /// Engine arguments.
-    pub fn config(&self) -> &EngineConfig {
+    pub fn config(&self) -> &ServingConfig {
         &self.config
     }
 

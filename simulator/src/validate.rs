@@ -10,7 +10,7 @@
 use crate::catalog::{Catalog, CatalogError};
 use crate::metrics::percentile_sorted;
 use crate::perf::{StepCostModel, kv_capacity_blocks};
-use crate::replica::{EngineConfig, Replica, StepMode};
+use crate::replica::{Replica, ServingConfig, StepMode};
 use crate::sim::{Routing, SimConfig, SimOutput, Simulation};
 use serde::Serialize;
 use traces::request::Request;
@@ -196,7 +196,7 @@ pub fn validate(
         Some(blocks) if !options.estimate_kv_blocks => (blocks, "recorded"),
         _ => (estimated, "estimated"),
     };
-    let engine = EngineConfig {
+    let engine = ServingConfig {
         max_num_seqs: meta.max_num_seqs,
         max_num_batched_tokens: meta.max_num_batched_tokens,
         block_size: meta.block_size,

@@ -4,7 +4,7 @@
 mod common;
 
 use engine::observation::{PodPhase, PodStatus};
-use simulator::fleet::exporter::{self, EngineCounters, Gauges, GpuReading};
+use simulator::fleet::exporter::{self, Gauges, GpuReading, ServerCounters};
 use traces::metrics::prometheus::{Scrape, parse_text, render_text};
 use traces::observe::{Observer, PodScrape};
 
@@ -13,7 +13,7 @@ fn spec(name: &str) -> engine::spec::ResolvedSpec {
 }
 
 fn replica_scrapes(index: u32) -> (Scrape, Scrape) {
-    let mut counters = EngineCounters::default();
+    let mut counters = ServerCounters::default();
     for i in 0..=index {
         counters.ttft.observe(0.05 * f64::from(i + 1), 1);
         counters.itl.observe(0.011 * f64::from(i + 1), 100);

@@ -6,7 +6,7 @@ use rand::RngExt;
 use simulator::perf::kv_capacity_blocks;
 use simulator::rng::{Component, stream};
 use simulator::{
-    Catalog, EngineConfig, Replica, Routing, SimConfig, SimOutput, Simulation, StepCostModel,
+    Catalog, Replica, Routing, ServingConfig, SimConfig, SimOutput, Simulation, StepCostModel,
     StepMode,
 };
 use traces::request::Request;
@@ -78,7 +78,7 @@ fn simulate(setup: &Setup, mode: StepMode) -> SimOutput {
         &catalog.defaults,
         1,
     );
-    let config = EngineConfig {
+    let config = ServingConfig {
         max_num_seqs: setup.max_num_seqs,
         max_num_batched_tokens: setup.max_num_batched_tokens,
         block_size: 16,

@@ -59,7 +59,7 @@
 
 use crate::metrics::dcgm;
 use crate::metrics::prometheus::{Histogram, MetricKind, Scrape};
-use crate::metrics::signals::{self, EngineType, Reading, Signal};
+use crate::metrics::signals::{self, ModelServer, Reading, Signal};
 use crate::metrics::window;
 use engine::observation::{GpuSample, Observation, PodSample, PodStatus, ServingSample};
 use engine::spec::{self, MetricSourceType, ResolvedMetric, ResolvedSpec, ScalingStrategy};
@@ -88,7 +88,7 @@ struct MetricPlan {
     exact: Vec<String>,
     signal: Option<Signal>,
     gpu: Option<GpuField>,
-    engine: Option<EngineType>,
+    engine: Option<ModelServer>,
     /// `_p50` / `_p90` / `_p99`: this quantile of a histogram.
     quantile: Option<f64>,
 }
@@ -185,26 +185,26 @@ pub struct Observer {
     /// Serving samples are built (the BudScaler strategy).
     serving: bool,
     /// The engine named by the first metric that names one, for the serving signals.
-    engine: Option<EngineType>,
+    engine: Option<ModelServer>,
     /// Per pod name, its latest distinct scrape's cumulative readings.
     history: BTreeMap<String, PodHistory>,
 }
 
-fn engine_type(engine: spec::EngineType) -> EngineType {
+fn engine_type(engine: spec::InferenceServer) -> ModelServer {
     match engine {
-        spec::EngineType::Vllm => EngineType::Vllm,
-        spec::EngineType::Tgi => EngineType::Tgi,
-        spec::EngineType::Sglang => EngineType::Sglang,
-        spec::EngineType::Triton => EngineType::Triton,
+        spec::InferenceServer::Vllm => ModelServer::Vllm,
+        spec::InferenceServer::Tgi => ModelServer::Tgi,
+        spec::InferenceServer::Sglang => ModelServer::Sglang,
+        spec::InferenceServer::Triton => ModelServer::Triton,
     }
 }
 
-fn prefix(engine: EngineType) -> &'static str {
+fn prefix(engine: ModelServer) -> &'static str {
     match engine {
-        EngineType::Vllm => "vllm:",
-        EngineType::Sglang => "sglang:",
-        EngineType::Tgi => "tgi_",
-        EngineType::Triton => "nv_",
+        ModelServer::Vllm => "vllm:",
+        ModelServer::Sglang => "sglang:",
+        ModelServer::Tgi => "tgi_",
+        ModelServer::Triton => "nv_",
     }
 }
 
@@ -243,7 +243,7 @@ fn plan(metric: &ResolvedMetric) -> Option<MetricPlan> {
     let key = base.trim().to_ascii_lowercase().replace(['-', ' '], "_");
     let engine = metric.engine.as_ref().map(|e| engine_type(e.engine_type));
     let mut exact = vec![base.to_string()];
-    for candidate in EngineType::ALL {
+    for candidate in ModelServer::ALL {
         let prefixed = format!("{}{base}", prefix(candidate));
         if engine.is_none_or(|e| e == candidate) && !exact.contains(&prefixed) {
             exact.push(prefixed);
@@ -280,7 +280,7 @@ fn plan(metric: &ResolvedMetric) -> Option<MetricPlan> {
 /// Whether `family` is read for one of `signals` on one of `engines`: the candidate's
 /// family itself (with or without `_total`), a histogram's family for its `_sum` /
 /// `_count`, or a ratio's denominator.
-fn signals_read(engines: &[EngineType], signals: &[Signal], family: &str) -> bool {
+fn signals_read(engines: &[ModelServer], signals: &[Signal], family: &str) -> bool {
     let base = |n: &str| n.strip_suffix("_total").unwrap_or(n).to_string();
     engines.iter().any(|&engine| {
         signals.iter().any(|&signal| {
@@ -331,9 +331,9 @@ impl Observer {
         if !self.serving {
             return false;
         }
-        let engines: &[EngineType] = match &self.engine {
+        let engines: &[ModelServer] = match &self.engine {
             Some(engine) => std::slice::from_ref(engine),
-            None => &EngineType::ALL,
+            None => &ModelServer::ALL,
         };
         signals_read(engines, &SERVING_SIGNALS, family)
     }
@@ -394,8 +394,8 @@ impl Observer {
             let serving = pod.engine.filter(|_| self.serving).map(|scrape| {
                 let engine = self
                     .engine
-                    .or_else(|| EngineType::detect(scrape))
-                    .unwrap_or(EngineType::Vllm);
+                    .or_else(|| ModelServer::detect(scrape))
+                    .unwrap_or(ModelServer::Vllm);
                 (scrape, engine)
             });
             if let Some((scrape, engine)) = serving {
@@ -586,7 +586,7 @@ fn windowed(previous: &Cumulative, current: &Cumulative, interval_us: Micros) ->
 /// The serving sample of one pod's scrape (see [`ServingSample`]).
 fn serving_sample(
     scrape: &Scrape,
-    engine: EngineType,
+    engine: ModelServer,
     at: Micros,
     history: Option<&PodHistory>,
 ) -> ServingSample {
@@ -632,9 +632,9 @@ impl MetricPlan {
         if self.exact.iter().any(|name| name == family) {
             return true;
         }
-        let engines: &[EngineType] = match &self.engine {
+        let engines: &[ModelServer] = match &self.engine {
             Some(engine) => std::slice::from_ref(engine),
-            None => &EngineType::ALL,
+            None => &ModelServer::ALL,
         };
         let mut signals: Vec<Signal> = self.signal.into_iter().collect();
         if self.concurrency {
@@ -648,8 +648,8 @@ impl MetricPlan {
         if let Some(scrape) = pod.engine {
             let engine = self
                 .engine
-                .or_else(|| EngineType::detect(scrape))
-                .unwrap_or(EngineType::Vllm);
+                .or_else(|| ModelServer::detect(scrape))
+                .unwrap_or(ModelServer::Vllm);
             if self.concurrency {
                 let running = signals::find(scrape, engine, Signal::RunningRequests);
                 let waiting = signals::find(scrape, engine, Signal::QueueLength);
@@ -726,7 +726,7 @@ fn read_family(scrape: &Scrape, name: &str, quantile: bool) -> Option<Source> {
 
 /// The cumulative reading behind a counter or latency `signal`, from the first
 /// candidate name present (the order [`signals::find`] tries them in).
-fn signal_cumulative(scrape: &Scrape, engine: EngineType, signal: Signal) -> Option<Cumulative> {
+fn signal_cumulative(scrape: &Scrape, engine: ModelServer, signal: Signal) -> Option<Cumulative> {
     signals::candidates(engine, signal)
         .iter()
         .find_map(|candidate| {

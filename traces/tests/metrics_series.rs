@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use traces::metrics::series::{self, SeriesError, SeriesFormat};
-use traces::metrics::signals::{EngineType, Signal, find};
+use traces::metrics::signals::{ModelServer, Signal, find};
 
 /// A fresh scratch directory under cargo's per-target temp dir.
 fn scratch(name: &str) -> PathBuf {
@@ -46,7 +46,7 @@ fn jsonl_with_t_us_time_and_targets() {
     assert_eq!(points[1].t_us, 1_724_198_401_500_000);
     assert_eq!(points[1].target, None);
     assert_eq!(
-        find(&points[1].scrape, EngineType::Vllm, Signal::QueueLength),
+        find(&points[1].scrape, ModelServer::Vllm, Signal::QueueLength),
         Some(4.0)
     );
 }
@@ -122,17 +122,17 @@ fn vllm_timeseries_csv_becomes_vllm_scrapes() {
     // Row "1.0,3392.0,2.0,5,2,13.22".
     let scrape = &first.scrape;
     assert_eq!(
-        find(scrape, EngineType::Vllm, Signal::RunningRequests),
+        find(scrape, ModelServer::Vllm, Signal::RunningRequests),
         Some(5.0)
     );
     assert_eq!(
-        find(scrape, EngineType::Vllm, Signal::QueueLength),
+        find(scrape, ModelServer::Vllm, Signal::QueueLength),
         Some(2.0)
     );
-    let kv = find(scrape, EngineType::Vllm, Signal::KvCacheUsage).unwrap();
+    let kv = find(scrape, ModelServer::Vllm, Signal::KvCacheUsage).unwrap();
     assert!((kv - 0.1322).abs() < 1e-12);
     assert_eq!(
-        find(scrape, EngineType::Vllm, Signal::PromptTokensTotal),
+        find(scrape, ModelServer::Vllm, Signal::PromptTokensTotal),
         Some(3392.0)
     );
     assert_eq!(
@@ -146,7 +146,7 @@ fn vllm_timeseries_csv_becomes_vllm_scrapes() {
     assert_eq!(
         find(
             &points[1].scrape,
-            EngineType::Vllm,
+            ModelServer::Vllm,
             Signal::PromptTokensTotal
         ),
         Some(3392.0 + 9045.0)

@@ -52,7 +52,7 @@ manifest_enum! {
 
 manifest_enum! {
     /// `inferenceEngineConfig.engineType`.
-    EngineType {
+    InferenceServer {
         Vllm = "vllm",
         Tgi = "tgi",
         Sglang = "sglang",
@@ -174,7 +174,7 @@ impl ResolvedMetric {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ResolvedEngine {
-    pub engine_type: EngineType,
+    pub engine_type: InferenceServer,
     pub metrics_port: u16,
     pub metrics_path: String,
 }
@@ -290,7 +290,7 @@ impl InferenceEngineConfig {
     fn resolve(&self, path: &str, p: &mut Problems) -> ResolvedEngine {
         let engine_type = p
             .required_word(&field(path, "engineType"), self.engine_type.as_deref())
-            .unwrap_or(EngineType::Vllm);
+            .unwrap_or(InferenceServer::Vllm);
         let metrics_port = match self.metrics_port {
             None => defaults::ENGINE_METRICS_PORT,
             Some(port) => {

@@ -69,7 +69,7 @@ pub use cron::{CronError, CronSchedule};
 pub use duration::{DurationError, ManifestDuration, parse_go_duration};
 pub use kpa::{KpaConfig, ResolvedKpa};
 pub use metrics::{
-    EngineType, InferenceEngineConfig, MetricSource, MetricSourceType, MetricTarget, Protocol,
+    InferenceEngineConfig, InferenceServer, MetricSource, MetricSourceType, MetricTarget, Protocol,
     ResolvedEngine, ResolvedMetric, TargetType,
 };
 pub use quantity::{Quantity, QuantityError, ScalarText, parse_milli};

@@ -26,7 +26,7 @@ pub struct FleetConfig {
     pub price_per_gpu_hour: f64,
     /// Spot USD per GPU-hour; spot replicas need it (see [`SpotConfig`]).
     pub spot_price_per_gpu_hour: Option<f64>,
-    pub engine: EngineArgs,
+    pub engine: ServerArgs,
     pub routing: RoutingPolicy,
     pub lifecycle: LifecycleConfig,
     /// Spot capacity; `None`: every replica is on-demand.
@@ -67,7 +67,7 @@ impl FleetConfig {
     pub fn replica_setup(
         &self,
         catalog: &crate::Catalog,
-    ) -> Result<(crate::EngineConfig, crate::StepCostModel), super::FleetError> {
+    ) -> Result<(crate::ServingConfig, crate::StepCostModel), super::FleetError> {
         let gpu = catalog.gpu(&self.gpu)?;
         let model = catalog.model(&self.model)?;
         if self.tensor_parallel == 0 {
@@ -97,7 +97,7 @@ impl FleetConfig {
                 ),
             });
         }
-        let engine = crate::EngineConfig {
+        let engine = crate::ServingConfig {
             max_num_seqs: args.max_num_seqs,
             max_num_batched_tokens: args.max_num_batched_tokens,
             block_size: args.block_size,
@@ -122,7 +122,7 @@ impl Default for FleetConfig {
             // Typical on-demand H100 price per GPU-hour on specialised clouds (2025).
             price_per_gpu_hour: 2.99,
             spot_price_per_gpu_hour: None,
-            engine: EngineArgs::default(),
+            engine: ServerArgs::default(),
             routing: RoutingPolicy::default(),
             lifecycle: LifecycleConfig::default(),
             spot: None,
@@ -141,7 +141,7 @@ impl Default for FleetConfig {
 /// vLLM engine arguments of every replica (vLLM's names).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct EngineArgs {
+pub struct ServerArgs {
     /// `max_num_seqs`: 256, vLLM v1's default.
     pub max_num_seqs: u32,
     /// `max_num_batched_tokens`: 8192, vLLM v1's default for online serving
@@ -162,7 +162,7 @@ pub struct EngineArgs {
     pub num_gpu_blocks: Option<u64>,
 }
 
-impl Default for EngineArgs {
+impl Default for ServerArgs {
     fn default() -> Self {
         Self {
             max_num_seqs: 256,

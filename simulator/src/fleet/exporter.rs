@@ -91,7 +91,7 @@ fn sample(name: String, labels: Vec<(String, String)>, value: f64) -> Sample {
 
 /// The counters and histograms of one vLLM server since it started.
 #[derive(Debug, Clone, PartialEq)]
-pub struct EngineCounters {
+pub struct ServerCounters {
     pub prompt_tokens: u64,
     pub generation_tokens: u64,
     pub requests_finished: u64,
@@ -103,7 +103,7 @@ pub struct EngineCounters {
     pub queue_time: Histogram,
 }
 
-impl Default for EngineCounters {
+impl Default for ServerCounters {
     fn default() -> Self {
         Self {
             prompt_tokens: 0,
@@ -154,7 +154,7 @@ pub const VLLM_FAMILIES: [&str; 10] = [
 pub fn vllm_scrape(
     model: &str,
     gauges: Gauges,
-    counters: &EngineCounters,
+    counters: &ServerCounters,
     keep: impl Fn(&str) -> bool,
 ) -> Scrape {
     let labels = vec![
@@ -344,7 +344,7 @@ mod tests {
 
     #[test]
     fn scrapes_render_and_parse_back_equal() {
-        let mut counters = EngineCounters::default();
+        let mut counters = ServerCounters::default();
         counters.ttft.observe(0.3, 1);
         counters.ttft.observe(3000.0, 2);
         counters.itl.observe(0.02, 99);

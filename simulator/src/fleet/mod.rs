@@ -22,8 +22,8 @@ mod run;
 pub mod sink;
 
 pub use config::{
-    Delay, EngineArgs, FleetConfig, LifecycleConfig, PowerModel, RateRange, RoutingPolicy,
-    RunOptions, ScalerSpec, Slo, SpotConfig,
+    Delay, FleetConfig, LifecycleConfig, PowerModel, RateRange, RoutingPolicy, RunOptions,
+    ScalerSpec, ServerArgs, Slo, SpotConfig,
 };
 pub use result::{DecisionRecord, RequestRecord, RequestStatus, RunResult, TickRecord};
 pub use run::{StreamError, StreamRun, StreamStats, run, run_stream, run_with};

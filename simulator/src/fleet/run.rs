@@ -19,7 +19,7 @@
 use super::FleetError;
 use super::config::{FleetConfig, RoutingPolicy, RunOptions, ScalerSpec, Slo};
 use super::control::{Control, Controller};
-use super::exporter::{self, BusyClock, EngineCounters, Gauges, GpuReading};
+use super::exporter::{self, BusyClock, Gauges, GpuReading, ServerCounters};
 use super::in_flight::{Handle, InFlight};
 use super::lifecycle::{self, Startup, WarmNode, WarmPool};
 use super::result::{DecisionRecord, RequestRecord, RequestStatus, RunResult, TickRecord};
@@ -27,7 +27,7 @@ use super::sink::{Collect, RequestSink, SinkError};
 use crate::catalog::Catalog;
 use crate::perf::StepCostModel;
 use crate::queue::{EventQueue, Phase, TimeUs};
-use crate::replica::{EngineConfig, NewRequest, Progress, ProgressKind, Replica, StepMode, Wake};
+use crate::replica::{NewRequest, Progress, ProgressKind, Replica, ServingConfig, StepMode, Wake};
 use crate::rng::{Component, stream};
 use engine::observation::{PodPhase, PodStatus};
 use std::collections::VecDeque;
@@ -269,7 +269,7 @@ struct Slot {
     billed_since: TimeUs,
     replica: Option<Replica>,
     in_flight: Vec<Handle>,
-    counters: EngineCounters,
+    counters: ServerCounters,
     busy: BusyClock,
 }
 
@@ -304,7 +304,7 @@ struct Fleet<'a, I, S> {
     config: &'a FleetConfig,
     control: Control,
     seed: u64,
-    engine: EngineConfig,
+    engine: ServingConfig,
     cost: StepCostModel,
     weight_bytes: f64,
     model_name: String,
@@ -826,7 +826,7 @@ where
             billed_since: warm.map_or(now, |node| node.billed_since),
             replica: None,
             in_flight: Vec::new(),
-            counters: EngineCounters::default(),
+            counters: ServerCounters::default(),
             busy: BusyClock::default(),
         });
         self.live.push(id);
@@ -1050,7 +1050,7 @@ where
             let scrape = exporter::vllm_scrape(
                 &self.model_name,
                 gauges,
-                &EngineCounters::default(),
+                &ServerCounters::default(),
                 |name| kept.contains(&name),
             );
             (through_text(&scrape), now)

@@ -172,9 +172,9 @@ pub(crate) struct FleetSection {
     pub pricing: Option<PricingSection>,
     #[serde(default)]
     pub routing: Option<String>,
-    /// vLLM engine arguments, vLLM's names (see [`crate::fleet::EngineArgs`]).
+    /// vLLM engine arguments, vLLM's names (see [`crate::fleet::ServerArgs`]).
     #[serde(default)]
-    pub engine: Option<crate::fleet::EngineArgs>,
+    pub engine: Option<crate::fleet::ServerArgs>,
     #[serde(default)]
     pub lifecycle: Option<LifecycleSection>,
     #[serde(default)]

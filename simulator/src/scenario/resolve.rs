@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use traces::generate::{GenerateConfig, KnobError, Pattern, PatternKnobs, TokenModel};
 use traces::metrics::demand::DeriveOptions;
 use traces::metrics::series::SeriesFormat;
-use traces::metrics::signals::EngineType;
+use traces::metrics::signals::ModelServer;
 use traces::{ColumnMapping, ReadOptions, TraceFormat};
 
 /// The seed of a scenario that names none.
@@ -347,7 +347,7 @@ impl Context {
         })
     }
 
-    fn engine_args(&self, engine: &crate::fleet::EngineArgs) -> Result<(), ScenarioError> {
+    fn engine_args(&self, engine: &crate::fleet::ServerArgs) -> Result<(), ScenarioError> {
         for (field, value) in [
             ("fleet.engine.max_num_seqs", engine.max_num_seqs),
             (
@@ -698,7 +698,7 @@ impl Context {
         };
         let engine = match demand.engine.as_deref() {
             None => base.engine,
-            Some(name) => EngineType::ALL
+            Some(name) => ModelServer::ALL
                 .into_iter()
                 .find(|e| e.name().eq_ignore_ascii_case(name.trim()))
                 .ok_or_else(|| {

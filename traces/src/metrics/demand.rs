@@ -25,7 +25,7 @@
 
 use super::prometheus::Scrape;
 use super::series::{ScrapePoint, SeriesError};
-use super::signals::{self, EngineType, Signal};
+use super::signals::{self, ModelServer, Signal};
 use crate::request::Request;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -75,7 +75,7 @@ pub fn counter_rates(points: &[(i64, f64)]) -> Vec<RateInterval> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeriveOptions {
     /// Which engine's metric names to read.
-    pub engine: EngineType,
+    pub engine: ModelServer,
     /// Mean prompt tokens per request, used only when the series has no request counter.
     pub mean_prompt_tokens: f64,
     /// Log-normal shape of prompt lengths; `None` gives every request the mean.
@@ -93,7 +93,7 @@ impl Default for DeriveOptions {
     fn default() -> DeriveOptions {
         use crate::generate::tokens::{AZURE_CONV_OUTPUT, AZURE_CONV_PROMPT};
         DeriveOptions {
-            engine: EngineType::Vllm,
+            engine: ModelServer::Vllm,
             mean_prompt_tokens: AZURE_CONV_PROMPT.mean(),
             prompt_sigma: Some(AZURE_CONV_PROMPT.sigma),
             output_sigma: Some(AZURE_CONV_OUTPUT.sigma),
@@ -121,7 +121,7 @@ pub enum DemandError {
     #[error(
         "the series has no {engine} prompt-token counter (looked for {names}); cannot derive demand"
     )]
-    NoPromptCounter { engine: EngineType, names: String },
+    NoPromptCounter { engine: ModelServer, names: String },
     #[error("mean_prompt_tokens: expected a positive number, found {0}")]
     BadMeanPrompt(f64),
     #[error("{field}: expected a log-normal sigma >= 0 and finite, found {value}")]
@@ -146,7 +146,7 @@ struct Reading {
     requests: Option<f64>,
 }
 
-fn reading(scrape: &Scrape, t_us: i64, engine: EngineType) -> Option<Reading> {
+fn reading(scrape: &Scrape, t_us: i64, engine: ModelServer) -> Option<Reading> {
     Some(Reading {
         t_us,
         prompt: signals::find(scrape, engine, Signal::PromptTokensTotal)?,

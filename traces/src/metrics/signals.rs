@@ -169,73 +169,73 @@ impl FromStr for Signal {
 
 /// The model server that exported a scrape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum EngineType {
+pub enum ModelServer {
     Vllm,
     Tgi,
     Sglang,
     Triton,
 }
 
-impl EngineType {
-    pub const ALL: [EngineType; 4] = [
-        EngineType::Vllm,
-        EngineType::Tgi,
-        EngineType::Sglang,
-        EngineType::Triton,
+impl ModelServer {
+    pub const ALL: [ModelServer; 4] = [
+        ModelServer::Vllm,
+        ModelServer::Tgi,
+        ModelServer::Sglang,
+        ModelServer::Triton,
     ];
 
     pub fn name(self) -> &'static str {
         match self {
-            EngineType::Vllm => "vllm",
-            EngineType::Tgi => "tgi",
-            EngineType::Sglang => "sglang",
-            EngineType::Triton => "triton",
+            ModelServer::Vllm => "vllm",
+            ModelServer::Tgi => "tgi",
+            ModelServer::Sglang => "sglang",
+            ModelServer::Triton => "triton",
         }
     }
 
     /// Guesses the engine from the metric names present (`vllm:`, `tgi_`, `sglang:`,
     /// `nv_inference_`/`nv_trt_llm_` prefixes); `None` when none is recognised.
-    pub fn detect(scrape: &Scrape) -> Option<EngineType> {
+    pub fn detect(scrape: &Scrape) -> Option<ModelServer> {
         let names = scrape.families.iter().map(|f| f.name.as_str());
         for name in names {
             if name.starts_with("vllm:") {
-                return Some(EngineType::Vllm);
+                return Some(ModelServer::Vllm);
             }
             if name.starts_with("sglang:") {
-                return Some(EngineType::Sglang);
+                return Some(ModelServer::Sglang);
             }
             if name.starts_with("tgi_") {
-                return Some(EngineType::Tgi);
+                return Some(ModelServer::Tgi);
             }
             if name.starts_with("nv_inference_") || name.starts_with("nv_trt_llm_") {
-                return Some(EngineType::Triton);
+                return Some(ModelServer::Triton);
             }
         }
         None
     }
 }
 
-impl fmt::Display for EngineType {
+impl fmt::Display for ModelServer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
     }
 }
 
-impl FromStr for EngineType {
+impl FromStr for ModelServer {
     type Err = UnknownName;
 
-    fn from_str(text: &str) -> Result<EngineType, UnknownName> {
+    fn from_str(text: &str) -> Result<ModelServer, UnknownName> {
         let key = normalize(text);
         let engine = match key.as_str() {
-            "vllm" => EngineType::Vllm,
-            "tgi" | "text_generation_inference" => EngineType::Tgi,
-            "sglang" => EngineType::Sglang,
-            "triton" | "tensorrt_llm" | "trtllm" => EngineType::Triton,
+            "vllm" => ModelServer::Vllm,
+            "tgi" | "text_generation_inference" => ModelServer::Tgi,
+            "sglang" => ModelServer::Sglang,
+            "triton" | "tensorrt_llm" | "trtllm" => ModelServer::Triton,
             _ => {
                 return Err(UnknownName {
                     what: "engine",
                     found: text.to_string(),
-                    expected: EngineType::ALL.map(EngineType::name).join(", "),
+                    expected: ModelServer::ALL.map(ModelServer::name).join(", "),
                 });
             }
         };
@@ -302,12 +302,12 @@ use Reading::{HistogramMean, Mean, Sum};
 
 /// The metric names to try, in order, for `signal` on `engine`; empty when the engine
 /// does not export it (TGI has no KV-cache gauge, Triton no TTFT).
-pub fn candidates(engine: EngineType, signal: Signal) -> Vec<Candidate> {
+pub fn candidates(engine: ModelServer, signal: Signal) -> Vec<Candidate> {
     match engine {
-        EngineType::Vllm => vllm(signal),
-        EngineType::Tgi => tgi(signal),
-        EngineType::Sglang => sglang(signal),
-        EngineType::Triton => triton(signal),
+        ModelServer::Vllm => vllm(signal),
+        ModelServer::Tgi => tgi(signal),
+        ModelServer::Sglang => sglang(signal),
+        ModelServer::Triton => triton(signal),
     }
 }
 
@@ -447,7 +447,7 @@ fn triton(signal: Signal) -> Vec<Candidate> {
 /// to samples carrying the `selector` labels (e.g. `[("model_name", "llama")]`).
 pub fn find_with(
     scrape: &Scrape,
-    engine: EngineType,
+    engine: ModelServer,
     signal: Signal,
     selector: &[(&str, &str)],
 ) -> Option<f64> {
@@ -457,7 +457,7 @@ pub fn find_with(
 }
 
 /// The value of `signal` in `scrape` over all series (see [`find_with`]).
-pub fn find(scrape: &Scrape, engine: EngineType, signal: Signal) -> Option<f64> {
+pub fn find(scrape: &Scrape, engine: ModelServer, signal: Signal) -> Option<f64> {
     find_with(scrape, engine, signal, &[])
 }
 
@@ -509,20 +509,20 @@ mod tests {
                     vllm:kv_cache_usage_perc{engine=\"1\",model_name=\"m\"} 0.6\n";
         let scrape = parse_text(text).unwrap();
         assert_eq!(
-            find(&scrape, EngineType::Vllm, Signal::QueueLength),
+            find(&scrape, ModelServer::Vllm, Signal::QueueLength),
             Some(7.0)
         );
-        let kv = find(&scrape, EngineType::Vllm, Signal::KvCacheUsage).unwrap();
+        let kv = find(&scrape, ModelServer::Vllm, Signal::KvCacheUsage).unwrap();
         assert!((kv - 0.4).abs() < 1e-12);
         let kv0 = find_with(
             &scrape,
-            EngineType::Vllm,
+            ModelServer::Vllm,
             Signal::KvCacheUsage,
             &[("engine", "0")],
         )
         .unwrap();
         assert!((kv0 - 0.2).abs() < 1e-12);
-        assert_eq!(EngineType::detect(&scrape), Some(EngineType::Vllm));
+        assert_eq!(ModelServer::detect(&scrape), Some(ModelServer::Vllm));
     }
 
     #[test]
@@ -534,11 +534,11 @@ mod tests {
                     vllm:time_to_first_token_seconds_count 4\n";
         let scrape = parse_text(text).unwrap();
         assert_eq!(
-            find(&scrape, EngineType::Vllm, Signal::KvCacheUsage),
+            find(&scrape, ModelServer::Vllm, Signal::KvCacheUsage),
             Some(0.5)
         );
-        assert_eq!(find(&scrape, EngineType::Vllm, Signal::Ttft), Some(0.5));
-        assert_eq!(find(&scrape, EngineType::Vllm, Signal::Preemptions), None);
+        assert_eq!(find(&scrape, ModelServer::Vllm, Signal::Ttft), Some(0.5));
+        assert_eq!(find(&scrape, ModelServer::Vllm, Signal::Preemptions), None);
     }
 
     #[test]
@@ -549,15 +549,15 @@ mod tests {
                     nv_inference_request_success{model=\"t\",version=\"1\"} 4\n";
         let scrape = parse_text(text).unwrap();
         assert_eq!(
-            find(&scrape, EngineType::Triton, Signal::QueueLength),
+            find(&scrape, ModelServer::Triton, Signal::QueueLength),
             Some(3.0)
         );
         assert_eq!(
-            find(&scrape, EngineType::Triton, Signal::RunningRequests),
+            find(&scrape, ModelServer::Triton, Signal::RunningRequests),
             Some(5.0)
         );
         assert_eq!(
-            find(&scrape, EngineType::Triton, Signal::QueueTime),
+            find(&scrape, ModelServer::Triton, Signal::QueueTime),
             Some(0.5)
         );
     }
