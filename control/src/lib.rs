@@ -14,6 +14,7 @@
 
 pub mod activator;
 pub mod record;
+pub mod scrape_plan;
 pub mod timing;
 
 pub use record::{

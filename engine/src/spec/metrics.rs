@@ -170,6 +170,21 @@ impl ResolvedMetric {
     }
 }
 
+impl InferenceServer {
+    /// The port each server exports `/metrics` on when `metricsPort` is not written:
+    /// vLLM's OpenAI server 8000; TGI 80 (its container image's `PORT`; the launcher
+    /// run by hand defaults to 3000); SGLang 30000; Triton's metrics port 8002 (HTTP
+    /// inference is 8000, gRPC 8001).
+    pub fn default_metrics_port(self) -> u16 {
+        match self {
+            InferenceServer::Vllm => defaults::ENGINE_METRICS_PORT,
+            InferenceServer::Tgi => 80,
+            InferenceServer::Sglang => 30000,
+            InferenceServer::Triton => 8002,
+        }
+    }
+}
+
 /// A validated `inferenceEngineConfig`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -292,13 +307,13 @@ impl InferenceEngineConfig {
             .required_word(&field(path, "engineType"), self.engine_type.as_deref())
             .unwrap_or(InferenceServer::Vllm);
         let metrics_port = match self.metrics_port {
-            None => defaults::ENGINE_METRICS_PORT,
+            None => engine_type.default_metrics_port(),
             Some(port) => {
                 let port_path = field(path, "metricsPort");
                 if p.in_range(&port_path, i64::from(port), 1, 65535) {
                     port as u16
                 } else {
-                    defaults::ENGINE_METRICS_PORT
+                    engine_type.default_metrics_port()
                 }
             }
         };
