@@ -484,3 +484,19 @@ spec:
     assert_eq!(d.desired_replicas, 2, "{}", d.message);
     assert!(d.schedule_hint.is_none());
 }
+
+#[test]
+fn mode_is_active_unless_written_and_an_unknown_mode_is_refused() {
+    use engine::spec::Mode;
+    let active = Scaler::new(&budscaler_with_kpa("KPA", "{}")).unwrap();
+    assert_eq!(active.spec().mode, Mode::Active);
+    let mut shadow_manifest = budscaler_with_kpa("KPA", "{}");
+    shadow_manifest.spec.mode = Some("Shadow".into());
+    let shadow = Scaler::new(&shadow_manifest).unwrap();
+    assert_eq!(shadow.spec().mode, Mode::Shadow);
+    let mut bad = budscaler_with_kpa("KPA", "{}");
+    bad.spec.mode = Some("Passive".into());
+    let error = Scaler::new(&bad).unwrap_err().to_string();
+    assert!(error.contains("spec.mode"), "{error}");
+    assert!(error.contains("Passive"), "{error}");
+}

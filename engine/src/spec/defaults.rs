@@ -70,6 +70,8 @@ pub const KPA_STABLE_WINDOW: Micros = seconds(60);
 pub const KPA_PANIC_WINDOW_PERCENTAGE: f64 = 10.0;
 /// `kpaConfig.panicThresholdPercentage`: panic when demand reaches 200% (2×) of capacity.
 pub const KPA_PANIC_THRESHOLD_PERCENTAGE: f64 = 200.0;
+/// `spec.mode`: act on decisions.
+pub const MODE: super::Mode = super::Mode::Active;
 /// `kpaConfig.targetUtilizationPercentage` (BudScaler only): plan for 80% of a
 /// replica's saturated throughput (saturated throughput comes with a queue; the SLO
 /// wants none).

@@ -96,6 +96,18 @@ manifest_enum! {
     }
 }
 
+manifest_enum! {
+    /// `spec.mode`: whether a live driver acts on the decisions. The engine decides the
+    /// same either way; drivers read it (the simulator always applies).
+    Mode {
+        /// Patch the target's scale subresource.
+        Active = "Active",
+        /// Decide and report everything, never patch: how users validate live before
+        /// handing over control.
+        Shadow = "Shadow",
+    }
+}
+
 /// A whole `BudAIScaler` object as stored in Kubernetes or written in a scenario.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -187,6 +199,9 @@ pub struct BudAIScalerSpec {
     /// Used by KPA and BudScaler; rejected for HPA.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kpa_config: Option<KpaConfig>,
+    /// `Active` (default) or `Shadow`: see [`Mode`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
 }
 
 /// `spec.scaleTargetRef`: a Kubernetes `ObjectReference`, all of whose fields the seed
@@ -244,6 +259,8 @@ pub struct ResolvedSpec {
     pub gpu: ResolvedGpu,
     pub cost: ResolvedCost,
     pub multi_cluster: ResolvedMultiCluster,
+    /// Whether a live driver patches the target.
+    pub mode: Mode,
 }
 
 impl ResolvedSpec {

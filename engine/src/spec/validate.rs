@@ -257,6 +257,8 @@ pub(crate) fn resolve_spec(spec: &BudAIScalerSpec, path: &str, p: &mut Problems)
         defaults::SCALING_STRATEGY,
     );
 
+    let mode = p.word(&field(path, "mode"), spec.mode.as_deref(), defaults::MODE);
+
     let metrics_path = field(path, "metricsSources");
     let metrics: Vec<ResolvedMetric> = spec
         .metrics_sources
@@ -363,6 +365,7 @@ pub(crate) fn resolve_spec(spec: &BudAIScalerSpec, path: &str, p: &mut Problems)
         gpu,
         cost,
         multi_cluster,
+        mode,
     }
 }
 
