@@ -11,6 +11,7 @@ fn every_subcommand_help_has_an_example() {
         &["sweep"],
         &["sweep", "merge"],
         &["conformance"],
+        &["check-scaler"],
         &["validate-recording"],
         &["trace", "inspect"],
         &["trace", "convert"],

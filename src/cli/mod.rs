@@ -3,6 +3,7 @@
 //!
 //! Exit codes (see CONTRACTS.md): 0 success, 1 a check failed, 2 bad input or usage.
 
+mod check_scaler;
 mod compare;
 mod conformance;
 mod report;
@@ -40,6 +41,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Validate BudAIScaler manifests and print what the engine will do with each.
+    CheckScaler(check_scaler::Args),
     /// Run upstream HPA/Knative conformance cases (files or folders, recursively).
     Conformance(conformance::Args),
     /// Inspect, convert and generate request traces.
@@ -59,6 +62,7 @@ enum Command {
 /// Runs the parsed command; errors are bad input and exit with code 2.
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
+        Command::CheckScaler(args) => check_scaler::run(args),
         Command::Conformance(args) => conformance::run(args),
         Command::Trace(args) => trace::run(*args),
         Command::ValidateRecording(args) => validate_recording::run(args),
