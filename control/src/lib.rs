@@ -93,6 +93,12 @@ impl ControlLoop {
         )
     }
 
+    /// The last decision was not applied (shadow mode, a failed patch): see
+    /// `engine::Scaler::not_applied`.
+    pub fn not_applied(&mut self, record: &DecisionRecord) {
+        self.scaler.not_applied(&record.decision);
+    }
+
     /// Restarts the scaler as a new process would: its snapshot through JSON text and
     /// back into `Scaler::restore` with the same manifest. The observer is kept (a
     /// restarted driver would lose one scrape window of rates, nothing else).

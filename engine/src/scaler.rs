@@ -216,6 +216,21 @@ impl Scaler {
         &self.spec
     }
 
+    /// Says that `decision` (the last one this scaler took) was not applied: a driver in
+    /// shadow mode, or a scale patch that failed. [`Scaler::decide`] records a change as
+    /// applied, because the HPA's rate policies count the changes made within their
+    /// periods; a change that never happened must not use up that budget. The HPA and
+    /// BudScaler (which settles through the HPA's behavior) take the event back; the KPA
+    /// keeps no record of applied changes, so nothing happens there.
+    pub fn not_applied(&mut self, decision: &Decision) {
+        match &mut self.engine {
+            Engine::Hpa { hpa, .. } | Engine::BudScaler { hpa, .. } => {
+                hpa.forget_scale_event(decision.current_replicas, decision.desired_replicas, decision.at);
+            }
+            Engine::Kpa { .. } => {}
+        }
+    }
+
     /// One decision at `obs.now`. Observations must come in non-decreasing time.
     pub fn decide(&mut self, obs: &Observation) -> Decision {
         let spec = &self.spec;

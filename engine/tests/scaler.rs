@@ -500,3 +500,50 @@ fn mode_is_active_unless_written_and_an_unknown_mode_is_refused() {
     assert!(error.contains("spec.mode"), "{error}");
     assert!(error.contains("Passive"), "{error}");
 }
+
+/// A change that was never applied (shadow mode, a failed patch) must not use up the
+/// HPA's rate budget: with 1 pod per minute, a shadow scaler that never scaled would
+/// otherwise be refused its next scale-up.
+#[test]
+fn a_decision_not_applied_leaves_no_scale_event() {
+    let yaml = |strategy: &str| {
+        inline(&format!(
+            r#"
+apiVersion: scaler.bud.studio/v1alpha1
+kind: BudAIScaler
+metadata: {{ name: shadow }}
+spec:
+  scaleTargetRef: {{ kind: Deployment, name: llm }}
+  scalingStrategy: {strategy}
+  minReplicas: 1
+  maxReplicas: 20
+  metricsSources:
+    - {{ metricSourceType: pod, targetMetric: num_requests_waiting, targetValue: "4" }}
+  behavior:
+    scaleUp:
+      stabilizationWindowSeconds: 0
+      policies: [{{ type: Pods, value: 1, periodSeconds: 60 }}]
+"#
+        ))
+    };
+    for strategy in ["HPA", "BudScaler"] {
+        let (mut applied, mut shadow) = (
+            Scaler::new(&yaml(strategy)).unwrap(),
+            Scaler::new(&yaml(strategy)).unwrap(),
+        );
+        // One pod with 40 waiting: both ask for 2 (the policy's +1).
+        let busy = |t: i64| observe(seconds(t), 1, 1, "num_requests_waiting", 40.0);
+        let first = applied.decide(&busy(15));
+        assert_eq!(first.desired_replicas, 2, "{strategy}: {}", first.message);
+        let first_shadow = shadow.decide(&busy(15));
+        assert_eq!(first_shadow, first);
+        shadow.not_applied(&first_shadow);
+        // 15 s later the target still has 1 replica (nothing was applied). A scaler that
+        // counts its change as made has no budget left this minute; one told the change
+        // was not applied asks again.
+        let counted = applied.decide(&busy(30));
+        assert_eq!(counted.desired_replicas, 1, "{strategy}: {}", counted.message);
+        let again = shadow.decide(&busy(30));
+        assert_eq!(again.desired_replicas, 2, "{strategy}: {}", again.message);
+    }
+}

@@ -184,6 +184,14 @@ impl Hpa {
         settled
     }
 
+    /// Takes back the scale event a decision at `now` recorded for `current → desired`
+    /// when the change was not applied (upstream records events only after a
+    /// successful scale update; [`Hpa::decide`] and [`Hpa::settle`] record as if it
+    /// succeeded, so a driver that did not apply says so here).
+    pub fn forget_scale_event(&mut self, current: i32, desired: i32, now: Micros) {
+        super::rate_limits::forget_scale_event(&mut self.state.scale_events, current, desired, now);
+    }
+
     /// Stores an applied change for the rate policies, as upstream does after a
     /// successful scale update (only with a behavior).
     fn record_scale_event(&mut self, config: &HpaConfig, current: i32, desired: i32, now: Micros) {

@@ -177,6 +177,29 @@ pub fn store_scale_event(
     }
 }
 
+/// Takes back the event [`store_scale_event`] stored for `previous → new` at `now`, for
+/// a change that was never applied (a shadow driver, a failed patch): it no longer
+/// counts against the rate policies and its slot may be reused. Nothing happens when
+/// no such event is stored.
+pub fn forget_scale_event(events: &mut ScaleEvents, previous: i32, new: i32, now: Micros) {
+    if new == previous {
+        return;
+    }
+    let (list, change) = if new > previous {
+        (&mut events.up, new.saturating_sub(previous))
+    } else {
+        (&mut events.down, previous.saturating_sub(new))
+    };
+    if let Some(event) = list
+        .iter_mut()
+        .rev()
+        .find(|e| e.at == now && e.change == change && !e.outdated)
+    {
+        event.change = 0;
+        event.outdated = true;
+    }
+}
+
 /// Upstream `getReplicasChangePerPeriod`: the change of events strictly inside the
 /// period.
 fn change_in_period(period: Micros, events: &[ScaleEvent], now: Micros) -> i64 {
