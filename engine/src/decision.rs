@@ -283,4 +283,121 @@ pub struct Decision {
     /// BudScaler: the schedule hint active now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule_hint: Option<HintReading>,
+    /// The Kubernetes conditions this decision sets, each on its own.
+    #[serde(default)]
+    pub conditions: Conditions,
+}
+
+/// The conditions a decision sets, kept apart as the Kubernetes HPA keeps them: a single
+/// [`Reason`] flattens them (a decision held by a stabilization window *and* clamped to
+/// `maxReplicas` has both), and a status shows each separately.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Conditions {
+    /// `AbleToScale`: True with `ReadyForNewScale`, or `ScaleUpStabilized` /
+    /// `ScaleDownStabilized` when a stabilization window held the recommendation.
+    /// (False, when the target's scale cannot be read or written, is a driver's to set.)
+    pub able_to_scale: Condition,
+    /// `ScalingActive`: True with `ValidMetricFound`; False with `ScalingDisabled` (the
+    /// target is at 0 while `minReplicas` is not), `FailedGetMetrics` (no usable metric)
+    /// or `NoMetrics`.
+    pub scaling_active: Condition,
+    /// `ScalingLimited`: True with `TooManyReplicas`, `TooFewReplicas`, `ScaleUpLimit`
+    /// or `ScaleDownLimit`; False with `DesiredWithinRange`.
+    pub scaling_limited: Condition,
+}
+
+/// One condition: its status and its reason (a CamelCase word, as Kubernetes writes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Condition {
+    pub status: bool,
+    pub reason: String,
+}
+
+impl Condition {
+    fn new(status: bool, reason: &str) -> Condition {
+        Condition {
+            status,
+            reason: reason.to_string(),
+        }
+    }
+}
+
+impl Default for Conditions {
+    fn default() -> Conditions {
+        Conditions {
+            able_to_scale: Condition::new(true, "ReadyForNewScale"),
+            scaling_active: Condition::new(true, "ValidMetricFound"),
+            scaling_limited: Condition::new(false, "DesiredWithinRange"),
+        }
+    }
+}
+
+impl Conditions {
+    /// From the HPA behavior's two verdicts (stabilization, then limits), for a decision
+    /// whose metrics were read (`inactive`: `None`) or not (`Some(reason)`).
+    pub fn of(
+        stabilization: Option<crate::hpa::StabilizationReason>,
+        limit: Option<crate::hpa::LimitReason>,
+        inactive: Option<&str>,
+    ) -> Conditions {
+        use crate::hpa::{LimitReason, StabilizationReason};
+        let mut conditions = Conditions::default();
+        match stabilization {
+            Some(StabilizationReason::ScaleUpStabilized) => {
+                conditions.able_to_scale = Condition::new(true, "ScaleUpStabilized");
+            }
+            Some(StabilizationReason::ScaleDownStabilized) => {
+                conditions.able_to_scale = Condition::new(true, "ScaleDownStabilized");
+            }
+            _ => {}
+        }
+        conditions.scaling_limited = match limit {
+            Some(LimitReason::ScaleUpLimit) => Condition::new(true, "ScaleUpLimit"),
+            Some(LimitReason::ScaleDownLimit) => Condition::new(true, "ScaleDownLimit"),
+            Some(LimitReason::TooManyReplicas) => Condition::new(true, "TooManyReplicas"),
+            Some(LimitReason::TooFewReplicas) => Condition::new(true, "TooFewReplicas"),
+            Some(LimitReason::DesiredWithinRange) | None => {
+                Condition::new(false, "DesiredWithinRange")
+            }
+        };
+        if let Some(reason) = inactive {
+            conditions.scaling_active = Condition::new(false, reason);
+        }
+        conditions
+    }
+
+    /// From a [`Reason`] alone, where it is all a strategy reports (the KPA).
+    pub fn from_reason(reason: Reason) -> Conditions {
+        let mut conditions = Conditions::default();
+        match reason {
+            Reason::ScaleUpStabilized => {
+                conditions.able_to_scale = Condition::new(true, "ScaleUpStabilized");
+            }
+            Reason::ScaleDownStabilized | Reason::ScaleDownDelay => {
+                conditions.able_to_scale = Condition::new(true, "ScaleDownStabilized");
+            }
+            Reason::ScaleUpLimit | Reason::MaxScaleUpRate => {
+                conditions.scaling_limited = Condition::new(true, "ScaleUpLimit");
+            }
+            Reason::ScaleDownLimit | Reason::MaxScaleDownRate => {
+                conditions.scaling_limited = Condition::new(true, "ScaleDownLimit");
+            }
+            Reason::TooManyReplicas | Reason::AboveMaxReplicas => {
+                conditions.scaling_limited = Condition::new(true, "TooManyReplicas");
+            }
+            Reason::TooFewReplicas | Reason::BelowMinReplicas => {
+                conditions.scaling_limited = Condition::new(true, "TooFewReplicas");
+            }
+            Reason::ScalingDisabled => {
+                conditions.scaling_active = Condition::new(false, "ScalingDisabled");
+            }
+            Reason::MetricsUnavailable => {
+                conditions.scaling_active = Condition::new(false, "FailedGetMetrics");
+            }
+            Reason::NoMetrics => conditions.scaling_active = Condition::new(false, "NoMetrics"),
+            _ => {}
+        }
+        conditions
+    }
 }

@@ -19,6 +19,7 @@
 //!   dispatches to it.
 
 use crate::budscaler::{self, BudState};
+use crate::decision::Conditions;
 use crate::decision::{Decision, MetricReading, Reason};
 use crate::hpa::{
     self, Behavior, HpaConfig, HpaReason, HpaState, LimitReason, MetricSource, ResourceKind,
@@ -225,7 +226,11 @@ impl Scaler {
     pub fn not_applied(&mut self, decision: &Decision) {
         match &mut self.engine {
             Engine::Hpa { hpa, .. } | Engine::BudScaler { hpa, .. } => {
-                hpa.forget_scale_event(decision.current_replicas, decision.desired_replicas, decision.at);
+                hpa.forget_scale_event(
+                    decision.current_replicas,
+                    decision.desired_replicas,
+                    decision.at,
+                );
             }
             Engine::Kpa { .. } => {}
         }
@@ -614,6 +619,7 @@ fn decide_hpa(
             forecast: None,
             pattern: None,
             schedule_hint: None,
+            conditions: Conditions::of(None, None, Some("NoMetrics")),
         };
     }
     let outcome = match hpa.decide(config, obs) {
@@ -634,6 +640,7 @@ fn decide_hpa(
                 forecast: None,
                 pattern: None,
                 schedule_hint: None,
+                conditions: Conditions::of(None, None, Some("FailedGetMetrics")),
             };
         }
     };
@@ -664,6 +671,21 @@ fn decide_hpa(
             }
         })
         .collect();
+    let conditions = match outcome.reason {
+        HpaReason::ScalingDisabled => Conditions::of(None, None, Some("ScalingDisabled")),
+        HpaReason::AboveMaxReplicas => {
+            Conditions::of(None, Some(LimitReason::TooManyReplicas), None)
+        }
+        HpaReason::BelowMinReplicas => {
+            Conditions::of(None, Some(LimitReason::TooFewReplicas), None)
+        }
+        HpaReason::MetricsInvalid { .. } => Conditions::of(None, None, Some("FailedGetMetrics")),
+        HpaReason::Normalized {
+            stabilization,
+            limit,
+            ..
+        } => Conditions::of(Some(stabilization), Some(limit), None),
+    };
     let reason = match outcome.reason {
         HpaReason::ScalingDisabled => Reason::ScalingDisabled,
         HpaReason::AboveMaxReplicas => Reason::AboveMaxReplicas,
@@ -741,6 +763,7 @@ fn decide_hpa(
         forecast: None,
         pattern: None,
         schedule_hint: hint,
+        conditions,
     }
 }
 
@@ -838,6 +861,7 @@ fn decide_kpa(
         forecast: None,
         pattern: None,
         schedule_hint: None,
+        conditions: Conditions::from_reason(reason),
     }
 }
 

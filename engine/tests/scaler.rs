@@ -542,8 +542,75 @@ spec:
         // counts its change as made has no budget left this minute; one told the change
         // was not applied asks again.
         let counted = applied.decide(&busy(30));
-        assert_eq!(counted.desired_replicas, 1, "{strategy}: {}", counted.message);
+        assert_eq!(
+            counted.desired_replicas, 1,
+            "{strategy}: {}",
+            counted.message
+        );
         let again = shadow.decide(&busy(30));
         assert_eq!(again.desired_replicas, 2, "{strategy}: {}", again.message);
     }
+}
+
+/// `AbleToScale`, `ScalingActive` and `ScalingLimited` come out separately, as the
+/// Kubernetes HPA sets them, where `reason` keeps one word.
+#[test]
+fn conditions_are_kept_apart() {
+    let manifest = |max: i32| {
+        inline(&format!(
+            r#"
+apiVersion: scaler.bud.studio/v1alpha1
+kind: BudAIScaler
+metadata: {{ name: c }}
+spec:
+  scaleTargetRef: {{ kind: Deployment, name: llm }}
+  scalingStrategy: HPA
+  minReplicas: 1
+  maxReplicas: {max}
+  metricsSources:
+    - {{ metricSourceType: pod, targetMetric: num_requests_waiting, targetValue: "4" }}
+  behavior:
+    scaleUp: {{ stabilizationWindowSeconds: 0, policies: [{{ type: Pods, value: 100, periodSeconds: 15 }}] }}
+    scaleDown: {{ stabilizationWindowSeconds: 300 }}
+"#
+        ))
+    };
+    // 4 pods × 40 waiting ÷ 4 = 40, clamped to 6.
+    let mut scaler = Scaler::new(&manifest(6)).unwrap();
+    let d = scaler.decide(&observe(seconds(15), 4, 4, "num_requests_waiting", 40.0));
+    assert_eq!((d.desired_replicas, d.reason), (6, Reason::TooManyReplicas));
+    let c = &d.conditions;
+    assert!(c.scaling_limited.status);
+    assert_eq!(c.scaling_limited.reason, "TooManyReplicas");
+    assert_eq!(
+        (c.able_to_scale.status, c.able_to_scale.reason.as_str()),
+        (true, "ReadyForNewScale")
+    );
+    assert_eq!(
+        (c.scaling_active.status, c.scaling_active.reason.as_str()),
+        (true, "ValidMetricFound")
+    );
+    // Load falls: the 5-minute window holds the count up.
+    let d = scaler.decide(&observe(seconds(30), 6, 6, "num_requests_waiting", 0.0));
+    assert_eq!(d.desired_replicas, 6);
+    assert_eq!(d.conditions.able_to_scale.reason, "ScaleDownStabilized");
+    assert!(!d.conditions.scaling_limited.status);
+    // No sample from any pod: no usable metric.
+    let mut blind = observe(seconds(45), 6, 6, "num_requests_waiting", 0.0);
+    blind.pod_metrics.clear();
+    let d = scaler.decide(&blind);
+    assert_eq!(d.reason, Reason::MetricsUnavailable);
+    assert_eq!(
+        (
+            d.conditions.scaling_active.status,
+            d.conditions.scaling_active.reason.as_str()
+        ),
+        (false, "FailedGetMetrics")
+    );
+    // The KPA reports its rate cap as ScalingLimited.
+    let c = engine::decision::Conditions::from_reason(Reason::MaxScaleUpRate);
+    assert_eq!(
+        (c.scaling_limited.status, c.scaling_limited.reason.as_str()),
+        (true, "ScaleUpLimit")
+    );
 }

@@ -497,6 +497,7 @@ pub fn decide(
         .replicas
         .clamp(spec.min_replicas, spec.max_replicas);
     let (desired, stabilization, limit) = hpa.settle(&plan.behavior, now, current, clamped);
+    let proposal_reason = proposal.reason;
     let reason = match (limit, stabilization) {
         (LimitReason::DesiredWithinRange, StabilizationReason::ScaleUpStabilized) => {
             Reason::ScaleUpStabilized
@@ -566,6 +567,11 @@ pub fn decide(
         forecast: forecast_reading,
         pattern: pattern_reading,
         schedule_hint: hint,
+        conditions: crate::decision::Conditions::of(
+            Some(stabilization),
+            Some(limit),
+            (proposal_reason == Reason::MetricsUnavailable).then_some("FailedGetMetrics"),
+        ),
     }
 }
 
