@@ -22,6 +22,7 @@ pub mod hpa;
 pub mod import;
 pub mod kpa;
 pub mod observation;
+pub mod saved;
 pub mod scaler;
 pub mod spec;
 pub mod time;

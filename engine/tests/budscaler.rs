@@ -699,3 +699,65 @@ fn cold_start_counts_starting_replicas_and_the_gate_holds_scale_up() {
     assert_eq!(held.desired_replicas, 4, "{}", held.message);
     assert_eq!(held.reason, Reason::StartingPodsGate);
 }
+
+/// Eight days of decisions with forecasting, seasons and a hint: the stored document
+/// stays far below what a ConfigMap holds, and a scaler loaded from it decides as the
+/// one that saved it. Another version or strategy is refused.
+#[test]
+fn a_weeks_learning_saves_into_a_configmap_sized_document() {
+    use engine::saved::{self, SAVED_MAX_BYTES, SavedError};
+    let spec = format!(
+        "{BASE}  predictionConfig: {{ enabled: true, predictor: combined, seasonalMetrics: [num_requests_waiting], predictionMetrics: [num_requests_waiting], timeZone: Europe/Berlin }}\n  scheduleHints:\n    - {{ name: morning, cronExpression: \"0 8 * * 1-5\", targetReplicas: 3, duration: 2h, timeZone: Europe/Berlin }}\n"
+    );
+    let manifest = manifest(&spec);
+    let mut scaler = Scaler::new(&manifest).unwrap();
+    let start: Micros = 1_780_272_000 * 1_000_000; // a Monday, 00:00 UTC
+    let at = |t: Micros| {
+        let hour = (t / seconds(3600)) % 24;
+        let generated = 200.0 + 60.0 * hour as f64;
+        let mut obs = observation(
+            t,
+            3,
+            &same(
+                3,
+                Load {
+                    generated,
+                    waiting: (hour % 5) as f64,
+                    kv: 0.3,
+                },
+            ),
+        );
+        obs.wall_clock = Some(start + t);
+        obs
+    };
+    let mut t = 0;
+    while t < seconds(8 * 24 * 3600) {
+        t += seconds(15);
+        scaler.decide(&at(t));
+    }
+    let text = saved::save(&scaler).unwrap();
+    eprintln!("saved state after eight days: {} bytes", text.len());
+    assert!(text.len() < SAVED_MAX_BYTES / 4, "{} bytes", text.len());
+    let mut loaded = saved::load(&manifest, &text).unwrap();
+    for _ in 0..20 {
+        t += seconds(15);
+        assert_eq!(loaded.decide(&at(t)), scaler.decide(&at(t)));
+    }
+    let newer = text.replacen("\"version\":1", "\"version\":2", 1);
+    assert!(matches!(
+        saved::load(&manifest, &newer),
+        Err(SavedError::Version { found: 2, .. })
+    ));
+    let hpa = manifest_of_strategy("HPA");
+    assert!(matches!(
+        saved::load(&hpa, &text),
+        Err(SavedError::Scaler(ScalerError::SnapshotMismatch { .. }))
+    ));
+}
+
+fn manifest_of_strategy(strategy: &str) -> BudAIScaler {
+    serde_saphyr::from_str(&format!(
+        "apiVersion: scaler.bud.studio/v1alpha1\nkind: BudAIScaler\nmetadata: {{ name: bud }}\nspec:\n  scaleTargetRef: {{ kind: Deployment, name: llm }}\n  scalingStrategy: {strategy}\n{BASE}"
+    ))
+    .unwrap()
+}
