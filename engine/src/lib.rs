@@ -25,6 +25,7 @@ pub mod observation;
 pub mod saved;
 pub mod scaler;
 pub mod spec;
+pub mod status;
 pub mod time;
 pub mod window;
 

@@ -124,10 +124,10 @@ pub struct BudAIScaler {
     /// The desired behavior; see [`BudAIScalerSpec`].
     #[serde(default)]
     pub spec: BudAIScalerSpec,
-    /// Written by the seed's controller; accepted so `kubectl get -o yaml` output
-    /// parses, kept for round trips, never read by the engine.
+    /// Written by a controller (ours, or the seed's: the same names); accepted so
+    /// `kubectl get -o yaml` output parses, never read by the engine.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<serde_json::Value>,
+    pub status: Option<crate::status::ScalerStatus>,
 }
 
 /// The parts of Kubernetes `ObjectMeta` a scaler uses. Other metadata fields

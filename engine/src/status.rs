@@ -1,0 +1,168 @@
+//! The status a person reads (`kubectl get bas -o yaml`), with the seed CRD's names:
+//! `desiredScale`, `actualScale` (the target's real count, not the decision's),
+//! `lastScaleTime`, `conditions` (AbleToScale, ScalingActive, ScalingLimited from the
+//! decision, each with the time it last changed), `scalingHistory` (the last
+//! [`HISTORY`] changes, applied or failed) and, for BudScaler, `predictionStatus`.
+//! Pure: a driver passes the time (Unix µs) and whether it applied the decision.
+
+use crate::decision::{Condition, Decision};
+use crate::time::Micros;
+use serde::{Deserialize, Serialize};
+
+/// Scaling events kept in the status.
+pub const HISTORY: usize = 10;
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScalerStatus {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desired_scale: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actual_scale: Option<i32>,
+    /// RFC 3339, UTC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_scale_time: Option<String>,
+    #[serde(default)]
+    pub conditions: Vec<StatusCondition>,
+    /// Oldest first.
+    #[serde(default)]
+    pub scaling_history: Vec<ScalingRecord>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prediction_status: Option<PredictionStatus>,
+}
+
+/// A Kubernetes condition as the API writes it.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusCondition {
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// `True` or `False`.
+    pub status: String,
+    #[serde(default)]
+    pub reason: String,
+    #[serde(default)]
+    pub message: String,
+    #[serde(default)]
+    pub last_transition_time: String,
+}
+
+/// One change of the target's scale.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScalingRecord {
+    pub timestamp: String,
+    pub previous_scale: i32,
+    pub new_scale: i32,
+    pub reason: String,
+    pub algorithm: String,
+    /// False when the patch failed (or, in shadow mode, was never sent).
+    pub success: bool,
+}
+
+/// BudScaler's forecast at the last decision.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PredictionStatus {
+    pub predictor: String,
+    pub forecast: f64,
+    pub horizon_seconds: f64,
+    pub confidence: f64,
+    pub used: bool,
+}
+
+/// What the driver did with a decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    /// Patched (or nothing to patch).
+    Yes,
+    /// The patch failed.
+    Failed,
+    /// Shadow mode: never sent.
+    Shadow,
+}
+
+impl ScalerStatus {
+    /// Folds in one decision taken at `now_unix_us`, with the target at `actual`
+    /// replicas.
+    pub fn update(
+        &mut self,
+        decision: &Decision,
+        actual: i32,
+        applied: Applied,
+        now_unix_us: Micros,
+    ) {
+        let now = rfc3339(now_unix_us);
+        self.desired_scale = Some(decision.desired_replicas);
+        self.actual_scale = Some(actual);
+        if decision.desired_replicas != decision.current_replicas {
+            let success = applied == Applied::Yes;
+            if success {
+                self.last_scale_time = Some(now.clone());
+            }
+            self.scaling_history.push(ScalingRecord {
+                timestamp: now.clone(),
+                previous_scale: decision.current_replicas,
+                new_scale: decision.desired_replicas,
+                reason: decision.reason.as_str().to_string(),
+                algorithm: decision.strategy.as_str().to_string(),
+                success,
+            });
+            let excess = self.scaling_history.len().saturating_sub(HISTORY);
+            self.scaling_history.drain(..excess);
+        }
+        let c = &decision.conditions;
+        for (kind, condition) in [
+            ("AbleToScale", &c.able_to_scale),
+            ("ScalingActive", &c.scaling_active),
+            ("ScalingLimited", &c.scaling_limited),
+        ] {
+            self.set_condition(kind, condition, &decision.message, &now);
+        }
+        self.prediction_status = decision.forecast.as_ref().map(|f| PredictionStatus {
+            predictor: f.predictor.clone(),
+            forecast: f.value,
+            horizon_seconds: f.horizon_s,
+            confidence: f.confidence,
+            used: f.used,
+        });
+    }
+
+    /// Sets a condition; its transition time moves only when its status changes.
+    fn set_condition(&mut self, kind: &str, condition: &Condition, message: &str, now: &str) {
+        let status = if condition.status { "True" } else { "False" }.to_string();
+        match self.conditions.iter_mut().find(|c| c.kind == kind) {
+            Some(existing) => {
+                if existing.status != status {
+                    existing.last_transition_time = now.to_string();
+                }
+                existing.status = status;
+                existing.reason.clone_from(&condition.reason);
+                message.clone_into(&mut existing.message);
+            }
+            None => self.conditions.push(StatusCondition {
+                kind: kind.to_string(),
+                status,
+                reason: condition.reason.clone(),
+                message: message.to_string(),
+                last_transition_time: now.to_string(),
+            }),
+        }
+    }
+}
+
+/// Unix µs as RFC 3339 in UTC, to the second (as Kubernetes writes times).
+pub fn rfc3339(unix_us: Micros) -> String {
+    chrono::DateTime::from_timestamp(unix_us.div_euclid(1_000_000), 0)
+        .map_or_else(String::new, |t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_rfc3339_utc_to_the_second() {
+        assert_eq!(rfc3339(1_780_272_000_500_000), "2026-06-01T00:00:00Z");
+    }
+}
