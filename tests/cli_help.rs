@@ -12,6 +12,7 @@ fn every_subcommand_help_has_an_example() {
         &["sweep", "merge"],
         &["conformance"],
         &["check-scaler"],
+        &["crd"],
         &["validate-recording"],
         &["trace", "inspect"],
         &["trace", "convert"],

@@ -14,6 +14,7 @@ pub const HISTORY: usize = 10;
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ScalerStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub desired_scale: Option<i32>,
@@ -34,6 +35,7 @@ pub struct ScalerStatus {
 /// A Kubernetes condition as the API writes it.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StatusCondition {
     #[serde(rename = "type")]
     pub kind: String,
@@ -50,6 +52,7 @@ pub struct StatusCondition {
 /// One change of the target's scale.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ScalingRecord {
     pub timestamp: String,
     pub previous_scale: i32,
@@ -63,6 +66,7 @@ pub struct ScalingRecord {
 /// BudScaler's forecast at the last decision.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PredictionStatus {
     pub predictor: String,
     pub forecast: f64,

@@ -6,6 +6,7 @@
 mod check_scaler;
 mod compare;
 mod conformance;
+mod crd;
 mod report;
 mod simulate;
 mod sweep;
@@ -43,6 +44,8 @@ pub struct Cli {
 enum Command {
     /// Validate BudAIScaler manifests and print what the engine will do with each.
     CheckScaler(check_scaler::Args),
+    /// Print the BudAIScaler CustomResourceDefinition (YAML) generated from the spec types.
+    Crd(crd::Args),
     /// Run upstream HPA/Knative conformance cases (files or folders, recursively).
     Conformance(conformance::Args),
     /// Inspect, convert and generate request traces.
@@ -64,6 +67,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::CheckScaler(args) => check_scaler::run(args),
         Command::Conformance(args) => conformance::run(args),
+        Command::Crd(args) => crd::run(args),
         Command::Trace(args) => trace::run(*args),
         Command::ValidateRecording(args) => validate_recording::run(args),
         Command::Simulate(args) => simulate::run(args),

@@ -36,6 +36,7 @@ manifest_enum! {
 /// `spec.behavior`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ScalingBehavior {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scale_up: Option<ScalingRules>,
@@ -46,6 +47,7 @@ pub struct ScalingBehavior {
 /// `behavior.scaleUp` / `behavior.scaleDown`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ScalingRules {
     /// Seconds of past recommendations considered, 0..=3600. Default 0 up, 300 down.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -75,6 +77,7 @@ pub struct ScalingRules {
 /// `behavior.scaleUp.startingPods`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StartingPods {
     /// How much of a ready replica's capacity a starting one counts for, 0..=1.
     /// Default 1 (a starting replica will serve as much as a ready one).
@@ -159,6 +162,7 @@ impl StartingPods {
 /// One `policies[]` entry.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ScalingPolicy {
     /// `Pods` or `Percent` (required).
     #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]

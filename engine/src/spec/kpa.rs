@@ -21,6 +21,7 @@ pub const BUCKET: Micros = SECOND;
 /// `spec.kpaConfig` as written.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct KpaConfig {
     /// Averaging window of stable mode, 6s..=1h in whole seconds. Default 60s.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -63,6 +63,7 @@ manifest_enum! {
 /// One metric source as written.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MetricSource {
     /// Required: `pod`, `resource`, `custom`, `external`, `prometheus` or `inferenceEngine`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -105,6 +106,7 @@ pub struct MetricSource {
 /// `inferenceEngineConfig`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct InferenceEngineConfig {
     /// Required: `vllm`, `tgi`, `sglang` or `triton`; selects the metric names to read.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -54,6 +54,8 @@ pub mod duration;
 pub mod kpa;
 pub mod metrics;
 pub mod quantity;
+#[cfg(feature = "schema")]
+pub mod schema;
 pub mod validate;
 
 pub use behavior::{
@@ -111,6 +113,7 @@ manifest_enum! {
 /// A whole `BudAIScaler` object as stored in Kubernetes or written in a scenario.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct BudAIScaler {
     /// Must be [`API_VERSION`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -135,6 +138,7 @@ pub struct BudAIScaler {
 /// exported from a cluster parse.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ObjectMeta {
     /// The scaler's name: a DNS-1123 subdomain.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -154,6 +158,7 @@ pub struct ObjectMeta {
 /// `spec`: what to scale, within which bounds, on which metrics, and how.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct BudAIScalerSpec {
     /// The workload to scale (required; `kind` and `name` must be set).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -208,6 +213,7 @@ pub struct BudAIScalerSpec {
 /// accepts; the engine needs `kind` and `name`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ScaleTargetRef {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_version: Option<String>,
@@ -228,6 +234,7 @@ pub struct ScaleTargetRef {
 /// `spec.subTargetSelector`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SubTargetSelector {
     /// Role name for role-based scaling.
     #[serde(default, skip_serializing_if = "Option::is_none")]
