@@ -105,7 +105,11 @@ fn kustomize_renders_the_deploy_folder() {
         eprintln!("skipping: kubectl is not installed");
         return;
     };
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let rendered: Value = serde_saphyr::from_str(&String::from_utf8_lossy(&output.stdout)).unwrap();
     assert_eq!(rendered["kind"], "CustomResourceDefinition");
     assert_eq!(rendered["spec"]["names"]["kind"], "BudAIScaler");

@@ -4,7 +4,7 @@
 //! the held requests as waiting, the way Knative's collector adds the activator's
 //! concurrency to the revision's. The HPA never sees it.
 
-use engine::observation::{PodPhase, PodStatus};
+use engine::observation::PodStatus;
 use engine::spec::ScalingStrategy;
 
 /// The activator pod's name.
@@ -17,15 +17,7 @@ pub fn uses_activator(strategy: ScalingStrategy) -> bool {
 
 /// The activator as a pod: ready since time 0, never deleted.
 pub fn activator_status() -> PodStatus {
-    PodStatus {
-        name: ACTIVATOR.to_string(),
-        phase: PodPhase::Running,
-        ready: true,
-        start_time: Some(0),
-        ready_transition_time: Some(0),
-        deleting: false,
-        creation_time: Some(0),
-    }
+    PodStatus::ready_since(ACTIVATOR, 0)
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! record out, the same after a restart as without one.
 
 use control::{ControlLoop, DecisionLine, desired_replicas, timing};
-use engine::observation::{PodPhase, PodStatus};
+use engine::observation::PodStatus;
 use engine::spec::BudAIScaler;
 use engine::time::SECOND;
 use traces::metrics::prometheus::Scrape;
@@ -17,15 +17,7 @@ fn manifest(name: &str) -> BudAIScaler {
 }
 
 fn pod(name: &str) -> PodStatus {
-    PodStatus {
-        name: name.into(),
-        phase: PodPhase::Running,
-        ready: true,
-        start_time: Some(0),
-        ready_transition_time: Some(0),
-        deleting: false,
-        creation_time: Some(0),
-    }
+    PodStatus::ready_since(name, 0)
 }
 
 fn scrape(waiting: u32) -> Scrape {

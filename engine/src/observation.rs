@@ -40,6 +40,20 @@ pub struct PodStatus {
 }
 
 impl PodStatus {
+    /// A pod created, started and ready at `since`, serving since then (a driver's
+    /// stand-ins, such as the activator, and tests).
+    pub fn ready_since(name: impl Into<String>, since: crate::time::Micros) -> PodStatus {
+        PodStatus {
+            name: name.into(),
+            phase: PodPhase::Running,
+            ready: true,
+            start_time: Some(since),
+            ready_transition_time: Some(since),
+            deleting: false,
+            creation_time: Some(since),
+        }
+    }
+
     /// A pod that serves traffic: running, ready and not being deleted. Every strategy
     /// decides readiness with this one rule.
     pub fn is_ready(&self) -> bool {

@@ -2,7 +2,7 @@
 //! not-applied changes, conditions with their transition times, the forecast.
 
 use engine::Scaler;
-use engine::observation::{Observation, PodPhase, PodSample, PodStatus};
+use engine::observation::{Observation, PodSample, PodStatus};
 use engine::spec::BudAIScaler;
 use engine::status::{Applied, ScalerStatus};
 use engine::time::{Micros, seconds};
@@ -18,15 +18,7 @@ fn hpa() -> Scaler {
 
 fn observe(now: Micros, current: i32, value: f64) -> Observation {
     let pods: Vec<PodStatus> = (0..current)
-        .map(|i| PodStatus {
-            name: format!("p{i}"),
-            phase: PodPhase::Running,
-            ready: true,
-            start_time: Some(0),
-            ready_transition_time: Some(0),
-            deleting: false,
-            creation_time: Some(0),
-        })
+        .map(|i| PodStatus::ready_since(format!("p{i}"), 0))
         .collect();
     let samples = pods
         .iter()
