@@ -13,6 +13,7 @@ fn every_subcommand_help_has_an_example() {
         &["conformance"],
         &["check-scaler"],
         &["crd"],
+        &["replay-log"],
         &["validate-recording"],
         &["trace", "inspect"],
         &["trace", "convert"],

@@ -7,12 +7,15 @@
 //!   ready (Knative's activator);
 //! - [`ControlLoop`]: scrapes and pod statuses → `Observation` (through
 //!   `traces::observe::Observer`) → `Scaler::decide` → a [`DecisionRecord`];
-//! - [`record`]: the record and its `decisions.jsonl` line, written and read back.
+//! - [`record`]: the record and its `decisions.jsonl` line, written and read back;
+//! - [`log`]: observation logs a driver writes and [`log::replay`] replays exactly;
+//! - [`scrape_plan`]: what a live driver fetches.
 //!
 //! **Invariant:** pure like the engine (no IO, no clock); depends on `engine` and
 //! `traces` (without polars) only, never on the simulator.
 
 pub mod activator;
+pub mod log;
 pub mod record;
 pub mod scrape_plan;
 pub mod timing;

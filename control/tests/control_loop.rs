@@ -94,3 +94,76 @@ fn a_restarted_loop_decides_as_one_that_never_stopped() {
         assert_eq!(a, b, "step {step}");
     }
 }
+
+/// A loop's observations and decisions, logged as JSON lines, replay to the same
+/// decisions (floats included); a changed decision is named by its line.
+#[test]
+fn an_observation_log_replays_to_identical_decisions() {
+    use control::log::{LogLine, ReplayError, replay};
+    let bud = manifest("budscaler");
+    let mut control = ControlLoop::new(
+        "bud",
+        &bud,
+        timing::Configured::default(),
+        Some(1_780_272_000 * SECOND),
+    )
+    .unwrap();
+    let mut lines = vec![
+        LogLine::Start {
+            scaler: "bud".into(),
+            manifest: Box::new(bud.clone()),
+            state: Some(control.scaler.snapshot()),
+        }
+        .to_json(),
+    ];
+    let status = pod("p0");
+    for step in 1..=40i64 {
+        // Irrational-looking rates: the floats must survive the text exactly.
+        let text = Scrape::parse(&format!(
+            "# TYPE vllm:num_requests_waiting gauge\nvllm:num_requests_waiting {}\n# TYPE vllm:kv_cache_usage_perc gauge\nvllm:kv_cache_usage_perc {}\n",
+            step % 9,
+            (step as f64 / 7.0).sin().abs()
+        ))
+        .unwrap();
+        let pods = [PodScrape {
+            status: &status,
+            engine: Some(&text),
+            gpu: None,
+            scraped_at: step * 15 * SECOND,
+        }];
+        let (record, observation) = control.tick(step * 15 * SECOND, 2, &pods);
+        lines.push(
+            LogLine::Tick {
+                observation: Box::new(observation),
+                decision: Box::new(record.decision),
+            }
+            .to_json(),
+        );
+    }
+    let log = lines.join("\n");
+    let replayed = replay(&log).unwrap();
+    assert_eq!(replayed.scalers, [("bud".to_string(), 40)]);
+    // Change one logged decision: the replay names its line.
+    let mut tampered: Vec<String> = lines.clone();
+    let mut line: serde_json::Value = serde_json::from_str(&tampered[10]).unwrap();
+    line["decision"]["desiredReplicas"] = serde_json::json!(17);
+    tampered[10] = line.to_string();
+    match replay(&tampered.join("\n")) {
+        Err(ReplayError::Mismatch {
+            line,
+            logged_replicas,
+            ..
+        }) => {
+            assert_eq!((line, logged_replicas), (11, 17));
+        }
+        other => panic!("expected a mismatch, got {other:?}"),
+    }
+    assert!(matches!(
+        replay(&lines[1..].join("\n")),
+        Err(ReplayError::NoStart { line: 1 })
+    ));
+    assert!(matches!(
+        replay("{oops"),
+        Err(ReplayError::Parse { line: 1, .. })
+    ));
+}

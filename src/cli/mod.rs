@@ -7,6 +7,7 @@ mod check_scaler;
 mod compare;
 mod conformance;
 mod crd;
+mod replay_log;
 mod report;
 mod simulate;
 mod sweep;
@@ -58,6 +59,8 @@ enum Command {
     Compare(simulate::Args),
     /// (Re)render DIR/report.html and DIR/charts/*.png from an existing output folder.
     Report(report::Args),
+    /// Replay an observation log through the engine; every decision must match.
+    ReplayLog(replay_log::Args),
     /// Run the scenario's sweep: grid (or a shard of it); `sweep merge` joins shards.
     Sweep(sweep::Args),
 }
@@ -73,6 +76,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Simulate(args) => simulate::run(args),
         Command::Compare(args) => compare::run(args),
         Command::Report(args) => report::run(args),
+        Command::ReplayLog(args) => replay_log::run(args),
         Command::Sweep(args) => sweep::run(args),
     };
     match result {
