@@ -188,6 +188,9 @@ pub struct Observer {
     engine: Option<ModelServer>,
     /// Per pod name, its latest distinct scrape's cumulative readings.
     history: BTreeMap<String, PodHistory>,
+    /// Workload values a driver read itself (a PromQL query, an external source) for
+    /// the next observation, by metric name; an error leaves the metric out.
+    workload_values: BTreeMap<String, Result<f64, String>>,
 }
 
 fn engine_type(engine: spec::InferenceServer) -> ModelServer {
@@ -310,7 +313,17 @@ impl Observer {
             window,
             serving: spec.strategy == ScalingStrategy::BudScaler,
             history: BTreeMap::new(),
+            workload_values: BTreeMap::new(),
         }
+    }
+
+    /// A workload metric's value as the driver read it for the next observation (the
+    /// body of a Prometheus query or an external source, parsed with
+    /// [`crate::metrics::workload_value`]): it replaces the sum over the pods' scrapes
+    /// that stands in for it otherwise, and an error leaves the metric out of the
+    /// observation (the engine then holds, as for any failed metric).
+    pub fn set_workload_value(&mut self, metric: &str, value: Result<f64, String>) {
+        self.workload_values.insert(metric.to_string(), value);
     }
 
     /// Whether any metric (or serving signal) may be read from the family named
@@ -471,6 +484,12 @@ impl Observer {
                 obs.pod_metrics
                     .insert(plan.name.clone(), std::mem::take(&mut per_pod[index]));
             }
+        }
+        for (metric, value) in std::mem::take(&mut self.workload_values) {
+            match value {
+                Ok(value) => obs.object_metrics.insert(metric, value),
+                Err(_) => obs.object_metrics.remove(&metric),
+            };
         }
         obs
     }
@@ -902,6 +921,42 @@ mod tests {
         let obs = observe(&spec, 15, 0, 3, &pods);
         assert_eq!(obs.object_metrics["num_requests_waiting"], 6.0);
         assert!(obs.pod_metrics.is_empty());
+    }
+
+    #[test]
+    fn a_value_the_driver_read_replaces_the_scrape_sum_for_one_observation() {
+        let spec = spec(serde_json::json!([
+            {"metricSourceType": "prometheus", "targetMetric": "backlog", "targetValue": "10",
+             "promQL": "sum(vllm:num_requests_waiting)"},
+        ]));
+        let engine = parse_text(VLLM).unwrap();
+        let a = pod("a", true, false);
+        let pods = [PodScrape {
+            status: &a,
+            engine: Some(&engine),
+            gpu: None,
+            scraped_at: 0,
+        }];
+        let mut observer = Observer::new(&spec, 15);
+        let body = r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"42"]}]}}"#;
+        observer.set_workload_value(
+            "backlog",
+            crate::metrics::workload_value::prometheus_query(body).map_err(|e| e.to_string()),
+        );
+        assert_eq!(
+            observer.observe(0, 1, &pods).object_metrics["backlog"],
+            42.0
+        );
+        // Used once: the next observation falls back to what the scrapes give.
+        assert!(observer.observe(15, 1, &pods).object_metrics.get("backlog") != Some(&42.0));
+        // A failed query leaves the metric out (the engine holds on a failed metric).
+        observer.set_workload_value("backlog", Err("Prometheus error (timeout)".into()));
+        assert!(
+            !observer
+                .observe(30, 1, &pods)
+                .object_metrics
+                .contains_key("backlog")
+        );
     }
 
     #[test]

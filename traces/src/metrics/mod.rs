@@ -11,3 +11,4 @@ pub mod prometheus;
 pub mod series;
 pub mod signals;
 pub mod window;
+pub mod workload_value;
