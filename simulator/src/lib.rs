@@ -35,6 +35,7 @@ pub mod prefix;
 pub mod queue;
 pub mod replica;
 pub mod rng;
+pub mod routing;
 pub mod scenario;
 pub mod sim;
 pub mod sweep;

@@ -8,16 +8,11 @@
 use crate::metrics::{ReplicaSample, RequestOutcome};
 use crate::queue::{EventQueue, Phase, TimeUs};
 use crate::replica::{NewRequest, Progress, ProgressKind, Replica, Wake};
+use crate::routing::Router;
 use traces::request::Request;
 
-/// How an arriving request picks its replica.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Routing {
-    /// Fewest requests waiting plus running; ties go to the lowest id.
-    LeastLoaded,
-    /// Replicas in turn.
-    RoundRobin,
-}
+/// How an arriving request picks its replica (the fleet's policies, one router).
+pub use crate::fleet::RoutingPolicy as Routing;
 
 /// Options of one simulation run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,7 +28,7 @@ pub struct SimConfig {
 impl Default for SimConfig {
     fn default() -> Self {
         Self {
-            routing: Routing::LeastLoaded,
+            routing: Routing::LeastOutstanding,
             sample_interval_us: Some(1_000_000),
             check_invariants: false,
         }
@@ -116,7 +111,8 @@ impl Simulation {
         let mut events = 0u64;
         let mut end_us = 0;
         let mut next_request = 0usize;
-        let mut round_robin = 0usize;
+        let mut router = Router::new(self.config.routing);
+        let ids: Vec<usize> = (0..self.replicas.len()).collect();
         if let Some(interval) = self.config.sample_interval_us {
             queue.push(interval, Phase::Sample, Event::Sample);
         }
@@ -131,7 +127,7 @@ impl Simulation {
                 next_request += 1;
                 events += 1;
                 let request = &requests[index as usize];
-                let replica = self.route(&mut round_robin);
+                let replica = self.route(&mut router, &ids, request.arrival_us);
                 outcomes[index as usize].replica = Some(replica as u32);
                 let new = NewRequest {
                     request: index,
@@ -206,20 +202,14 @@ impl Simulation {
         }
     }
 
-    fn route(&self, round_robin: &mut usize) -> usize {
-        match self.config.routing {
-            Routing::LeastLoaded => self
-                .replicas
-                .iter()
-                .enumerate()
-                .min_by_key(|(id, replica)| (replica.load(), *id))
-                .map_or(0, |(id, _)| id),
-            Routing::RoundRobin => {
-                let id = *round_robin % self.replicas.len().max(1);
-                *round_robin += 1;
-                id
-            }
-        }
+    fn route(&self, router: &mut Router, ids: &[usize], now: TimeUs) -> usize {
+        router
+            .pick(
+                ids,
+                |id| self.replicas[id].load(),
+                |id| self.replicas[id].state_at(now).kv_used_blocks,
+            )
+            .unwrap_or(0)
     }
 }
 

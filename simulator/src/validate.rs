@@ -217,7 +217,7 @@ pub fn validate(
     let mut simulation = Simulation::new(
         vec![replica],
         SimConfig {
-            routing: Routing::LeastLoaded,
+            routing: Routing::LeastOutstanding,
             sample_interval_us: Some(1_000_000),
             check_invariants: false,
         },

@@ -92,7 +92,7 @@ fn simulate(setup: &Setup, mode: StepMode) -> SimOutput {
         .map(|_| Replica::new(config.clone(), cost.clone(), mode))
         .collect();
     let sim_config = SimConfig {
-        routing: Routing::LeastLoaded,
+        routing: Routing::LeastOutstanding,
         sample_interval_us: Some(250_000),
         check_invariants: true,
     };

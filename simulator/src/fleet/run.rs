@@ -17,7 +17,7 @@
 //! in-memory form: it sorts a slice, streams it, and collects the records by index.
 
 use super::FleetError;
-use super::config::{FleetConfig, RoutingPolicy, RunOptions, ScalerSpec, Slo};
+use super::config::{FleetConfig, RunOptions, ScalerSpec, Slo};
 use super::control::{Control, Controller};
 use super::exporter::{self, BusyClock, Gauges, GpuReading, ServerCounters};
 use super::in_flight::{Handle, InFlight};
@@ -329,7 +329,7 @@ struct Fleet<'a, I, S> {
     pool: WarmPool,
     fresh_nodes: u64,
     desired: u32,
-    round_robin: usize,
+    router: crate::routing::Router,
     progress: Vec<Progress>,
     scrapes: Vec<ScrapeRecord>,
     /// vLLM families each scrape keeps, and whether DCGM is scraped.
@@ -411,7 +411,7 @@ where
             pool: WarmPool::default(),
             fresh_nodes: 0,
             desired: control.initial,
-            round_robin: 0,
+            router: crate::routing::Router::new(config.routing),
             progress: Vec::new(),
             scrapes: Vec::new(),
             latency_histograms: [
@@ -599,26 +599,17 @@ where
             }),
             "the router's load array follows every ready replica"
         );
-        let load = |slot: u32| loads[slot as usize];
-        match self.config.routing {
-            RoutingPolicy::LeastOutstanding => self.ready.iter().copied().min_by_key(|&s| load(s)),
-            RoutingPolicy::RoundRobin => {
-                if self.ready.is_empty() {
-                    return None;
-                }
-                let slot = self.ready[self.round_robin % self.ready.len()];
-                self.round_robin = self.round_robin.wrapping_add(1);
-                Some(slot)
-            }
-            RoutingPolicy::KvAware => {
-                let now = self.now;
-                self.ready.iter().copied().min_by_key(|&slot| {
-                    let replica = slots[slot as usize].replica.as_ref();
-                    let used = replica.map_or(u64::MAX, |r| r.state_at(now).kv_used_blocks);
-                    (used, load(slot))
-                })
-            }
-        }
+        let now = self.now;
+        self.router.pick(
+            &self.ready,
+            |slot| loads[slot as usize],
+            |slot| {
+                slots[slot as usize]
+                    .replica
+                    .as_ref()
+                    .map_or(u64::MAX, |r| r.state_at(now).kv_used_blocks)
+            },
+        )
     }
 
     fn dispatch(&mut self, slot: u32, request: Handle) {

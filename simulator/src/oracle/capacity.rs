@@ -483,7 +483,7 @@ fn attainment_at(
 
 fn quiet() -> SimConfig {
     SimConfig {
-        routing: Routing::LeastLoaded,
+        routing: Routing::LeastOutstanding,
         sample_interval_us: None,
         check_invariants: false,
     }
