@@ -42,13 +42,7 @@ fn log() -> Vec<String> {
             scraped_at: step * 2 * SECOND,
         }];
         let (record, observation) = control.tick(step * 2 * SECOND, 1, &pods);
-        lines.push(
-            LogLine::Tick {
-                observation: Box::new(observation),
-                decision: Box::new(record.decision),
-            }
-            .to_json(),
-        );
+        lines.push(LogLine::tick(observation, record.decision, true).to_json());
     }
     lines
 }

@@ -3,7 +3,8 @@
 //!
 //! The first line starts a scaler (`{"kind":"start","scaler","manifest","state"}`: the
 //! manifest as it ran and the state it started from, `null` for a fresh one); then one
-//! line per tick (`{"kind":"tick","observation","decision"}`). Floats survive the trip
+//! line per tick (`{"kind":"tick","observation","decision"}`, with `"applied":false`
+//! when the driver did not apply it). Floats survive the trip
 //! exactly (serde_json's `float_roundtrip`, enabled for the workspace). [`replay`]
 //! rebuilds the scaler and decides on every logged observation; the first decision that
 //! differs from the logged one is an error naming its line.
@@ -24,10 +25,31 @@ pub enum LogLine {
     Tick {
         observation: Box<Observation>,
         decision: Box<Decision>,
+        /// False when the driver did not apply the decision (shadow mode, a failed
+        /// patch): the replay then tells the engine so, as the driver did.
+        #[serde(default = "applied_by_default", skip_serializing_if = "is_applied")]
+        applied: bool,
     },
 }
 
+fn applied_by_default() -> bool {
+    true
+}
+
+fn is_applied(applied: &bool) -> bool {
+    *applied
+}
+
 impl LogLine {
+    /// A tick line.
+    pub fn tick(observation: Observation, decision: Decision, applied: bool) -> LogLine {
+        LogLine::Tick {
+            observation: Box::new(observation),
+            decision: Box::new(decision),
+            applied,
+        }
+    }
+
     /// The line as JSON text, without the newline.
     pub fn to_json(&self) -> String {
         // Every type in a line serializes (plain data, string keys).
@@ -98,6 +120,7 @@ pub fn replay(text: &str) -> Result<Replayed, ReplayError> {
             LogLine::Tick {
                 observation,
                 decision,
+                applied,
             } => {
                 let Some(scaler) = scaler.as_mut() else {
                     return Err(ReplayError::NoStart { line });
@@ -111,6 +134,9 @@ pub fn replay(text: &str) -> Result<Replayed, ReplayError> {
                         replayed_replicas: again.desired_replicas,
                         replayed_reason: again.reason.as_str().to_string(),
                     });
+                }
+                if !applied {
+                    scaler.not_applied(&again);
                 }
                 if let Some(last) = replayed.scalers.last_mut() {
                     last.1 += 1;

@@ -132,13 +132,7 @@ fn an_observation_log_replays_to_identical_decisions() {
             scraped_at: step * 15 * SECOND,
         }];
         let (record, observation) = control.tick(step * 15 * SECOND, 2, &pods);
-        lines.push(
-            LogLine::Tick {
-                observation: Box::new(observation),
-                decision: Box::new(record.decision),
-            }
-            .to_json(),
-        );
+        lines.push(LogLine::tick(observation, record.decision, true).to_json());
     }
     let log = lines.join("\n");
     let replayed = replay(&log).unwrap();

@@ -132,6 +132,29 @@ impl ScalerStatus {
         });
     }
 
+    /// Reports what a driver found outside the decision: a condition of type `kind`
+    /// (the operator's `MetricsAvailable`, or `AbleToScale` false when the target is
+    /// missing or shared with another scaler), at `now_unix_us`.
+    pub fn report(
+        &mut self,
+        kind: &str,
+        status: bool,
+        reason: &str,
+        message: &str,
+        now_unix_us: Micros,
+    ) {
+        let condition = Condition {
+            status,
+            reason: reason.to_string(),
+        };
+        self.set_condition(kind, &condition, message, &rfc3339(now_unix_us));
+    }
+
+    /// The condition of type `kind`, if reported.
+    pub fn condition(&self, kind: &str) -> Option<&StatusCondition> {
+        self.conditions.iter().find(|c| c.kind == kind)
+    }
+
     /// Sets a condition; its transition time moves only when its status changes.
     fn set_condition(&mut self, kind: &str, condition: &Condition, message: &str, now: &str) {
         let status = if condition.status { "True" } else { "False" }.to_string();
@@ -164,6 +187,41 @@ pub fn rfc3339(unix_us: Micros) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reported_condition_moves_its_transition_time_only_when_its_status_changes() {
+        let mut status = ScalerStatus::default();
+        status.report(
+            "MetricsAvailable",
+            false,
+            "SourceFailed",
+            "pod a: timeout",
+            1_780_272_000_000_000,
+        );
+        status.report(
+            "MetricsAvailable",
+            false,
+            "SourceFailed",
+            "pod b: timeout",
+            1_780_272_060_000_000,
+        );
+        let condition = status.condition("MetricsAvailable").unwrap();
+        assert_eq!(
+            (condition.status.as_str(), condition.message.as_str()),
+            ("False", "pod b: timeout")
+        );
+        assert_eq!(condition.last_transition_time, "2026-06-01T00:00:00Z");
+        status.report(
+            "MetricsAvailable",
+            true,
+            "AllSourcesRead",
+            "",
+            1_780_272_120_000_000,
+        );
+        let condition = status.condition("MetricsAvailable").unwrap();
+        assert_eq!(condition.last_transition_time, "2026-06-01T00:02:00Z");
+        assert_eq!(status.conditions.len(), 1);
+    }
 
     #[test]
     fn times_are_rfc3339_utc_to_the_second() {

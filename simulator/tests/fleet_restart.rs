@@ -202,13 +202,7 @@ fn the_fleets_observation_log_replays_to_identical_decisions() {
             .to_json(),
         ];
         for (observation, record) in result.observations.iter().zip(&result.decisions) {
-            lines.push(
-                LogLine::Tick {
-                    observation: Box::new(observation.clone()),
-                    decision: Box::new(record.decision.clone()),
-                }
-                .to_json(),
-            );
+            lines.push(LogLine::tick(observation.clone(), record.decision.clone(), true).to_json());
         }
         let replayed = replay(&lines.join("\n")).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(

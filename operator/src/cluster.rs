@@ -1,0 +1,247 @@
+//! Every call the operator makes to the Kubernetes API, one function each, so the
+//! reconcile reads as a sequence of them and tests script them in that order: the
+//! target's scale subresource, its pods, the scaler's status (server-side apply), Events,
+//! and the learning ConfigMap.
+
+use crate::resource::{ScalerObject, TargetKey};
+use k8s_openapi::api::autoscaling::v1::Scale;
+use k8s_openapi::api::core::v1::{ConfigMap, ObjectReference, Pod};
+use k8s_openapi::api::events::v1::Event;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
+use kube::api::{Api, ApiResource, DynamicObject, ListParams, Patch, PatchParams, PostParams};
+use kube::core::GroupVersionKind;
+use kube::{Client, Resource};
+use std::collections::BTreeMap;
+
+/// The field manager of everything the operator writes.
+pub const MANAGER: &str = "budscaler-operator";
+/// The `reportingController` of its Events.
+pub const REPORTING_CONTROLLER: &str = "scaler.bud.studio/budscaler-operator";
+/// The key of the saved state in the learning ConfigMap.
+pub const LEARNING_KEY: &str = "state.json";
+/// How often a rejected scale update (409: the target changed since it was read) is
+/// read again and retried.
+pub const CONFLICT_RETRIES: usize = 3;
+
+/// The name of a scaler's learning ConfigMap.
+pub fn learning_config_map(scaler: &str) -> String {
+    format!("{scaler}-learning-data")
+}
+
+/// The API of the target's kind (its plural guessed as Kubernetes does for the
+/// built-in workload kinds: `Deployment` → `deployments`).
+fn target_api(client: &Client, target: &TargetKey) -> Api<DynamicObject> {
+    let (group, version) = match target.api_version.split_once('/') {
+        Some((group, version)) => (group, version),
+        None => ("", target.api_version.as_str()),
+    };
+    let resource = ApiResource::from_gvk(&GroupVersionKind::gvk(group, version, &target.kind));
+    Api::namespaced_with(client.clone(), &target.namespace, &resource)
+}
+
+/// The target's scale subresource; `Ok(None)` when the target does not exist.
+pub async fn get_scale(client: &Client, target: &TargetKey) -> Result<Option<Scale>, kube::Error> {
+    match target_api(client, target).get_scale(&target.name).await {
+        Ok(scale) => Ok(Some(scale)),
+        Err(error) if is_not_found(&error) => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
+/// Sets the target's replicas through its scale subresource, as the HPA controller
+/// does: an update carrying the resource version read, so a target changed in between
+/// is a 409, read again and retried up to [`CONFLICT_RETRIES`] times.
+pub async fn set_replicas(
+    client: &Client,
+    target: &TargetKey,
+    mut scale: Scale,
+    replicas: i32,
+) -> Result<Scale, kube::Error> {
+    let api = target_api(client, target);
+    let mut attempt = 0;
+    loop {
+        scale.spec.get_or_insert_with(Default::default).replicas = Some(replicas);
+        match api
+            .replace_scale(&target.name, &PostParams::default(), &scale)
+            .await
+        {
+            Err(error) if is_conflict(&error) && attempt < CONFLICT_RETRIES => {
+                attempt += 1;
+                scale = api.get_scale(&target.name).await?;
+            }
+            result => return result,
+        }
+    }
+}
+
+/// The pods the scale's selector picks (`status.selector`, a label selector string).
+pub async fn list_pods(
+    client: &Client,
+    namespace: &str,
+    selector: &str,
+) -> Result<Vec<Pod>, kube::Error> {
+    let api: Api<Pod> = Api::namespaced(client.clone(), namespace);
+    Ok(api
+        .list(&ListParams::default().labels(selector))
+        .await?
+        .items)
+}
+
+/// Every scaler the operator watches: in `namespace`, or in all namespaces.
+pub async fn list_scalers(
+    client: &Client,
+    namespace: Option<&str>,
+) -> Result<Vec<ScalerObject>, kube::Error> {
+    let api: Api<ScalerObject> = match namespace {
+        Some(namespace) => Api::namespaced(client.clone(), namespace),
+        None => Api::all(client.clone()),
+    };
+    Ok(api.list(&ListParams::default()).await?.items)
+}
+
+/// Writes the scaler's status by server-side apply (the operator owns `status`).
+pub async fn apply_status(
+    client: &Client,
+    scaler: &ScalerObject,
+    status: &engine::status::ScalerStatus,
+) -> Result<(), kube::Error> {
+    let key = scaler.key();
+    let api: Api<ScalerObject> = Api::namespaced(client.clone(), &key.namespace);
+    let body = serde_json::json!({
+        "apiVersion": engine::spec::API_VERSION,
+        "kind": engine::spec::KIND,
+        "metadata": {"name": key.name},
+        "status": status,
+    });
+    api.patch_status(
+        &key.name,
+        &PatchParams::apply(MANAGER).force(),
+        &Patch::Apply(body),
+    )
+    .await?;
+    Ok(())
+}
+
+/// An Event about the scaler: `Normal` or `Warning`, a CamelCase reason, a note.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub warning: bool,
+    pub reason: &'static str,
+    pub action: &'static str,
+    pub note: String,
+}
+
+/// Records `notice` as an events.k8s.io/v1 Event regarding the scaler.
+pub async fn publish(
+    client: &Client,
+    scaler: &ScalerObject,
+    notice: &Notice,
+    instance: &str,
+    now_unix_us: i64,
+) -> Result<(), kube::Error> {
+    let key = scaler.key();
+    let api: Api<Event> = Api::namespaced(client.clone(), &key.namespace);
+    let time = k8s_openapi::jiff::Timestamp::from_microsecond(now_unix_us).unwrap_or_default();
+    let event = Event {
+        metadata: ObjectMeta {
+            generate_name: Some(format!("{}.", key.name)),
+            namespace: Some(key.namespace.clone()),
+            ..ObjectMeta::default()
+        },
+        event_time: Some(MicroTime(time)),
+        action: Some(notice.action.to_string()),
+        reason: Some(notice.reason.to_string()),
+        note: Some(truncate(&notice.note, 1024)),
+        type_: Some(if notice.warning { "Warning" } else { "Normal" }.to_string()),
+        reporting_controller: Some(REPORTING_CONTROLLER.to_string()),
+        reporting_instance: Some(instance.to_string()),
+        regarding: Some(ObjectReference {
+            api_version: Some(ScalerObject::api_version(&()).into_owned()),
+            kind: Some(ScalerObject::kind(&()).into_owned()),
+            name: Some(key.name.clone()),
+            namespace: Some(key.namespace.clone()),
+            uid: scaler.metadata.uid.clone(),
+            ..ObjectReference::default()
+        }),
+        ..Event::default()
+    };
+    api.create(&PostParams::default(), &event).await?;
+    Ok(())
+}
+
+/// The saved state in the scaler's learning ConfigMap, `None` when there is none.
+pub async fn load_learning(
+    client: &Client,
+    scaler: &ScalerObject,
+) -> Result<Option<String>, kube::Error> {
+    let key = scaler.key();
+    let api: Api<ConfigMap> = Api::namespaced(client.clone(), &key.namespace);
+    let map = api.get_opt(&learning_config_map(&key.name)).await?;
+    Ok(map
+        .and_then(|m| m.data)
+        .and_then(|mut data| data.remove(LEARNING_KEY)))
+}
+
+/// Saves `state` (an `engine::saved` document) in the scaler's learning ConfigMap,
+/// owned by the scaler so it goes when the scaler goes.
+pub async fn save_learning(
+    client: &Client,
+    scaler: &ScalerObject,
+    state: String,
+) -> Result<(), kube::Error> {
+    let key = scaler.key();
+    let api: Api<ConfigMap> = Api::namespaced(client.clone(), &key.namespace);
+    let name = learning_config_map(&key.name);
+    let map = ConfigMap {
+        metadata: ObjectMeta {
+            name: Some(name.clone()),
+            namespace: Some(key.namespace.clone()),
+            labels: Some(BTreeMap::from([(
+                "app.kubernetes.io/managed-by".to_string(),
+                MANAGER.to_string(),
+            )])),
+            owner_references: scaler.owner_reference().map(|owner| vec![owner]),
+            ..ObjectMeta::default()
+        },
+        data: Some(BTreeMap::from([(LEARNING_KEY.to_string(), state)])),
+        ..ConfigMap::default()
+    };
+    let mut body = serde_json::to_value(&map).unwrap_or_default();
+    body["apiVersion"] = "v1".into();
+    body["kind"] = "ConfigMap".into();
+    api.patch(
+        &name,
+        &PatchParams::apply(MANAGER).force(),
+        &Patch::Apply(body),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Whether the API answered 404.
+pub fn is_not_found(error: &kube::Error) -> bool {
+    status_code(error) == Some(404)
+}
+
+/// Whether the API answered 409.
+pub fn is_conflict(error: &kube::Error) -> bool {
+    status_code(error) == Some(409)
+}
+
+fn status_code(error: &kube::Error) -> Option<u16> {
+    match error {
+        kube::Error::Api(status) => Some(status.code),
+        _ => None,
+    }
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_string()
+}

@@ -1,0 +1,149 @@
+//! Plain HTTP/1.1 GETs with a deadline: pod `/metrics` endpoints, the Prometheus query
+//! API and external JSON sources. hyper's client (already in kube's tree), one pooled
+//! connection set for the whole operator.
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// Why a GET gave no body.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FetchError {
+    #[error("{url}: not a valid http:// URL ({why})")]
+    Url { url: String, why: String },
+    #[error("{url}: https sources are not supported by this operator yet")]
+    Https { url: String },
+    #[error("{url}: no answer within {timeout_ms} ms")]
+    Timeout { url: String, timeout_ms: u128 },
+    #[error("{url}: {why}")]
+    Connect { url: String, why: String },
+    #[error("{url}: HTTP {status}")]
+    Status { url: String, status: u16 },
+    #[error("{url}: the body is not UTF-8")]
+    NotText { url: String },
+}
+
+/// The operator's HTTP client.
+#[derive(Clone)]
+pub struct Http {
+    client: Client<HttpConnector, Empty<Bytes>>,
+    timeout: Duration,
+}
+
+impl std::fmt::Debug for Http {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Http")
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+impl Http {
+    /// A client whose every GET gives up after `timeout` (connect and body included).
+    pub fn new(timeout: Duration) -> Http {
+        let mut connector = HttpConnector::new();
+        connector.set_connect_timeout(Some(timeout));
+        Http {
+            client: Client::builder(TokioExecutor::new()).build(connector),
+            timeout,
+        }
+    }
+
+    /// The body of `url` as text; any status but 2xx is an error.
+    pub async fn get(
+        &self,
+        url: &str,
+        headers: &BTreeMap<String, String>,
+    ) -> Result<String, FetchError> {
+        if url.starts_with("https://") {
+            return Err(FetchError::Https {
+                url: url.to_string(),
+            });
+        }
+        let mut request = http::Request::get(url);
+        for (name, value) in headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        let request = request.body(Empty::new()).map_err(|e| FetchError::Url {
+            url: url.to_string(),
+            why: e.to_string(),
+        })?;
+        let fetch = async {
+            let response = self
+                .client
+                .request(request)
+                .await
+                .map_err(|e| FetchError::Connect {
+                    url: url.to_string(),
+                    why: error_chain(&e),
+                })?;
+            let status = response.status();
+            let body = response
+                .into_body()
+                .collect()
+                .await
+                .map_err(|e| FetchError::Connect {
+                    url: url.to_string(),
+                    why: e.to_string(),
+                })?;
+            if !status.is_success() {
+                return Err(FetchError::Status {
+                    url: url.to_string(),
+                    status: status.as_u16(),
+                });
+            }
+            String::from_utf8(body.to_bytes().to_vec()).map_err(|_| FetchError::NotText {
+                url: url.to_string(),
+            })
+        };
+        match tokio::time::timeout(self.timeout, fetch).await {
+            Ok(result) => result,
+            Err(_) => Err(FetchError::Timeout {
+                url: url.to_string(),
+                timeout_ms: self.timeout.as_millis(),
+            }),
+        }
+    }
+}
+
+/// An error and its sources, as one line.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// Percent-encodes a query parameter value (RFC 3986 unreserved characters kept).
+pub fn encode_query_value(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_values_are_percent_encoded() {
+        assert_eq!(
+            encode_query_value("sum(rate(x{a=\"b\"}[1m]))"),
+            "sum%28rate%28x%7Ba%3D%22b%22%7D%5B1m%5D%29%29"
+        );
+    }
+}

@@ -1,0 +1,448 @@
+//! One scaler's life in the operator: built from its object (restoring learning from
+//! its ConfigMap), ticked at its strategy's sync period, rebuilt when its spec changes.
+//! A tick is the control loop's tick on live inputs: the target's scale, its pods, the
+//! scrape plan fetched, then the decision applied (Active) or only reported (Shadow),
+//! the status written, and every step that failed said in the status and an Event.
+
+use crate::cluster::{self, Notice};
+use crate::http::Http;
+use crate::metrics::OperatorMetrics;
+use crate::resource::ScalerObject;
+use crate::sources;
+use control::log::LogLine;
+use control::scrape_plan::{self, PodAddress};
+use control::{ControlLoop, timing};
+use engine::spec::{BudAIScalerSpec, Mode};
+use engine::status::{Applied, ScalerStatus};
+use engine::time::Micros;
+use kube::Client;
+use std::io::Write;
+use traces::observe::PodScrape;
+
+/// Status condition: whether every configured source was read at the last tick.
+pub const METRICS_AVAILABLE: &str = "MetricsAvailable";
+/// Status condition: whether learning was restored from the ConfigMap at start.
+pub const LEARNING_RESTORED: &str = "LearningRestored";
+
+/// What every runner shares.
+#[derive(Clone)]
+pub struct Context {
+    pub client: Client,
+    pub http: Http,
+    pub prometheus_url: Option<String>,
+    /// The operator's pod name, as `reportingInstance` of its Events.
+    pub instance: String,
+    pub metrics: std::sync::Arc<OperatorMetrics>,
+}
+
+/// A scaler the operator runs.
+pub struct Runner {
+    /// The object as last read.
+    pub object: ScalerObject,
+    spec: BudAIScalerSpec,
+    uid: Option<String>,
+    /// The loop, or why the manifest cannot be run.
+    control: Result<ControlLoop, String>,
+    pub status: ScalerStatus,
+    next_tick_us: Micros,
+    last_saved_us: Micros,
+    log: Option<std::fs::File>,
+    /// Whether the status says so since the manifest changed (invalid manifests are
+    /// reported once, not every second).
+    reported_invalid: bool,
+}
+
+impl std::fmt::Debug for Runner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runner")
+            .field("scaler", &self.object.key())
+            .field("next_tick_us", &self.next_tick_us)
+            .finish()
+    }
+}
+
+impl Runner {
+    /// The runner for `object` at `now` (Unix µs): a fresh scaler, or the one saved in
+    /// its learning ConfigMap. A saved state of another strategy or format is refused
+    /// and reported, and the scaler starts fresh.
+    pub async fn start(
+        ctx: &Context,
+        object: ScalerObject,
+        log_dir: Option<&std::path::Path>,
+        now: Micros,
+    ) -> Runner {
+        let manifest = object.manifest();
+        let mut status = object.status.clone().unwrap_or_default();
+        let key = object.key();
+        let mut control = ControlLoop::new(
+            key.to_string(),
+            &manifest,
+            timing::Configured::default(),
+            Some(0),
+        )
+        .map_err(|e| e.to_string());
+        let mut restored = None;
+        if let Ok(loop_) = control.as_mut() {
+            match cluster::load_learning(&ctx.client, &object).await {
+                Ok(None) => {}
+                Ok(Some(text)) => match engine::saved::load(&manifest, &text) {
+                    Ok(scaler) => {
+                        restored = Some(scaler.snapshot());
+                        loop_.scaler = scaler;
+                        status.report(
+                            LEARNING_RESTORED,
+                            true,
+                            "Restored",
+                            "learning restored from the ConfigMap",
+                            now,
+                        );
+                    }
+                    Err(error) => {
+                        let note = format!("saved learning refused, starting fresh: {error}");
+                        status.report(LEARNING_RESTORED, false, "SavedStateRefused", &note, now);
+                        notify(
+                            ctx,
+                            &object,
+                            Notice {
+                                warning: true,
+                                reason: "SavedStateRefused",
+                                action: "Restore",
+                                note,
+                            },
+                            now,
+                        )
+                        .await;
+                    }
+                },
+                Err(error) => {
+                    let note =
+                        format!("cannot read the learning ConfigMap, starting fresh: {error}");
+                    ctx.metrics.error("learning_load");
+                    status.report(LEARNING_RESTORED, false, "ConfigMapUnreadable", &note, now);
+                }
+            }
+        }
+        let log = log_dir.and_then(|dir| open_log(dir, &key, &manifest, restored, &control));
+        Runner {
+            spec: object.spec.clone(),
+            uid: object.metadata.uid.clone(),
+            object,
+            control,
+            status,
+            next_tick_us: now,
+            last_saved_us: now,
+            log,
+            reported_invalid: false,
+        }
+    }
+
+    /// Whether `object` is still the scaler this runner was built for (same uid and
+    /// spec); a changed spec rebuilds the runner.
+    pub fn runs(&self, object: &ScalerObject) -> bool {
+        self.uid == object.metadata.uid && self.spec == object.spec
+    }
+
+    /// The scaled target of this runner's object.
+    pub fn is_due(&self, now: Micros) -> bool {
+        now >= self.next_tick_us
+    }
+
+    /// One tick at `now`; `conflicts` names the other scalers of the same target (then
+    /// none of them acts). Errors are reported in the status and as Events, not returned.
+    pub async fn tick(
+        &mut self,
+        ctx: &Context,
+        object: ScalerObject,
+        conflicts: &[String],
+        now: Micros,
+        save_every: Micros,
+    ) {
+        self.object = object;
+        let control = match &mut self.control {
+            Ok(control) => control,
+            Err(why) => {
+                if !self.reported_invalid {
+                    let note = format!("the manifest cannot be run: {why}");
+                    self.status
+                        .report("AbleToScale", false, "InvalidSpec", &note, now);
+                    self.reported_invalid = write_status(ctx, &self.object, &self.status).await;
+                    notify(
+                        ctx,
+                        &self.object,
+                        Notice {
+                            warning: true,
+                            reason: "InvalidSpec",
+                            action: "Validate",
+                            note,
+                        },
+                        now,
+                    )
+                    .await;
+                }
+                self.next_tick_us = now + 15 * engine::time::SECOND;
+                return;
+            }
+        };
+        self.next_tick_us = now + control.sync_us;
+        let Some(target) = self.object.target() else {
+            return;
+        };
+        let scale = match cluster::get_scale(&ctx.client, &target).await {
+            Ok(Some(scale)) => scale,
+            Ok(None) => {
+                let note = format!("{target} does not exist");
+                return self.cannot_scale(ctx, "FailedGetScale", note, now).await;
+            }
+            Err(error) => {
+                ctx.metrics.error("get_scale");
+                let note = format!("{target}: reading the scale subresource failed: {error}");
+                return self.cannot_scale(ctx, "FailedGetScale", note, now).await;
+            }
+        };
+        let control = self.control.as_mut().expect("checked above");
+        if !conflicts.is_empty() {
+            let note = format!(
+                "{target} is also scaled by {}; none of them acts until one remains",
+                conflicts.join(", ")
+            );
+            self.status
+                .report("AbleToScale", false, "AmbiguousTarget", &note, now);
+            write_status(ctx, &self.object, &self.status).await;
+            return;
+        }
+        let current = scale.spec.as_ref().and_then(|s| s.replicas).unwrap_or(0);
+        let actual = scale.status.as_ref().map_or(0, |s| s.replicas);
+        let Some(selector) = scale.status.as_ref().and_then(|s| s.selector.clone()) else {
+            let note = format!("{target}: the scale subresource reports no pod selector");
+            return self.cannot_scale(ctx, "InvalidSelector", note, now).await;
+        };
+        let pods = match cluster::list_pods(&ctx.client, &target.namespace, &selector).await {
+            Ok(pods) => pods,
+            Err(error) => {
+                ctx.metrics.error("list_pods");
+                let note = format!("{target}: listing pods `{selector}` failed: {error}");
+                return self.cannot_scale(ctx, "FailedListPods", note, now).await;
+            }
+        };
+        let statuses: Vec<_> = pods.iter().map(crate::pods::pod_status).collect();
+        let addresses: Vec<PodAddress> = pods.iter().filter_map(crate::pods::pod_address).collect();
+        let plan = scrape_plan::plan(control.scaler.spec(), &addresses);
+        let gathered = sources::gather(
+            control.scaler.spec(),
+            &plan,
+            &ctx.http,
+            ctx.prometheus_url.as_deref(),
+        )
+        .await;
+        for took in &gathered.latencies {
+            ctx.metrics.fetch_latency(*took);
+        }
+        for (metric, value) in &gathered.workload {
+            control.observer.set_workload_value(metric, value.clone());
+        }
+        let scrapes: Vec<PodScrape<'_>> = statuses
+            .iter()
+            .map(|status| PodScrape {
+                status,
+                engine: gathered.scrapes.get(&status.name),
+                gpu: None,
+                scraped_at: now,
+            })
+            .collect();
+        let (record, observation) = control.tick(now, current, &scrapes);
+        let decision = &record.decision;
+        let desired = decision.desired_replicas;
+        let mode = control.scaler.spec().mode;
+        let applied = if desired == current {
+            Applied::Yes
+        } else if mode == Mode::Shadow {
+            Applied::Shadow
+        } else {
+            match cluster::set_replicas(&ctx.client, &target, scale, desired).await {
+                Ok(_) => {
+                    let note = format!("New size: {desired}; reason: {}", decision.message);
+                    notify(
+                        ctx,
+                        &self.object,
+                        Notice {
+                            warning: false,
+                            reason: "SuccessfulRescale",
+                            action: "Scale",
+                            note,
+                        },
+                        now,
+                    )
+                    .await;
+                    Applied::Yes
+                }
+                Err(error) => {
+                    ctx.metrics.error("set_replicas");
+                    let note = format!("failed to set {target} to {desired} replicas: {error}");
+                    notify(
+                        ctx,
+                        &self.object,
+                        Notice {
+                            warning: true,
+                            reason: "FailedRescale",
+                            action: "Scale",
+                            note,
+                        },
+                        now,
+                    )
+                    .await;
+                    Applied::Failed
+                }
+            }
+        };
+        if applied != Applied::Yes {
+            control.not_applied(&record);
+        }
+        ctx.metrics.decision(
+            &self.object.key().to_string(),
+            decision.reason.as_str(),
+            applied,
+        );
+        if let Some(log) = self.log.as_mut() {
+            let line = LogLine::tick(
+                observation,
+                record.decision.clone(),
+                applied == Applied::Yes,
+            );
+            if writeln!(log, "{}", line.to_json()).is_err() {
+                ctx.metrics.error("observation_log");
+            }
+        }
+        self.status.update(&record.decision, actual, applied, now);
+        if gathered.errors.is_empty() {
+            self.status
+                .report(METRICS_AVAILABLE, true, "AllSourcesRead", "", now);
+        } else {
+            for _ in &gathered.errors {
+                ctx.metrics.error("source");
+            }
+            let message = gathered
+                .errors
+                .iter()
+                .map(|(source, why)| format!("{source}: {why}"))
+                .collect::<Vec<_>>()
+                .join("; ");
+            self.status
+                .report(METRICS_AVAILABLE, false, "SourceFailed", &message, now);
+        }
+        write_status(ctx, &self.object, &self.status).await;
+        if now - self.last_saved_us >= save_every {
+            self.save(ctx, now).await;
+        }
+    }
+
+    /// Saves the scaler's learning in its ConfigMap (periodically, and on shutdown).
+    pub async fn save(&mut self, ctx: &Context, now: Micros) {
+        let Ok(control) = &self.control else { return };
+        match engine::saved::save(&control.scaler) {
+            Ok(text) => match cluster::save_learning(&ctx.client, &self.object, text).await {
+                Ok(()) => self.last_saved_us = now,
+                Err(error) => {
+                    ctx.metrics.error("learning_save");
+                    let note = format!("saving learning failed: {error}");
+                    notify(
+                        ctx,
+                        &self.object,
+                        Notice {
+                            warning: true,
+                            reason: "FailedSaveLearning",
+                            action: "Save",
+                            note,
+                        },
+                        now,
+                    )
+                    .await;
+                }
+            },
+            Err(error) => {
+                let note = format!("learning not saved: {error}");
+                notify(
+                    ctx,
+                    &self.object,
+                    Notice {
+                        warning: true,
+                        reason: "FailedSaveLearning",
+                        action: "Save",
+                        note,
+                    },
+                    now,
+                )
+                .await;
+            }
+        }
+    }
+
+    /// Reports that the target cannot be scaled this tick.
+    async fn cannot_scale(
+        &mut self,
+        ctx: &Context,
+        reason: &'static str,
+        note: String,
+        now: Micros,
+    ) {
+        self.status.report("AbleToScale", false, reason, &note, now);
+        write_status(ctx, &self.object, &self.status).await;
+        notify(
+            ctx,
+            &self.object,
+            Notice {
+                warning: true,
+                reason,
+                action: "Scale",
+                note,
+            },
+            now,
+        )
+        .await;
+    }
+}
+
+/// Writes the status; false (and an error counted) when the API refused it.
+async fn write_status(ctx: &Context, object: &ScalerObject, status: &ScalerStatus) -> bool {
+    match cluster::apply_status(&ctx.client, object, status).await {
+        Ok(()) => true,
+        Err(_) => {
+            ctx.metrics.error("status");
+            false
+        }
+    }
+}
+
+/// Publishes an Event; a failure is counted, never fatal.
+async fn notify(ctx: &Context, object: &ScalerObject, notice: Notice, now: Micros) {
+    if cluster::publish(&ctx.client, object, &notice, &ctx.instance, now)
+        .await
+        .is_err()
+    {
+        ctx.metrics.error("event");
+    }
+}
+
+/// Opens the scaler's observation log (`DIR/NAMESPACE_NAME.jsonl`, appended) and
+/// writes its start line.
+fn open_log(
+    dir: &std::path::Path,
+    key: &crate::resource::ScalerKey,
+    manifest: &engine::spec::BudAIScaler,
+    state: Option<engine::ScalerState>,
+    control: &Result<ControlLoop, String>,
+) -> Option<std::fs::File> {
+    control.as_ref().ok()?;
+    let path = dir.join(format!("{}_{}.jsonl", key.namespace, key.name));
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .ok()?;
+    let start = LogLine::Start {
+        scaler: key.to_string(),
+        manifest: Box::new(manifest.clone()),
+        state,
+    };
+    writeln!(file, "{}", start.to_json()).ok()?;
+    Some(file)
+}
