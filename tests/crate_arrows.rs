@@ -86,9 +86,43 @@ fn the_crate_arrows_point_the_way_the_architecture_says() {
             "{below} depends on the reports"
         );
     }
-    // The operator (when present) is a driver beside the simulator, never above it.
-    if let Some(operator) = arrows.get("budscaler-operator") {
-        assert!(!operator.contains_key("budscaler-simulator"));
-        assert!(!operator.contains_key("budscaler-reports"));
-    }
+    // The operator is a driver beside the simulator, never above it.
+    assert_eq!(
+        deps("budscaler-operator"),
+        BTreeSet::from(["budscaler-control", "budscaler-engine", "budscaler-traces"])
+    );
+    assert!(
+        arrows["budscaler-operator"]["budscaler-traces"].is_empty(),
+        "the operator takes traces without features (no polars)"
+    );
+}
+
+#[test]
+fn the_operator_links_no_polars() {
+    let output = Command::new(env!("CARGO"))
+        .args([
+            "tree",
+            "--offline",
+            "-p",
+            "budscaler-operator",
+            "-e",
+            "normal",
+            "--prefix",
+            "none",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let tree = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        tree.contains("kube-client"),
+        "not the operator's tree:\n{tree}"
+    );
+    let polars: Vec<&str> = tree.lines().filter(|l| l.starts_with("polars")).collect();
+    assert!(polars.is_empty(), "the operator links {polars:?}");
 }

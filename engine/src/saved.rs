@@ -57,12 +57,20 @@ pub fn save(scaler: &Scaler) -> Result<String, SavedError> {
 /// The scaler for `manifest` continuing from a stored document; a document of another
 /// version or strategy is refused (a driver reports it and starts fresh).
 pub fn load(manifest: &BudAIScaler, text: &str) -> Result<Scaler, SavedError> {
-    let saved: Saved = serde_json::from_str(text).map_err(|e| SavedError::Json(e.to_string()))?;
-    if saved.version != SAVED_VERSION {
+    /// The version alone, read first: a document of another version may lay out its
+    /// state differently, and should be refused for its version, not its shape.
+    #[derive(Deserialize)]
+    struct Version {
+        version: u32,
+    }
+    let version: Version =
+        serde_json::from_str(text).map_err(|e| SavedError::Json(e.to_string()))?;
+    if version.version != SAVED_VERSION {
         return Err(SavedError::Version {
-            found: saved.version,
+            found: version.version,
             expected: SAVED_VERSION,
         });
     }
+    let saved: Saved = serde_json::from_str(text).map_err(|e| SavedError::Json(e.to_string()))?;
     Ok(Scaler::restore(manifest, saved.state)?)
 }

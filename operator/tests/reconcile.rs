@@ -1,0 +1,470 @@
+//! Reconcile paths through a real `kube::Client` against the fake API server of
+//! `common` (no cluster here), with fake vLLM exporters on loopback HTTP: create, scale
+//! up and down, shadow, conflicts (two scalers on one target, a 409 on the scale
+//! update), a missing target, a deleted scaler, failing sources, restart with the saved
+//! learning, leader election, and the observation log replaying to the same decisions.
+
+mod common;
+
+use common::{Cluster, Exporter, Shared, client, ready_pod, scaler_object};
+use engine::time::SECOND;
+use operator::http::Http;
+use operator::leader::LeaderElector;
+use operator::metrics::OperatorMetrics;
+use operator::operator::{Operator, Settings};
+use operator::runner::Context;
+use serde_json::{Value, json};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+const NS: &str = "llm";
+const TARGET: &str = "llm/llama";
+const PORT: u16 = 9400;
+/// 2026-12-04T10:00:00Z in Unix µs.
+const T0: i64 = 1_796_378_400 * SECOND;
+
+fn hpa_spec(mode: &str, target: &str) -> Value {
+    json!({
+        "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": target},
+        "minReplicas": 1, "maxReplicas": 8, "mode": mode, "scalingStrategy": "HPA",
+        "metricsSources": [{"metricSourceType": "pod", "targetMetric": "vllm:num_requests_running",
+                            "targetValue": "8", "port": PORT.to_string()}]
+    })
+}
+
+struct Fixture {
+    cluster: Shared,
+    exporters: Vec<Exporter>,
+    metrics: Arc<OperatorMetrics>,
+    net: u8,
+}
+
+impl Fixture {
+    /// A Deployment `llm/llama` at 2 replicas with 2 ready pods on 127.0.`net`.1 and .2,
+    /// each exporter serving `running` requests; `scalers` as (name, spec).
+    async fn new(net: u8, running: f64, scalers: &[(&str, Value)]) -> Fixture {
+        let mut cluster = Cluster::default();
+        cluster
+            .deployments
+            .insert(TARGET.to_string(), (2, 2, "app=llama".to_string()));
+        let mut exporters = Vec::new();
+        let mut pods = Vec::new();
+        for i in 1..=2 {
+            let ip = format!("127.0.{net}.{i}");
+            pods.push(ready_pod(&format!("llama-{i}"), &ip, T0 / SECOND - 3600));
+            let exporter = Exporter::start(&ip, PORT).await;
+            exporter.set_vllm(running, 0.0);
+            exporters.push(exporter);
+        }
+        cluster.pods.insert(NS.to_string(), pods);
+        for (i, (name, spec)) in scalers.iter().enumerate() {
+            cluster.scalers.insert(
+                format!("{NS}/{name}"),
+                scaler_object(NS, name, &format!("uid-{i}"), spec.clone()),
+            );
+        }
+        Fixture {
+            cluster: Arc::new(Mutex::new(cluster)),
+            exporters,
+            metrics: Arc::new(OperatorMetrics::default()),
+            net,
+        }
+    }
+
+    fn operator(&self, settings: Settings) -> Operator {
+        let ctx = Context {
+            client: client(self.cluster.clone()),
+            http: Http::new(Duration::from_millis(300)),
+            prometheus_url: None,
+            instance: "test-operator".to_string(),
+            metrics: self.metrics.clone(),
+        };
+        Operator::new(ctx, settings)
+    }
+
+    fn set_running(&self, running: f64) {
+        for exporter in &self.exporters {
+            exporter.set_vllm(running, 0.0);
+        }
+    }
+
+    fn cluster(&self) -> std::sync::MutexGuard<'_, Cluster> {
+        self.cluster.lock().unwrap()
+    }
+}
+
+fn puts(cluster: &Cluster) -> usize {
+    cluster
+        .writes()
+        .iter()
+        .filter(|w| w.starts_with("PUT") && w.ends_with("/scale"))
+        .count()
+}
+
+#[tokio::test]
+async fn a_new_scaler_scales_up_at_once_and_down_only_after_the_stabilization_window() {
+    let f = Fixture::new(1, 16.0, &[("llama", hpa_spec("Active", "llama"))]).await;
+    let mut operator = f.operator(Settings::default());
+    operator.step(T0).await.unwrap();
+    {
+        let c = f.cluster();
+        assert_eq!(c.replicas(TARGET), 4, "2 pods × 16 running / 8 per pod");
+        let status = c.status(TARGET);
+        assert_eq!(status["desiredScale"], 4);
+        assert_eq!(status["actualScale"], 2);
+        assert_eq!(status["scalingHistory"][0]["success"], true);
+        assert_eq!(c.condition(TARGET, "MetricsAvailable")["status"], "True");
+        assert_eq!(c.event_reasons(), ["SuccessfulRescale"]);
+        assert!(
+            c.events[0]["note"]
+                .as_str()
+                .unwrap()
+                .starts_with("New size: 4")
+        );
+    }
+    // Not due again before the HPA's 15 s sync period.
+    operator.step(T0 + 5 * SECOND).await.unwrap();
+    assert_eq!(
+        f.cluster()
+            .requests
+            .iter()
+            .filter(|r| r.ends_with("/scale"))
+            .count(),
+        2
+    );
+    f.set_running(2.0);
+    let mut replicas = Vec::new();
+    for k in 1..=22 {
+        operator.step(T0 + k * 15 * SECOND).await.unwrap();
+        replicas.push(f.cluster().replicas(TARGET));
+    }
+    // Recommendations of the last 300 s hold the scale until the high one ages out.
+    assert!(replicas[..19].iter().all(|&r| r == 4), "{replicas:?}");
+    assert_eq!(*replicas.last().unwrap(), 1, "{replicas:?}");
+    assert_eq!(f.metrics.errors("source"), 0);
+}
+
+#[tokio::test]
+async fn shadow_mode_decides_and_reports_but_never_patches() {
+    let f = Fixture::new(2, 16.0, &[("llama", hpa_spec("Shadow", "llama"))]).await;
+    let mut operator = f.operator(Settings::default());
+    for k in 0..3 {
+        operator.step(T0 + k * 15 * SECOND).await.unwrap();
+    }
+    let c = f.cluster();
+    assert_eq!(puts(&c), 0);
+    assert_eq!(c.replicas(TARGET), 2);
+    let status = c.status(TARGET);
+    assert_eq!(status["desiredScale"], 4);
+    assert_eq!(status["actualScale"], 2);
+    assert!(status.get("lastScaleTime").is_none());
+    let history = status["scalingHistory"].as_array().unwrap();
+    assert_eq!(
+        history.len(),
+        3,
+        "each tick wanted 4 of 2 again: the engine was told none was applied"
+    );
+    assert!(history.iter().all(|h| h["success"] == false));
+    assert!(f.metrics.render().contains("outcome=\"shadow\"} 3"));
+}
+
+#[tokio::test]
+async fn two_scalers_on_one_target_both_report_the_conflict_and_neither_acts() {
+    let f = Fixture::new(
+        3,
+        16.0,
+        &[
+            ("a", hpa_spec("Active", "llama")),
+            ("b", hpa_spec("Active", "llama")),
+        ],
+    )
+    .await;
+    let mut operator = f.operator(Settings::default());
+    operator.step(T0).await.unwrap();
+    let c = f.cluster();
+    assert_eq!(puts(&c), 0);
+    for (me, other) in [("llm/a", "llm/b"), ("llm/b", "llm/a")] {
+        let condition = c.condition(me, "AbleToScale");
+        assert_eq!(
+            (condition["status"].as_str(), condition["reason"].as_str()),
+            (Some("False"), Some("AmbiguousTarget"))
+        );
+        assert!(
+            condition["message"].as_str().unwrap().contains(other),
+            "{condition}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_missing_target_is_reported_and_a_deleted_scaler_is_forgotten() {
+    let f = Fixture::new(4, 16.0, &[("ghost", hpa_spec("Active", "ghost"))]).await;
+    let mut operator = f.operator(Settings::default());
+    operator.step(T0).await.unwrap();
+    {
+        let c = f.cluster();
+        let condition = c.condition("llm/ghost", "AbleToScale");
+        assert_eq!(condition["reason"], "FailedGetScale");
+        assert!(
+            condition["message"]
+                .as_str()
+                .unwrap()
+                .contains("Deployment llm/ghost does not exist")
+        );
+        assert_eq!(c.event_reasons(), ["FailedGetScale"]);
+        assert_eq!(c.events[0]["type"], "Warning");
+        assert_eq!(puts(&c), 0);
+    }
+    let key = operator::resource::ScalerKey {
+        namespace: NS.to_string(),
+        name: "ghost".to_string(),
+    };
+    assert!(operator.runner(&key).is_some());
+    {
+        let mut c = f.cluster();
+        c.scalers.clear();
+        c.requests.clear();
+    }
+    operator.step(T0 + 15 * SECOND).await.unwrap();
+    assert!(operator.runner(&key).is_none());
+    assert_eq!(
+        f.cluster().requests,
+        ["GET /apis/scaler.bud.studio/v1alpha1/budaiscalers"]
+    );
+}
+
+#[tokio::test]
+async fn a_conflicting_scale_update_is_read_again_and_retried_and_a_failed_one_reported() {
+    let f = Fixture::new(5, 16.0, &[("llama", hpa_spec("Active", "llama"))]).await;
+    f.cluster().scale_conflicts = 1;
+    let mut operator = f.operator(Settings::default());
+    operator.step(T0).await.unwrap();
+    {
+        let c = f.cluster();
+        assert_eq!(c.replicas(TARGET), 4);
+        assert_eq!(puts(&c), 2, "one 409, one retry");
+    }
+    let f = Fixture::new(6, 16.0, &[("llama", hpa_spec("Active", "llama"))]).await;
+    f.cluster().scale_failures = 1;
+    let mut operator = f.operator(Settings::default());
+    operator.step(T0).await.unwrap();
+    {
+        let c = f.cluster();
+        assert_eq!(c.replicas(TARGET), 2);
+        assert_eq!(c.event_reasons(), ["FailedRescale"]);
+        assert_eq!(c.status(TARGET)["scalingHistory"][0]["success"], false);
+    }
+    // Not applied, so the next tick asks again and succeeds.
+    operator.step(T0 + 15 * SECOND).await.unwrap();
+    assert_eq!(f.cluster().replicas(TARGET), 4);
+    assert_eq!(f.metrics.errors("set_replicas"), 1);
+}
+
+#[tokio::test]
+async fn failing_sources_are_named_in_the_status_and_never_panic() {
+    let f = Fixture::new(7, 16.0, &[("llama", hpa_spec("Active", "llama"))]).await;
+    // Pod 1 answers too late, pod 2 serves garbage.
+    *f.exporters[0].delay.lock().unwrap() = Duration::from_secs(2);
+    f.exporters[1].set_text("vllm:num_requests_running{model_name=\"llama\" 3\n");
+    let mut operator = f.operator(Settings::default());
+    operator.step(T0).await.unwrap();
+    {
+        let c = f.cluster();
+        let condition = c.condition(TARGET, "MetricsAvailable");
+        assert_eq!(
+            (condition["status"].as_str(), condition["reason"].as_str()),
+            (Some("False"), Some("SourceFailed"))
+        );
+        let message = condition["message"].as_str().unwrap();
+        assert!(
+            message.contains(&format!("llama-1 http://127.0.{}.1:9400/metrics", f.net)),
+            "{message}"
+        );
+        assert!(message.contains("no answer within 300 ms"), "{message}");
+        assert!(message.contains("malformed exposition text"), "{message}");
+        // No metric at all: the HPA holds.
+        assert_eq!(c.replicas(TARGET), 2);
+        assert_eq!(c.status(TARGET)["desiredScale"], 2);
+    }
+    assert_eq!(f.metrics.errors("source"), 2);
+    // An endpoint that is down: nothing listens on pod 2's address any more.
+    *f.exporters[0].delay.lock().unwrap() = Duration::ZERO;
+    let mut f = f;
+    f.exporters.truncate(1);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    operator.step(T0 + 15 * SECOND).await.unwrap();
+    let c = f.cluster();
+    let message = c.condition(TARGET, "MetricsAvailable")["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        message.starts_with(&format!("llama-2 http://127.0.{}.2:9400/metrics", f.net)),
+        "{message}"
+    );
+    assert!(!message.contains("llama-1"), "{message}");
+}
+
+/// Replicas after each of 30 ticks: high load for 3 ticks, then low; with a restart
+/// (learning saved, a new operator restoring it) after tick `restart_after`.
+async fn run_with_restart(net: u8, restart_after: Option<i64>, forget_learning: bool) -> Vec<i32> {
+    let f = Fixture::new(net, 16.0, &[("llama", hpa_spec("Active", "llama"))]).await;
+    let mut operator = f.operator(Settings::default());
+    let mut replicas = Vec::new();
+    for k in 0..30 {
+        if k == 3 {
+            f.set_running(2.0);
+        }
+        let now = T0 + k * 15 * SECOND;
+        operator.step(now).await.unwrap();
+        replicas.push(f.cluster().replicas(TARGET));
+        if restart_after == Some(k) {
+            operator.save_all(now).await;
+            if forget_learning {
+                f.cluster().config_maps.clear();
+            }
+            operator = f.operator(Settings::default());
+        }
+    }
+    replicas
+}
+
+#[tokio::test]
+async fn a_restarted_operator_restores_learning_and_decides_identically() {
+    let straight = run_with_restart(8, None, false).await;
+    let restarted = run_with_restart(9, Some(6), false).await;
+    assert_eq!(straight, restarted);
+    // Without its learning the new operator forgets the recent high recommendation and
+    // scales down at once: what the restore prevents.
+    let amnesiac = run_with_restart(10, Some(6), true).await;
+    assert_ne!(straight, amnesiac, "the test would not notice a lost state");
+}
+
+#[tokio::test]
+async fn learning_is_saved_to_an_owned_config_map_and_a_foreign_state_is_refused() {
+    let f = Fixture::new(11, 16.0, &[("llama", hpa_spec("Active", "llama"))]).await;
+    let mut operator = f.operator(Settings {
+        save_every: 30 * SECOND,
+        ..Settings::default()
+    });
+    for k in 0..3 {
+        operator.step(T0 + k * 15 * SECOND).await.unwrap();
+    }
+    {
+        let c = f.cluster();
+        let map = &c.config_maps["llm/llama-learning-data"];
+        assert_eq!(map["metadata"]["ownerReferences"][0]["uid"], "uid-0");
+        assert_eq!(map["metadata"]["ownerReferences"][0]["kind"], "BudAIScaler");
+        let saved: Value =
+            serde_json::from_str(map["data"]["state.json"].as_str().unwrap()).unwrap();
+        assert_eq!(saved["version"], 1);
+    }
+    // A state saved by another strategy (or garbage) is refused, reported, not fatal.
+    let f = Fixture::new(12, 16.0, &[("llama", hpa_spec("Active", "llama"))]).await;
+    f.cluster().config_maps.insert(
+        "llm/llama-learning-data".to_string(),
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "llama-learning-data"},
+               "data": {"state.json": "{\"version\": 99, \"state\": {}}"}}),
+    );
+    let mut operator = f.operator(Settings::default());
+    operator.step(T0).await.unwrap();
+    let c = f.cluster();
+    let condition = c.condition(TARGET, "LearningRestored");
+    assert_eq!(
+        (condition["status"].as_str(), condition["reason"].as_str()),
+        (Some("False"), Some("SavedStateRefused"))
+    );
+    assert!(
+        condition["message"].as_str().unwrap().contains("format 99"),
+        "{condition}"
+    );
+    assert_eq!(
+        c.event_reasons(),
+        ["SavedStateRefused", "SuccessfulRescale"]
+    );
+    assert_eq!(c.replicas(TARGET), 4);
+}
+
+#[tokio::test]
+async fn the_observation_log_of_a_live_run_replays_to_identical_decisions() {
+    let dir = std::env::temp_dir().join(format!("budscaler-operator-log-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = Fixture::new(
+        13,
+        16.0,
+        &[
+            ("llama", hpa_spec("Active", "llama")),
+            ("other", hpa_spec("Shadow", "other")),
+        ],
+    )
+    .await;
+    f.cluster()
+        .deployments
+        .insert("llm/other".to_string(), (1, 1, "app=llama".to_string()));
+    let settings = Settings {
+        observation_log: Some(dir.clone()),
+        ..Settings::default()
+    };
+    let mut operator = f.operator(settings);
+    for k in 0..30 {
+        f.set_running(if k < 4 { 16.0 } else { 2.0 + (k % 3) as f64 });
+        operator.step(T0 + k * 15 * SECOND).await.unwrap();
+    }
+    for (file, applied_false) in [("llm_llama.jsonl", false), ("llm_other.jsonl", true)] {
+        let text = std::fs::read_to_string(dir.join(file)).unwrap();
+        let replayed = control::log::replay(&text).unwrap();
+        assert_eq!(replayed.scalers.len(), 1);
+        assert_eq!(replayed.scalers[0].1, 30, "{file}");
+        assert_eq!(text.contains("\"applied\":false"), applied_false, "{file}");
+        // A tampered decision is caught, naming its line.
+        let tampered = text.replacen("\"desired_replicas\":4", "\"desired_replicas\":5", 1);
+        if tampered != text {
+            let error = control::log::replay(&tampered).unwrap_err();
+            assert!(error.to_string().starts_with("line "), "{error}");
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn one_replica_leads_until_its_lease_expires_or_it_lets_go() {
+    let cluster: Shared = Arc::new(Mutex::new(Cluster::default()));
+    let a = LeaderElector::new(
+        client(cluster.clone()),
+        "ops",
+        "budscaler-operator",
+        "a",
+        15,
+    );
+    let b = LeaderElector::new(
+        client(cluster.clone()),
+        "ops",
+        "budscaler-operator",
+        "b",
+        15,
+    );
+    assert!(a.acquire_or_renew(T0).await.unwrap());
+    assert!(!b.acquire_or_renew(T0 + 5 * SECOND).await.unwrap());
+    assert!(a.acquire_or_renew(T0 + 10 * SECOND).await.unwrap());
+    assert!(
+        !b.acquire_or_renew(T0 + 24 * SECOND).await.unwrap(),
+        "renewed at 10 s, held until 25 s"
+    );
+    assert!(
+        b.acquire_or_renew(T0 + 26 * SECOND).await.unwrap(),
+        "expired"
+    );
+    assert!(!a.acquire_or_renew(T0 + 27 * SECOND).await.unwrap());
+    {
+        let c = cluster.lock().unwrap();
+        let lease = &c.leases["ops/budscaler-operator"];
+        assert_eq!(lease["spec"]["holderIdentity"], "b");
+        assert_eq!(lease["spec"]["leaseTransitions"], 1);
+    }
+    b.release().await.unwrap();
+    assert!(
+        a.acquire_or_renew(T0 + 28 * SECOND).await.unwrap(),
+        "released: taken at once"
+    );
+}
