@@ -92,25 +92,3 @@ fn the_schema_is_structural_with_status_short_name_and_columns() {
     );
     assert!(schema["properties"]["status"]["properties"]["scalingHistory"].is_object());
 }
-
-/// `kubectl kustomize operator/deploy` (kubectl 1.32 with kustomize 5.5 is on these
-/// machines) renders the CRD; skipped only where kubectl is absent.
-#[test]
-fn kustomize_renders_the_deploy_folder() {
-    let Ok(output) = std::process::Command::new("kubectl")
-        .args(["kustomize"])
-        .arg(repo().join("operator/deploy"))
-        .output()
-    else {
-        eprintln!("skipping: kubectl is not installed");
-        return;
-    };
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let rendered: Value = serde_saphyr::from_str(&String::from_utf8_lossy(&output.stdout)).unwrap();
-    assert_eq!(rendered["kind"], "CustomResourceDefinition");
-    assert_eq!(rendered["spec"]["names"]["kind"], "BudAIScaler");
-}
