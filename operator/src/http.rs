@@ -21,8 +21,12 @@ pub enum FetchError {
     Timeout { url: String, timeout_ms: u128 },
     #[error("{url}: {why}")]
     Connect { url: String, why: String },
-    #[error("{url}: HTTP {status}")]
-    Status { url: String, status: u16 },
+    #[error("{url}: HTTP {status}{}", if body.is_empty() { String::new() } else { format!(": {body}") })]
+    Status {
+        url: String,
+        status: u16,
+        body: String,
+    },
     #[error("{url}: the body is not UTF-8")]
     NotText { url: String },
 }
@@ -91,9 +95,13 @@ impl Http {
                     why: e.to_string(),
                 })?;
             if !status.is_success() {
+                // The start of the body says why (Prometheus answers a bad query with a
+                // JSON error).
+                let text = String::from_utf8_lossy(&body.to_bytes()).trim().to_string();
                 return Err(FetchError::Status {
                     url: url.to_string(),
                     status: status.as_u16(),
+                    body: truncate_chars(&text, 300),
                 });
             }
             String::from_utf8(body.to_bytes().to_vec()).map_err(|_| FetchError::NotText {
@@ -107,6 +115,13 @@ impl Http {
                 timeout_ms: self.timeout.as_millis(),
             }),
         }
+    }
+}
+
+fn truncate_chars(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_string(),
     }
 }
 

@@ -1,0 +1,199 @@
+//! The operator's PromQL source against a real Prometheus server (Debian's `prometheus`
+//! package, installed by `.ci/run`; skipped with a message where it is missing): the
+//! test serves fake vLLM exporters on loopback, starts Prometheus on 127.0.0.1 scraping
+//! them every second, and runs a scaler whose metric is a PromQL query through the
+//! operator. Then a bad query and a stopped server: errors named, decisions held.
+
+mod common;
+
+use common::{Cluster, Exporter, client, ready_pod, scaler_object};
+use engine::time::SECOND;
+use operator::http::Http;
+use operator::metrics::OperatorMetrics;
+use operator::operator::{Operator, Settings};
+use operator::runner::Context;
+use serde_json::json;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const T0: i64 = 1_796_378_400 * SECOND;
+const EXPORTER_PORT: u16 = 9402;
+
+struct Server {
+    child: Child,
+    dir: std::path::PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Prometheus scraping `targets` every second, on 127.0.0.1; `None` when not installed.
+fn start_prometheus(targets: &[String]) -> Option<(Server, String)> {
+    if Command::new("prometheus")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipping: prometheus is not installed (.ci/run installs Debian's package)");
+        return None;
+    }
+    let dir = std::env::temp_dir().join(format!("budscaler-prometheus-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = format!(
+        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: vllm\n    static_configs:\n      - targets: [{}]\n",
+        targets
+            .iter()
+            .map(|t| format!("'{t}'"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    std::fs::write(dir.join("prometheus.yml"), config).unwrap();
+    let address = format!("127.0.0.1:{}", free_port());
+    let child = Command::new("prometheus")
+        .arg(format!(
+            "--config.file={}",
+            dir.join("prometheus.yml").display()
+        ))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.join("data").display()
+        ))
+        .arg(format!("--web.listen-address={address}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    Some((Server { child, dir }, format!("http://{address}")))
+}
+
+/// Waits until `query` evaluates to `want` on the server (scrapes take a few seconds).
+async fn wait_for(http: &Http, base: &str, query: &str, want: f64) {
+    let url = format!(
+        "{base}/api/v1/query?query={}",
+        operator::http::encode_query_value(query)
+    );
+    let started = Instant::now();
+    loop {
+        if let Ok(body) = http.get(&url, &Default::default()).await
+            && traces::metrics::workload_value::prometheus_query(&body).ok() == Some(want)
+        {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "{query} never reached {want}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_promql_metric_reads_a_real_prometheus_and_a_failing_one_holds() {
+    let mut exporters = Vec::new();
+    let mut targets = Vec::new();
+    let mut pods = Vec::new();
+    for i in 1..=2 {
+        let ip = format!("127.0.30.{i}");
+        let exporter = Exporter::start(&ip, EXPORTER_PORT).await;
+        exporter.set_vllm(16.0, 3.0);
+        exporters.push(exporter);
+        targets.push(format!("{ip}:{EXPORTER_PORT}"));
+        pods.push(ready_pod(&format!("llama-{i}"), &ip, T0 / SECOND - 3600));
+    }
+    let Some((server, base)) = start_prometheus(&targets) else {
+        return;
+    };
+    let http = Http::new(Duration::from_secs(2));
+    wait_for(&http, &base, "sum(vllm:num_requests_running)", 32.0).await;
+
+    let spec = |query: &str| {
+        json!({
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "llama"},
+            "minReplicas": 1, "maxReplicas": 8, "scalingStrategy": "HPA",
+            "metricsSources": [{"metricSourceType": "prometheus", "targetMetric": "running",
+                                "targetValue": "8", "promQL": query}]
+        })
+    };
+    let mut cluster = Cluster::default();
+    cluster
+        .deployments
+        .insert("llm/llama".to_string(), (2, 2, "app=llama".to_string()));
+    cluster.pods.insert("llm".to_string(), pods);
+    cluster.scalers.insert(
+        "llm/llama".to_string(),
+        scaler_object("llm", "llama", "u", spec("sum(vllm:num_requests_running)")),
+    );
+    let cluster = Arc::new(Mutex::new(cluster));
+    let ctx = Context {
+        client: client(cluster.clone()),
+        http: http.clone(),
+        prometheus_url: Some(base.clone()),
+        instance: "test".to_string(),
+        metrics: Arc::new(OperatorMetrics::default()),
+    };
+    let mut operator = Operator::new(ctx, Settings::default());
+    operator.step(T0).await.unwrap();
+    {
+        let c = cluster.lock().unwrap();
+        assert_eq!(
+            c.condition("llm/llama", "MetricsAvailable")["status"],
+            "True",
+            "{}",
+            c.status("llm/llama")
+        );
+        assert_eq!(
+            c.replicas("llm/llama"),
+            4,
+            "32 running in all / 8 per replica"
+        );
+    }
+
+    // A query Prometheus rejects: its own error, named; the scaler holds.
+    cluster.lock().unwrap().scalers.insert(
+        "llm/llama".to_string(),
+        scaler_object("llm", "llama", "u", spec("sum(vllm:num_requests_running")),
+    );
+    operator.step(T0 + 15 * SECOND).await.unwrap();
+    {
+        let c = cluster.lock().unwrap();
+        let condition = c.condition("llm/llama", "MetricsAvailable");
+        let message = condition["message"].as_str().unwrap();
+        assert!(message.starts_with("metric running: "), "{message}");
+        assert!(
+            message.contains("HTTP 400") && message.contains("parse error"),
+            "{message}"
+        );
+        assert_eq!(c.replicas("llm/llama"), 4);
+        assert_eq!(c.status("llm/llama")["desiredScale"], 4);
+    }
+
+    // The server gone: connection refused, named; still holding.
+    cluster.lock().unwrap().scalers.insert(
+        "llm/llama".to_string(),
+        scaler_object("llm", "llama", "u", spec("sum(vllm:num_requests_running)")),
+    );
+    drop(server);
+    operator.step(T0 + 30 * SECOND).await.unwrap();
+    let c = cluster.lock().unwrap();
+    let message = c.condition("llm/llama", "MetricsAvailable")["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(message.contains(&base), "{message}");
+    assert_eq!(c.replicas("llm/llama"), 4);
+}
