@@ -87,6 +87,23 @@ pub async fn list_pods(
         .items)
 }
 
+/// The resource metrics API's `PodMetricsList` of the selected pods, as text
+/// (`traces::metrics::resource_usage` parses it).
+pub async fn pod_metrics(
+    client: &Client,
+    namespace: &str,
+    selector: &str,
+) -> Result<String, kube::Error> {
+    let url = format!(
+        "/apis/metrics.k8s.io/v1beta1/namespaces/{namespace}/pods?labelSelector={}",
+        crate::http::encode_query_value(selector)
+    );
+    let request = http::Request::get(url)
+        .body(Vec::new())
+        .map_err(|e| kube::Error::BuildRequest(kube::core::request::Error::BuildRequest(e)))?;
+    client.request_text(request).await
+}
+
 /// Every scaler the operator watches: in `namespace`, or in all namespaces.
 pub async fn list_scalers(
     client: &Client,

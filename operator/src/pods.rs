@@ -7,6 +7,7 @@ use engine::observation::{PodPhase, PodStatus};
 use engine::time::Micros;
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use std::collections::BTreeMap;
 
 /// Unix µs of a Kubernetes time.
 pub fn unix_us(time: &Time) -> Micros {
@@ -36,6 +37,35 @@ pub fn pod_status(pod: &Pod) -> PodStatus {
         deleting: pod.metadata.deletion_timestamp.is_some(),
         creation_time: pod.metadata.creation_timestamp.as_ref().map(unix_us),
     }
+}
+
+/// The pod's summed container requests of each of `resources` (`cpu`, `memory`), in
+/// milli-units: the denominator of utilization targets. A resource no container
+/// requests is absent (the HPA then cannot compute utilization for that pod).
+pub fn requests(pod: &Pod, resources: &[String]) -> BTreeMap<String, i64> {
+    let mut totals = BTreeMap::new();
+    let containers = pod
+        .spec
+        .as_ref()
+        .map(|s| s.containers.as_slice())
+        .unwrap_or_default();
+    for resource in resources {
+        let mut total = None;
+        for container in containers {
+            let quantity = container
+                .resources
+                .as_ref()
+                .and_then(|r| r.requests.as_ref())
+                .and_then(|requests| requests.get(resource));
+            if let Some(milli) = quantity.and_then(|q| engine::spec::parse_milli(&q.0).ok()) {
+                *total.get_or_insert(0) += milli;
+            }
+        }
+        if let Some(total) = total {
+            totals.insert(resource.clone(), total);
+        }
+    }
+    totals
 }
 
 /// Where to scrape `pod`: only a running pod with an IP that is not being deleted.
@@ -78,6 +108,27 @@ mod tests {
         assert!(status.is_ready());
         assert!(!status.deleting);
         assert_eq!(pod_address(&p).unwrap().ip, "10.0.0.7");
+    }
+
+    #[test]
+    fn requests_are_summed_over_containers_in_milli_units() {
+        let p = pod(serde_json::json!({
+            "metadata": {"name": "a"},
+            "spec": {"containers": [
+                {"name": "vllm", "resources": {"requests": {"cpu": "2", "memory": "1Gi"}}},
+                {"name": "sidecar", "resources": {"requests": {"cpu": "250m"}}},
+                {"name": "bare"}
+            ]}
+        }));
+        let wanted = [
+            "cpu".to_string(),
+            "memory".to_string(),
+            "ephemeral-storage".to_string(),
+        ];
+        let totals = requests(&p, &wanted);
+        assert_eq!(totals["cpu"], 2250);
+        assert_eq!(totals["memory"], (1i64 << 30) * 1000);
+        assert!(!totals.contains_key("ephemeral-storage"));
     }
 
     #[test]

@@ -240,6 +240,42 @@ impl Runner {
         for (metric, value) in &gathered.workload {
             control.observer.set_workload_value(metric, value.clone());
         }
+        let mut errors = gathered.errors.clone();
+        if !plan.resource.is_empty() {
+            let resources: Vec<String> = plan
+                .resource
+                .iter()
+                .map(|&i| control.scaler.spec().metrics[i].name.clone())
+                .collect();
+            let usage = cluster::pod_metrics(&ctx.client, &target.namespace, &selector)
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|body| {
+                    traces::metrics::resource_usage::pod_metrics_list(&body)
+                        .map_err(|e| e.to_string())
+                });
+            match usage {
+                Ok(usage) => {
+                    let mut requests: std::collections::BTreeMap<
+                        String,
+                        std::collections::BTreeMap<String, i64>,
+                    > = std::collections::BTreeMap::new();
+                    for pod in &pods {
+                        let name = pod.metadata.name.clone().unwrap_or_default();
+                        for (resource, milli) in crate::pods::requests(pod, &resources) {
+                            requests
+                                .entry(resource)
+                                .or_default()
+                                .insert(name.clone(), milli);
+                        }
+                    }
+                    control.observer.set_resource_usage(usage, requests);
+                }
+                Err(why) => {
+                    errors.insert("metrics.k8s.io".to_string(), why);
+                }
+            }
+        }
         let scrapes: Vec<PodScrape<'_>> = statuses
             .iter()
             .map(|status| PodScrape {
@@ -313,15 +349,14 @@ impl Runner {
             }
         }
         self.status.update(&record.decision, actual, applied, now);
-        if gathered.errors.is_empty() {
+        if errors.is_empty() {
             self.status
                 .report(METRICS_AVAILABLE, true, "AllSourcesRead", "", now);
         } else {
-            for _ in &gathered.errors {
+            for _ in &errors {
                 ctx.metrics.error("source");
             }
-            let message = gathered
-                .errors
+            let message = errors
                 .iter()
                 .map(|(source, why)| format!("{source}: {why}"))
                 .collect::<Vec<_>>()

@@ -468,3 +468,49 @@ async fn one_replica_leads_until_its_lease_expires_or_it_lets_go() {
         "released: taken at once"
     );
 }
+
+#[tokio::test]
+async fn resource_utilization_comes_from_the_metrics_api_and_the_pods_requests() {
+    let spec = json!({
+        "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "llama"},
+        "minReplicas": 1, "maxReplicas": 8, "scalingStrategy": "HPA",
+        "metricsSources": [{"metricSourceType": "resource", "targetMetric": "cpu", "targetValue": "50"}]
+    });
+    let f = Fixture::new(14, 0.0, &[("llama", spec)]).await;
+    {
+        let mut c = f.cluster();
+        for pod in c.pods.get_mut(NS).unwrap() {
+            pod["spec"] =
+                json!({"containers": [{"name": "vllm", "resources": {"requests": {"cpu": "1"}}}]});
+        }
+    }
+    let mut operator = f.operator(Settings::default());
+    // metrics-server unavailable: named, and the HPA holds.
+    operator.step(T0).await.unwrap();
+    {
+        let c = f.cluster();
+        let message = c.condition(TARGET, "MetricsAvailable")["message"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(message.starts_with("metrics.k8s.io: "), "{message}");
+        assert_eq!(c.replicas(TARGET), 2);
+    }
+    let usage = |pod: &str| {
+        json!({"metadata": {"name": pod}, "timestamp": "2026-12-04T10:00:10Z", "window": "15s",
+               "containers": [{"name": "vllm", "usage": {"cpu": "900000000n", "memory": "1Gi"}}]})
+    };
+    f.cluster().pod_metrics.insert(
+        NS.to_string(),
+        json!({"kind": "PodMetricsList", "apiVersion": "metrics.k8s.io/v1beta1", "metadata": {},
+               "items": [usage("llama-1"), usage("llama-2")]}),
+    );
+    operator.step(T0 + 15 * SECOND).await.unwrap();
+    let c = f.cluster();
+    assert_eq!(c.condition(TARGET, "MetricsAvailable")["status"], "True");
+    assert_eq!(
+        c.replicas(TARGET),
+        4,
+        "90 % of the requested CPU on 2 pods at a 50 % target"
+    );
+}

@@ -47,7 +47,9 @@
 //! pod; workload-level sources (external, or a PromQL query this function cannot
 //! evaluate) land in `object_metrics` over the pods not being deleted: summed, except
 //! latencies, which are averaged weighted by their observation counts. Resource metrics
-//! (`cpu`, `memory`) come from the metrics API, not from scrapes, and are left out.
+//! (`cpu`, `memory`) come from the metrics API, not from scrapes: a live driver passes
+//! them with the pods' requests through [`Observer::set_resource_usage`]; without it
+//! they are left out (and a scaler on them holds).
 //!
 //! # Serving signals
 //!
@@ -191,6 +193,14 @@ pub struct Observer {
     /// Workload values a driver read itself (a PromQL query, an external source) for
     /// the next observation, by metric name; an error leaves the metric out.
     workload_values: BTreeMap<String, Result<f64, String>>,
+    /// The manifest's resource metrics (`cpu`, `memory`): their names are the resource
+    /// names.
+    resource_metrics: Vec<String>,
+    /// Resource usage and requests for the next observation.
+    resources: Option<(
+        crate::metrics::resource_usage::Usage,
+        BTreeMap<String, BTreeMap<String, i64>>,
+    )>,
 }
 
 fn engine_type(engine: spec::InferenceServer) -> ModelServer {
@@ -314,6 +324,13 @@ impl Observer {
             serving: spec.strategy == ScalingStrategy::BudScaler,
             history: BTreeMap::new(),
             workload_values: BTreeMap::new(),
+            resource_metrics: spec
+                .metrics
+                .iter()
+                .filter(|m| m.source == MetricSourceType::Resource)
+                .map(|m| m.name.clone())
+                .collect(),
+            resources: None,
         }
     }
 
@@ -324,6 +341,18 @@ impl Observer {
     /// observation (the engine then holds, as for any failed metric).
     pub fn set_workload_value(&mut self, metric: &str, value: Result<f64, String>) {
         self.workload_values.insert(metric.to_string(), value);
+    }
+
+    /// Resource usage (per resource, per pod, milli-units: [`crate::metrics::resource_usage`])
+    /// and the pods' summed container requests (per resource, per pod, milli-units) for
+    /// the next observation, where they become `pod_metrics` of the manifest's resource
+    /// metrics and `resource_requests`, as the HPA reads them.
+    pub fn set_resource_usage(
+        &mut self,
+        usage: crate::metrics::resource_usage::Usage,
+        requests: BTreeMap<String, BTreeMap<String, i64>>,
+    ) {
+        self.resources = Some((usage, requests));
     }
 
     /// Whether any metric (or serving signal) may be read from the family named
@@ -484,6 +513,14 @@ impl Observer {
                 obs.pod_metrics
                     .insert(plan.name.clone(), std::mem::take(&mut per_pod[index]));
             }
+        }
+        if let Some((mut usage, requests)) = self.resources.take() {
+            for resource in &self.resource_metrics {
+                if let Some(samples) = usage.remove(resource) {
+                    obs.pod_metrics.insert(resource.clone(), samples);
+                }
+            }
+            obs.resource_requests = requests;
         }
         for (metric, value) in std::mem::take(&mut self.workload_values) {
             match value {

@@ -29,6 +29,8 @@ pub struct Cluster {
     pub pods: BTreeMap<String, Vec<Value>>,
     pub config_maps: BTreeMap<String, Value>,
     pub leases: BTreeMap<String, Value>,
+    /// `namespace` → the resource metrics API's PodMetricsList.
+    pub pod_metrics: BTreeMap<String, Value>,
     pub events: Vec<Value>,
     /// Every request: `METHOD path`.
     pub requests: Vec<String>,
@@ -239,6 +241,26 @@ fn answer(cluster: &Shared, method: &Method, uri: &http::Uri, body: &[u8]) -> (S
                 "pods by the scale's selector: {query}"
             );
             list("PodList", c.pods.get(*ns).cloned().unwrap_or_default())
+        }
+        (
+            &Method::GET,
+            [
+                "apis",
+                "metrics.k8s.io",
+                "v1beta1",
+                "namespaces",
+                ns,
+                "pods",
+            ],
+        ) => {
+            assert!(
+                query.contains("labelSelector="),
+                "pod metrics by the scale's selector: {query}"
+            );
+            match c.pod_metrics.get(*ns) {
+                Some(list) => (StatusCode::OK, list.clone()),
+                None => failure(StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable"),
+            }
         }
         (&Method::POST, ["apis", "events.k8s.io", "v1", "namespaces", _ns, "events"]) => {
             c.events.push(body.clone());

@@ -8,6 +8,7 @@
 pub mod dcgm;
 pub mod demand;
 pub mod prometheus;
+pub mod resource_usage;
 pub mod series;
 pub mod signals;
 pub mod window;
