@@ -61,6 +61,7 @@
 
 use crate::metrics::dcgm;
 use crate::metrics::prometheus::{Histogram, MetricKind, Scrape};
+use crate::metrics::resource_usage;
 use crate::metrics::signals::{self, ModelServer, Reading, Signal};
 use crate::metrics::window;
 use engine::observation::{GpuSample, Observation, PodSample, PodStatus, ServingSample};
@@ -197,10 +198,7 @@ pub struct Observer {
     /// names.
     resource_metrics: Vec<String>,
     /// Resource usage and requests for the next observation.
-    resources: Option<(
-        crate::metrics::resource_usage::Usage,
-        BTreeMap<String, BTreeMap<String, i64>>,
-    )>,
+    resources: Option<(resource_usage::Usage, resource_usage::Requests)>,
 }
 
 fn engine_type(engine: spec::InferenceServer) -> ModelServer {
@@ -349,8 +347,8 @@ impl Observer {
     /// metrics and `resource_requests`, as the HPA reads them.
     pub fn set_resource_usage(
         &mut self,
-        usage: crate::metrics::resource_usage::Usage,
-        requests: BTreeMap<String, BTreeMap<String, i64>>,
+        usage: resource_usage::Usage,
+        requests: resource_usage::Requests,
     ) {
         self.resources = Some((usage, requests));
     }

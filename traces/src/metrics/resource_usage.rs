@@ -33,6 +33,9 @@ fn field(path: String, why: impl Into<String>) -> ResourceUsageError {
 /// Per resource name (`cpu`, `memory`), per pod name, the pod's usage.
 pub type Usage = BTreeMap<String, BTreeMap<String, PodSample>>;
 
+/// Per resource name, per pod name, the pod's summed container requests in milli-units.
+pub type Requests = BTreeMap<String, BTreeMap<String, i64>>;
+
 /// The usage in a `PodMetricsList` body.
 pub fn pod_metrics_list(body: &str) -> Result<Usage, ResourceUsageError> {
     let root: Value =
@@ -104,6 +107,33 @@ pub fn pod_metrics_list(body: &str) -> Result<Usage, ResourceUsageError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any body gives finite usage or an error, never a panic.
+        #[test]
+        fn any_body_gives_usage_or_an_error(body in ".{0,200}") {
+            if let Ok(usage) = pod_metrics_list(&body) {
+                prop_assert!(usage.values().flat_map(|p| p.values()).all(|s| s.value.is_finite()));
+            }
+        }
+
+        /// Millicores written per container come back summed per pod.
+        #[test]
+        fn written_millicores_are_summed(cores in proptest::collection::vec(0u32..100_000, 1..5)) {
+            let containers: Vec<String> = cores
+                .iter()
+                .enumerate()
+                .map(|(i, m)| format!(r#"{{"name":"c{i}","usage":{{"cpu":"{m}m"}}}}"#))
+                .collect();
+            let body = format!(
+                r#"{{"items":[{{"metadata":{{"name":"p"}},"timestamp":"2026-12-04T10:00:00Z","window":"30s","containers":[{}]}}]}}"#,
+                containers.join(",")
+            );
+            let usage = pod_metrics_list(&body).unwrap();
+            prop_assert_eq!(usage["cpu"]["p"].value, cores.iter().map(|&m| f64::from(m)).sum::<f64>());
+        }
+    }
 
     #[test]
     fn containers_are_summed_per_pod_in_milli_units() {
