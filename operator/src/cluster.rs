@@ -148,6 +148,28 @@ pub struct Notice {
     pub note: String,
 }
 
+impl Notice {
+    /// A `Warning` Event.
+    pub fn warning(reason: &'static str, action: &'static str, note: String) -> Notice {
+        Notice {
+            warning: true,
+            reason,
+            action,
+            note,
+        }
+    }
+
+    /// A `Normal` Event.
+    pub fn normal(reason: &'static str, action: &'static str, note: String) -> Notice {
+        Notice {
+            warning: false,
+            reason,
+            action,
+            note,
+        }
+    }
+}
+
 /// Records `notice` as an events.k8s.io/v1 Event regarding the scaler.
 pub async fn publish(
     client: &Client,

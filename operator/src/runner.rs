@@ -103,12 +103,7 @@ impl Runner {
                         notify(
                             ctx,
                             &object,
-                            Notice {
-                                warning: true,
-                                reason: "SavedStateRefused",
-                                action: "Restore",
-                                note,
-                            },
+                            Notice::warning("SavedStateRefused", "Restore", note),
                             now,
                         )
                         .await;
@@ -169,12 +164,7 @@ impl Runner {
                     notify(
                         ctx,
                         &self.object,
-                        Notice {
-                            warning: true,
-                            reason: "InvalidSpec",
-                            action: "Validate",
-                            note,
-                        },
+                        Notice::warning("InvalidSpec", "Validate", note),
                         now,
                     )
                     .await;
@@ -300,12 +290,7 @@ impl Runner {
                     notify(
                         ctx,
                         &self.object,
-                        Notice {
-                            warning: false,
-                            reason: "SuccessfulRescale",
-                            action: "Scale",
-                            note,
-                        },
+                        Notice::normal("SuccessfulRescale", "Scale", note),
                         now,
                     )
                     .await;
@@ -317,12 +302,7 @@ impl Runner {
                     notify(
                         ctx,
                         &self.object,
-                        Notice {
-                            warning: true,
-                            reason: "FailedRescale",
-                            action: "Scale",
-                            note,
-                        },
+                        Notice::warning("FailedRescale", "Scale", note),
                         now,
                     )
                     .await;
@@ -373,40 +353,18 @@ impl Runner {
     /// Saves the scaler's learning in its ConfigMap (periodically, and on shutdown).
     pub async fn save(&mut self, ctx: &Context, now: Micros) {
         let Ok(control) = &self.control else { return };
-        match engine::saved::save(&control.scaler) {
-            Ok(text) => match cluster::save_learning(&ctx.client, &self.object, text).await {
-                Ok(()) => self.last_saved_us = now,
-                Err(error) => {
-                    ctx.metrics.error("learning_save");
-                    let note = format!("saving learning failed: {error}");
-                    notify(
-                        ctx,
-                        &self.object,
-                        Notice {
-                            warning: true,
-                            reason: "FailedSaveLearning",
-                            action: "Save",
-                            note,
-                        },
-                        now,
-                    )
-                    .await;
-                }
-            },
-            Err(error) => {
-                let note = format!("learning not saved: {error}");
-                notify(
-                    ctx,
-                    &self.object,
-                    Notice {
-                        warning: true,
-                        reason: "FailedSaveLearning",
-                        action: "Save",
-                        note,
-                    },
-                    now,
-                )
-                .await;
+        let saved = match engine::saved::save(&control.scaler) {
+            Ok(text) => cluster::save_learning(&ctx.client, &self.object, text)
+                .await
+                .map_err(|error| format!("saving learning failed: {error}")),
+            Err(error) => Err(format!("learning not saved: {error}")),
+        };
+        match saved {
+            Ok(()) => self.last_saved_us = now,
+            Err(note) => {
+                ctx.metrics.error("learning_save");
+                let notice = Notice::warning("FailedSaveLearning", "Save", note);
+                notify(ctx, &self.object, notice, now).await;
             }
         }
     }
@@ -424,12 +382,7 @@ impl Runner {
         notify(
             ctx,
             &self.object,
-            Notice {
-                warning: true,
-                reason,
-                action: "Scale",
-                note,
-            },
+            Notice::warning(reason, "Scale", note),
             now,
         )
         .await;
