@@ -402,12 +402,15 @@ impl Exporter {
         let delay = Arc::new(Mutex::new(Duration::ZERO));
         let (served, wait) = (text.clone(), delay.clone());
         let task = tokio::spawn(async move {
+            // Connections live in the set, so stopping the exporter closes them too (the
+            // operator's pooled keep-alive connections see the endpoint go down).
+            let mut connections = tokio::task::JoinSet::new();
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     continue;
                 };
                 let (served, wait) = (served.clone(), wait.clone());
-                tokio::spawn(async move {
+                connections.spawn(async move {
                     let service = hyper::service::service_fn(move |_request| {
                         let body = served.lock().unwrap().clone();
                         let delay = *wait.lock().unwrap();
