@@ -1,4 +1,5 @@
-//! `budscaler replay-log FILE`: a log the control loop wrote replays with exit 0; a
+//! `budscaler replay-log FILE`, and `budscaler simulate` on a scenario whose trace is
+//! `trace.observations: FILE`: a log the control loop wrote replays with exit 0; a
 //! changed decision exits 1 naming its line; a malformed log exits 2.
 
 mod common;
@@ -77,5 +78,92 @@ fn a_log_replays_identically_and_a_changed_decision_is_named() {
     let output = budscaler().arg("replay-log").arg(&broken).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("line 1"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn simulate_replays_a_scenario_whose_trace_is_an_observation_log() {
+    let dir = std::env::temp_dir().join(format!("budscaler-observations-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let lines = log();
+    std::fs::write(dir.join("live.jsonl"), lines.join("\n") + "\n").unwrap();
+    let scenario = dir.join("live.yaml");
+    std::fs::write(
+        &scenario,
+        "name: live\ntrace:\n  observations: live.jsonl\n",
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let output = budscaler()
+        .arg("simulate")
+        .arg(&scenario)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stdout)
+            .starts_with("kpa: 30 decisions replayed, identical to the log\n")
+    );
+    let decisions = control::read_decisions_from(
+        &std::fs::read_to_string(out.join("decisions.jsonl")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(decisions.len(), 30);
+    assert_eq!(decisions[0].time_s, 0.0);
+    assert_eq!(decisions[1].time_s, 2.0);
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["identical"], true);
+    assert_eq!(summary["scalers"][0]["decisions"], 30);
+
+    let mut tampered = lines.clone();
+    tampered[7] = tampered[7].replacen("\"desiredReplicas\":", "\"desiredReplicas\":4", 1);
+    std::fs::write(dir.join("live.jsonl"), tampered.join("\n")).unwrap();
+    let output = budscaler()
+        .arg("simulate")
+        .arg(&scenario)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&output.stderr)
+            .contains("live.jsonl: line 8: the replayed decision differs")
+    );
+
+    std::fs::write(
+        &scenario,
+        "name: live\ntrace:\n  observations: live.jsonl\nfleet:\n  gpu: H100\n",
+    )
+    .unwrap();
+    let output = budscaler()
+        .arg("simulate")
+        .arg(&scenario)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("live.yaml") && stderr.contains("fleet"),
+        "{stderr}"
+    );
+    let output = budscaler()
+        .arg("compare")
+        .arg(&scenario)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
     std::fs::remove_dir_all(&dir).unwrap();
 }

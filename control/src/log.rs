@@ -79,10 +79,13 @@ pub enum ReplayError {
 }
 
 /// What a replay went through.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Replayed {
     /// Scalers started, in log order, with the ticks each replayed.
     pub scalers: Vec<(String, usize)>,
+    /// Every replayed decision in log order, its time counted from its scaler's first
+    /// tick (a live driver logs Unix time).
+    pub decisions: Vec<crate::DecisionRecord>,
 }
 
 /// Replays `text` (the log's lines); every decision must equal the logged one exactly.
@@ -90,7 +93,9 @@ pub fn replay(text: &str) -> Result<Replayed, ReplayError> {
     let mut scaler: Option<Scaler> = None;
     let mut replayed = Replayed {
         scalers: Vec::new(),
+        decisions: Vec::new(),
     };
+    let mut first_tick: Option<engine::time::Micros> = None;
     for (index, raw) in text.lines().enumerate() {
         let line = index + 1;
         if raw.trim().is_empty() {
@@ -115,6 +120,7 @@ pub fn replay(text: &str) -> Result<Replayed, ReplayError> {
                     message: e.to_string(),
                 })?;
                 scaler = Some(built);
+                first_tick = None;
                 replayed.scalers.push((name, 0));
             }
             LogLine::Tick {
@@ -140,6 +146,12 @@ pub fn replay(text: &str) -> Result<Replayed, ReplayError> {
                 }
                 if let Some(last) = replayed.scalers.last_mut() {
                     last.1 += 1;
+                    let start = *first_tick.get_or_insert(observation.now);
+                    replayed.decisions.push(crate::DecisionRecord {
+                        time_us: observation.now - start,
+                        scaler: last.0.clone(),
+                        decision: again,
+                    });
                 }
             }
         }

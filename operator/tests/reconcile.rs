@@ -422,11 +422,13 @@ async fn the_observation_log_of_a_live_run_replays_to_identical_decisions() {
         assert_eq!(replayed.scalers[0].1, 30, "{file}");
         assert_eq!(text.contains("\"applied\":false"), applied_false, "{file}");
         // A tampered decision is caught, naming its line.
-        let tampered = text.replacen("\"desired_replicas\":4", "\"desired_replicas\":5", 1);
-        if tampered != text {
-            let error = control::log::replay(&tampered).unwrap_err();
-            assert!(error.to_string().starts_with("line "), "{error}");
-        }
+        let tampered = text.replacen("\"desiredReplicas\":4", "\"desiredReplicas\":5", 1);
+        assert_ne!(
+            tampered, text,
+            "{file}: no decision for 4 replicas to tamper with"
+        );
+        let error = control::log::replay(&tampered).unwrap_err();
+        assert!(error.to_string().starts_with("line "), "{error}");
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -45,6 +45,9 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if let Some(replay) = scenario::load_observation_scenario(&args.scenario)? {
+        return replay_observations(&args, &replay);
+    }
     let Some(summary) = simulate(&args, "simulating")? else {
         return Ok(ExitCode::SUCCESS);
     };
@@ -60,12 +63,78 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// A scenario whose trace is an observation log: its observations replayed into the
+/// engine (nothing simulated); exit 1 naming the first line whose decision differs,
+/// else `decisions.jsonl` (the replayed decisions) and `summary.json` in the folder.
+fn replay_observations(
+    args: &Args,
+    replay: &scenario::ObservationScenario,
+) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(&replay.log).with_context(|| {
+        format!(
+            "{}: trace.observations: cannot read {}",
+            replay.file.display(),
+            replay.log.display()
+        )
+    })?;
+    let replayed = match control::log::replay(&text) {
+        Ok(replayed) => replayed,
+        Err(error @ control::log::ReplayError::Mismatch { .. }) => {
+            eprintln!("{}: {error}", replay.log.display());
+            return Ok(ExitCode::from(super::EXIT_CHECK_FAILED));
+        }
+        Err(error) => anyhow::bail!("{}: {error}", replay.log.display()),
+    };
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let decisions_path = args.out.join("decisions.jsonl");
+    let mut decisions = std::io::BufWriter::new(
+        std::fs::File::create(&decisions_path)
+            .with_context(|| format!("cannot write {}", decisions_path.display()))?,
+    );
+    control::write_decisions(&mut decisions, &replayed.decisions)
+        .and_then(|()| std::io::Write::flush(&mut decisions))
+        .with_context(|| format!("cannot write {}", decisions_path.display()))?;
+    let summary = serde_json::json!({
+        "scenario": replay.name,
+        "source": "observations",
+        "log": replay.log.display().to_string(),
+        "identical": true,
+        "scalers": replayed
+            .scalers
+            .iter()
+            .map(|(name, ticks)| serde_json::json!({"name": name, "decisions": ticks}))
+            .collect::<Vec<_>>(),
+    });
+    let summary_text = serde_json::to_string_pretty(&summary)? + "\n";
+    std::fs::write(args.out.join("summary.json"), &summary_text)
+        .with_context(|| format!("cannot write {}", args.out.join("summary.json").display()))?;
+    if !args.quiet {
+        match args.format {
+            OutputFormat::Json => print!("{summary_text}"),
+            OutputFormat::Text => {
+                for (scaler, ticks) in &replayed.scalers {
+                    println!("{scaler}: {ticks} decisions replayed, identical to the log");
+                }
+                println!("wrote {}", args.out.display());
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// The run path `simulate` and `compare` share: every scaler of the scenario in
 /// parallel, then the output folder (with `scenario.yaml` and `scalers/`). Returns the
 /// summary, or `None` for an open-loop scenario (whose own folder and table are
 /// written and printed here).
 pub fn simulate(args: &Args, verb: &str) -> anyhow::Result<Option<Summary>> {
     let started = Instant::now();
+    if scenario::load_observation_scenario(&args.scenario)?.is_some() {
+        anyhow::bail!(
+            "{}: trace.observations replays an observation log into the engine; run it with `budscaler simulate`",
+            args.scenario.display()
+        );
+    }
     let scenario = scenario::load(&args.scenario, args.seed)?;
     if scenario.is_open_loop() {
         run_open_loop(args, &scenario, started)?;

@@ -69,6 +69,7 @@
 
 mod error;
 mod file;
+mod observations;
 pub mod pricing;
 mod resolve;
 mod run;
@@ -76,6 +77,9 @@ mod trace;
 
 pub use error::{At, ScenarioError};
 pub use file::TraceMode;
+pub use observations::{
+    ObservationScenario, load_observation_scenario, parse_observation_scenario,
+};
 pub use resolve::{DEFAULT_SEED, load, parse};
 pub use run::{ScalerRun, run, run_one, run_streamed};
 pub use trace::RequestStream;
