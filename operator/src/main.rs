@@ -37,6 +37,15 @@ struct Args {
     /// (replay with `budscaler replay-log`).
     #[arg(long, value_name = "DIR")]
     observation_log: Option<PathBuf>,
+    /// With --observation-log: also append every scrape body to
+    /// DIR/NAMESPACE_NAME.scrapes.jsonl (`{"t_us","target","text"}`, what
+    /// `trace.series` replays).
+    #[arg(long, requires = "observation_log")]
+    log_scrapes: bool,
+    /// Port of the DCGM exporter on each node (scraped at the pods' host IP for scalers
+    /// that read GPU telemetry).
+    #[arg(long, default_value_t = 9400)]
+    dcgm_port: u16,
     /// Save learning to each scaler's ConfigMap this often, in seconds.
     #[arg(long, default_value_t = 300)]
     save_every_s: i64,
@@ -74,6 +83,7 @@ async fn main() -> anyhow::Result<()> {
         client: client.clone(),
         http: Http::new(Duration::from_millis(args.source_timeout_ms)),
         prometheus_url: args.prometheus_url.clone(),
+        dcgm_port: args.dcgm_port,
         instance: instance.clone(),
         metrics: metrics.clone(),
     };
@@ -83,7 +93,10 @@ async fn main() -> anyhow::Result<()> {
     }
     let settings = Settings {
         namespace: args.namespace.clone(),
-        observation_log: args.observation_log.clone(),
+        logs: operator::runner::Logs {
+            observations: args.observation_log.clone(),
+            scrapes: args.log_scrapes,
+        },
         save_every: args.save_every_s.max(1) * engine::time::SECOND,
     };
     let mut operator = Operator::new(ctx, settings);

@@ -5,10 +5,9 @@
 
 use crate::cluster;
 use crate::resource::{ScalerKey, ScalerObject, TargetKey};
-use crate::runner::{Context, Runner};
+use crate::runner::{Context, Logs, Runner};
 use engine::time::{Micros, SECOND};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 /// How often learning is saved while running (and always on shutdown).
 pub const DEFAULT_SAVE_EVERY: Micros = 300 * SECOND;
@@ -18,8 +17,8 @@ pub const DEFAULT_SAVE_EVERY: Micros = 300 * SECOND;
 pub struct Settings {
     /// Watch one namespace; `None` for all.
     pub namespace: Option<String>,
-    /// Where observation logs go (one `NAMESPACE_NAME.jsonl` per scaler); `None`: none.
-    pub observation_log: Option<PathBuf>,
+    /// Observation logs (and, with `scrapes`, raw scrape logs) per scaler.
+    pub logs: Logs,
     pub save_every: Micros,
 }
 
@@ -27,7 +26,7 @@ impl Default for Settings {
     fn default() -> Settings {
         Settings {
             namespace: None,
-            observation_log: None,
+            logs: Logs::default(),
             save_every: DEFAULT_SAVE_EVERY,
         }
     }
@@ -84,13 +83,8 @@ impl Operator {
                 .get(&key)
                 .is_none_or(|runner| !runner.runs(&object));
             if stale {
-                let runner = Runner::start(
-                    &self.ctx,
-                    object.clone(),
-                    self.settings.observation_log.as_deref(),
-                    now,
-                )
-                .await;
+                let runner =
+                    Runner::start(&self.ctx, object.clone(), &self.settings.logs, now).await;
                 self.runners.insert(key.clone(), runner);
             }
             let Some(runner) = self.runners.get_mut(&key) else {

@@ -68,6 +68,11 @@ pub fn requests(pod: &Pod, resources: &[String]) -> BTreeMap<String, i64> {
     totals
 }
 
+/// The IP of the node `pod` runs on (`status.hostIP`), where its GPUs' exporter is.
+pub fn host_ip(pod: &Pod) -> Option<String> {
+    pod.status.as_ref()?.host_ip.clone()
+}
+
 /// Where to scrape `pod`: only a running pod with an IP that is not being deleted.
 pub fn pod_address(pod: &Pod) -> Option<PodAddress> {
     let status = pod.status.as_ref()?;

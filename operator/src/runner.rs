@@ -24,12 +24,25 @@ pub const METRICS_AVAILABLE: &str = "MetricsAvailable";
 /// Status condition: whether learning was restored from the ConfigMap at start.
 pub const LEARNING_RESTORED: &str = "LearningRestored";
 
+/// Where a runner writes its logs.
+#[derive(Debug, Clone, Default)]
+pub struct Logs {
+    /// The folder of observation logs (`NAMESPACE_NAME.jsonl`); `None`: no logs.
+    pub observations: Option<std::path::PathBuf>,
+    /// Also log every scrape body (`NAMESPACE_NAME.scrapes.jsonl`, one
+    /// `{"t_us","target","text"}` line per body: the JSONL form `trace.series` reads).
+    pub scrapes: bool,
+}
+
 /// What every runner shares.
 #[derive(Clone)]
 pub struct Context {
     pub client: Client,
     pub http: Http,
     pub prometheus_url: Option<String>,
+    /// Port of the DCGM exporter on each node, scraped for scalers that read GPU
+    /// telemetry (`gpuConfig.enabled` or a GPU metric).
+    pub dcgm_port: u16,
     /// The operator's pod name, as `reportingInstance` of its Events.
     pub instance: String,
     pub metrics: std::sync::Arc<OperatorMetrics>,
@@ -47,6 +60,8 @@ pub struct Runner {
     next_tick_us: Micros,
     last_saved_us: Micros,
     log: Option<std::fs::File>,
+    /// The raw scrape log (`--log-scrapes`), in `trace.series`' JSONL form.
+    scrape_log: Option<std::fs::File>,
     /// Whether the status says so since the manifest changed (invalid manifests are
     /// reported once, not every second).
     reported_invalid: bool,
@@ -65,12 +80,7 @@ impl Runner {
     /// The runner for `object` at `now` (Unix µs): a fresh scaler, or the one saved in
     /// its learning ConfigMap. A saved state of another strategy or format is refused
     /// and reported, and the scaler starts fresh.
-    pub async fn start(
-        ctx: &Context,
-        object: ScalerObject,
-        log_dir: Option<&std::path::Path>,
-        now: Micros,
-    ) -> Runner {
+    pub async fn start(ctx: &Context, object: ScalerObject, logs: &Logs, now: Micros) -> Runner {
         let manifest = object.manifest();
         let mut status = object.status.clone().unwrap_or_default();
         let key = object.key();
@@ -117,7 +127,17 @@ impl Runner {
                 }
             }
         }
-        let log = log_dir.and_then(|dir| open_log(dir, &key, &manifest, restored, &control));
+        let log = logs
+            .observations
+            .as_deref()
+            .and_then(|dir| open_log(dir, &key, &manifest, restored, &control));
+        let scrape_log = logs
+            .observations
+            .as_deref()
+            .filter(|_| logs.scrapes)
+            .and_then(|dir| {
+                open_append(&dir.join(format!("{}_{}.scrapes.jsonl", key.namespace, key.name)))
+            });
         Runner {
             spec: object.spec.clone(),
             uid: object.metadata.uid.clone(),
@@ -127,6 +147,7 @@ impl Runner {
             next_tick_us: now,
             last_saved_us: now,
             log,
+            scrape_log,
             reported_invalid: false,
         }
     }
@@ -217,13 +238,19 @@ impl Runner {
         let statuses: Vec<_> = pods.iter().map(crate::pods::pod_status).collect();
         let addresses: Vec<PodAddress> = pods.iter().filter_map(crate::pods::pod_address).collect();
         let plan = scrape_plan::plan(control.scaler.spec(), &addresses);
-        let gathered = sources::gather(
+        let mut gathered = sources::gather(
             control.scaler.spec(),
             &plan,
             &ctx.http,
             ctx.prometheus_url.as_deref(),
         )
         .await;
+        if control.observer.reads_gpu() {
+            let mut nodes: Vec<String> = pods.iter().filter_map(crate::pods::host_ip).collect();
+            nodes.sort();
+            nodes.dedup();
+            sources::gather_gpu(&mut gathered, &nodes, ctx.dcgm_port, &ctx.http).await;
+        }
         for took in &gathered.latencies {
             ctx.metrics.fetch_latency(*took);
         }
@@ -271,7 +298,7 @@ impl Runner {
             .map(|status| PodScrape {
                 status,
                 engine: gathered.scrapes.get(&status.name),
-                gpu: None,
+                gpu: gathered.gpu.get(&status.name),
                 scraped_at: now,
             })
             .collect();
@@ -318,6 +345,14 @@ impl Runner {
             decision.reason.as_str(),
             applied,
         );
+        if let Some(log) = self.scrape_log.as_mut() {
+            for (target, text) in &gathered.raw {
+                let line = serde_json::json!({"t_us": now, "target": target, "text": text});
+                if writeln!(log, "{line}").is_err() {
+                    ctx.metrics.error("scrape_log");
+                }
+            }
+        }
         if let Some(log) = self.log.as_mut() {
             let line = LogLine::tick(
                 observation,
@@ -433,4 +468,12 @@ fn open_log(
     };
     writeln!(file, "{}", start.to_json()).ok()?;
     Some(file)
+}
+
+fn open_append(path: &std::path::Path) -> Option<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .ok()
 }

@@ -23,6 +23,11 @@ pub struct Gathered {
     pub errors: BTreeMap<String, String>,
     /// How long each fetch took.
     pub latencies: Vec<Duration>,
+    /// Every body that arrived, by pod (or `dcgm HOST` for a node's GPU exporter),
+    /// for the raw scrape log.
+    pub raw: Vec<(String, String)>,
+    /// Per pod, its GPUs' DCGM series (split from its node's exporter scrape).
+    pub gpu: BTreeMap<String, Scrape>,
 }
 
 /// Fetches everything `plan` names; PromQL metrics without an `endpoint` of their own
@@ -49,6 +54,9 @@ pub async fn gather(
     for (target, body, took) in futures::future::join_all(pod_fetches).await {
         gathered.latencies.push(took);
         let source = format!("{} {}", target.pod, target.url);
+        if let Ok(text) = &body {
+            gathered.raw.push((target.pod.clone(), text.clone()));
+        }
         match body.map_err(|e| e.to_string()).and_then(|text| {
             Scrape::parse(&text)
                 .map_err(|e| format!("{}: malformed exposition text: {e}", target.url))
@@ -82,6 +90,45 @@ pub async fn gather(
         gathered.workload.push((name, value));
     }
     gathered
+}
+
+/// Scrapes the DCGM exporter of every node in `nodes` (`http://HOST_IP:PORT/metrics`,
+/// dcgm-exporter's DaemonSet on the host network or a hostPort) and splits each scrape
+/// into per-pod GPU series by their `pod` label (`control::scrape_plan::split_dcgm_by_pod`).
+pub async fn gather_gpu(gathered: &mut Gathered, nodes: &[String], port: u16, http: &Http) {
+    let fetches = nodes.iter().map(|host| async move {
+        let host_part = if host.contains(':') {
+            format!("[{host}]")
+        } else {
+            host.clone()
+        };
+        let url = format!("http://{host_part}:{port}/metrics");
+        let started = Instant::now();
+        let body = http.get(&url, &BTreeMap::new()).await;
+        (host, url, body, started.elapsed())
+    });
+    for (host, url, body, took) in futures::future::join_all(fetches).await {
+        gathered.latencies.push(took);
+        let parsed = body.map_err(|e| e.to_string()).and_then(|text| {
+            gathered.raw.push((format!("dcgm {host}"), text.clone()));
+            Scrape::parse(&text).map_err(|e| format!("{url}: malformed exposition text: {e}"))
+        });
+        match parsed {
+            Ok(scrape) => {
+                for (pod, series) in control::scrape_plan::split_dcgm_by_pod(&scrape) {
+                    gathered
+                        .gpu
+                        .entry(pod)
+                        .or_default()
+                        .families
+                        .extend(series.families);
+                }
+            }
+            Err(why) => {
+                gathered.errors.insert(format!("dcgm {host}"), why);
+            }
+        }
+    }
 }
 
 /// A workload metric's value: its PromQL query's result, or its external source's.

@@ -76,6 +76,7 @@ impl Fixture {
             client: client(self.cluster.clone()),
             http: Http::new(Duration::from_millis(1000)),
             prometheus_url: None,
+            dcgm_port: 9400,
             instance: "test-operator".to_string(),
             metrics: self.metrics.clone(),
         };
@@ -407,7 +408,10 @@ async fn the_observation_log_of_a_live_run_replays_to_identical_decisions() {
         .deployments
         .insert("llm/other".to_string(), (1, 1, "app=llama".to_string()));
     let settings = Settings {
-        observation_log: Some(dir.clone()),
+        logs: operator::runner::Logs {
+            observations: Some(dir.clone()),
+            scrapes: true,
+        },
         ..Settings::default()
     };
     let mut operator = f.operator(settings);
@@ -430,6 +434,15 @@ async fn the_observation_log_of_a_live_run_replays_to_identical_decisions() {
         let error = control::log::replay(&tampered).unwrap_err();
         assert!(error.to_string().starts_with("line "), "{error}");
     }
+    // The raw scrapes, read back by the `trace.series` reader: 30 ticks × 2 pods each.
+    let scrapes = traces::metrics::series::read_all(&dir.join("llm_llama.scrapes.jsonl")).unwrap();
+    assert_eq!(scrapes.len(), 60);
+    assert_eq!(scrapes[0].t_us, T0);
+    assert_eq!(scrapes[0].target.as_deref(), Some("llama-1"));
+    assert_eq!(
+        scrapes[0].scrape.gauge("vllm:num_requests_running", &[]),
+        Some(16.0)
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -518,5 +531,56 @@ async fn resource_utilization_comes_from_the_metrics_api_and_the_pods_requests()
         c.replicas(TARGET),
         4,
         "90 % of the requested CPU on 2 pods at a 50 % target"
+    );
+}
+
+#[tokio::test]
+async fn gpu_telemetry_comes_from_each_nodes_dcgm_exporter_split_by_pod() {
+    let mut spec = hpa_spec("Active", "llama");
+    spec["metricsSources"] = json!([{"metricSourceType": "pod", "targetMetric": "gpu_utilization",
+                                     "targetValue": "50", "port": PORT.to_string()}]);
+    let f = Fixture::new(15, 0.0, &[("llama", spec)]).await;
+    // Both pods on one node whose exporter serves their GPUs (and an unassigned one).
+    let node = "127.0.15.200";
+    {
+        let mut c = f.cluster();
+        for pod in c.pods.get_mut(NS).unwrap() {
+            pod["status"]["hostIP"] = json!(node);
+        }
+    }
+    let dcgm = Exporter::start(node, 9400).await;
+    dcgm.set_text(
+        "# TYPE DCGM_FI_DEV_GPU_UTIL gauge\n\
+         DCGM_FI_DEV_GPU_UTIL{gpu=\"0\",pod=\"llama-1\",namespace=\"llm\"} 90\n\
+         DCGM_FI_DEV_GPU_UTIL{gpu=\"1\",pod=\"llama-2\",namespace=\"llm\"} 100\n\
+         DCGM_FI_DEV_GPU_UTIL{gpu=\"2\",pod=\"\"} 0\n",
+    );
+    let mut operator = f.operator(Settings::default());
+    operator.step(T0).await.unwrap();
+    {
+        let c = f.cluster();
+        assert_eq!(
+            c.condition(TARGET, "MetricsAvailable")["status"],
+            "True",
+            "{}",
+            c.status(TARGET)
+        );
+        assert_eq!(
+            c.replicas(TARGET),
+            4,
+            "95 % mean utilization at a 50 % target on 2 pods"
+        );
+    }
+    drop(dcgm);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    operator.step(T0 + 15 * SECOND).await.unwrap();
+    let c = f.cluster();
+    let message = c.condition(TARGET, "MetricsAvailable")["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        message.starts_with("dcgm 127.0.15.200: http://127.0.15.200:9400/metrics"),
+        "{message}"
     );
 }
