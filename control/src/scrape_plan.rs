@@ -5,7 +5,8 @@
 //! ([`engine::spec::InferenceServer::default_metrics_port`]: vLLM 8000, TGI 80, SGLang
 //! 30000, Triton 8002), else 8000; the path is `path`, else `metricsPath`, else
 //! `/metrics`. Workload-level sources (external, PromQL) are not per-pod scrapes and
-//! are listed apart. A DCGM exporter's node-level scrape is split into per-pod scrapes
+//! are listed apart, as are metrics read from the resource, custom and external
+//! metrics APIs. A DCGM exporter's node-level scrape is split into per-pod scrapes
 //! by its `pod` label ([`split_dcgm_by_pod`]).
 
 use engine::spec::{MetricSourceType, Protocol, ResolvedSpec};
@@ -40,6 +41,9 @@ pub struct ScrapePlan {
     pub workload: Vec<usize>,
     /// Resource metrics (by index): read from `metrics.k8s.io`, not scraped.
     pub resource: Vec<usize>,
+    /// Metrics (by index) read from the custom metrics API (`custom` sources, per pod)
+    /// or the external metrics API (`external` sources without an `endpoint`).
+    pub metrics_api: Vec<usize>,
 }
 
 /// The URL of metric `index`'s endpoint on a pod at `ip`.
@@ -65,6 +69,17 @@ pub fn pod_url(spec: &ResolvedSpec, index: usize, ip: &str) -> String {
     format!("{scheme}://{host}:{port}{path}")
 }
 
+/// Whether `metric` is read from a Kubernetes metrics API rather than fetched: a
+/// `custom` source (custom.metrics.k8s.io, per pod), or an `external` source that names
+/// no `endpoint` of its own (external.metrics.k8s.io, as the HPA reads it).
+pub fn reads_metrics_api(metric: &engine::spec::ResolvedMetric) -> bool {
+    match metric.source {
+        MetricSourceType::Custom => true,
+        MetricSourceType::External => metric.endpoint.is_none() && metric.prom_ql.is_none(),
+        _ => false,
+    }
+}
+
 /// The plan for `spec` over `pods`.
 pub fn plan(spec: &ResolvedSpec, pods: &[PodAddress]) -> ScrapePlan {
     let mut plan = ScrapePlan::default();
@@ -72,6 +87,8 @@ pub fn plan(spec: &ResolvedSpec, pods: &[PodAddress]) -> ScrapePlan {
     for (index, metric) in spec.metrics.iter().enumerate() {
         if metric.source == MetricSourceType::Resource {
             plan.resource.push(index);
+        } else if reads_metrics_api(metric) {
+            plan.metrics_api.push(index);
         } else if metric.is_workload_value() {
             plan.workload.push(index);
         } else {
@@ -171,12 +188,15 @@ mod tests {
             r#"{"metricSourceType":"inferenceEngine","targetMetric":"num_requests_waiting","targetValue":"4","inferenceEngineConfig":{"engineType":"vllm","metricsPort":9000,"metricsPath":"/m"}},
                {"metricSourceType":"inferenceEngine","targetMetric":"gpu_cache_usage_perc","targetValue":"0.8","inferenceEngineConfig":{"engineType":"vllm","metricsPort":9000,"metricsPath":"/m"}},
                {"metricSourceType":"pod","targetMetric":"queue","targetValue":"2","protocolType":"https","port":"8443","path":"/stats"},
-               {"metricSourceType":"external","targetMetric":"backlog","targetValue":"10"},
-               {"metricSourceType":"resource","targetMetric":"cpu","targetValue":"80"}"#,
+               {"metricSourceType":"external","targetMetric":"backlog","targetValue":"10","endpoint":"http://lb/backlog"},
+               {"metricSourceType":"resource","targetMetric":"cpu","targetValue":"80"},
+               {"metricSourceType":"custom","targetMetric":"queue_depth","targetValue":"5"},
+               {"metricSourceType":"external","targetMetric":"pubsub_backlog","targetValue":"100"}"#,
         );
         let plan = plan(&s, &pods());
         assert_eq!(plan.workload, [3]);
         assert_eq!(plan.resource, [4]);
+        assert_eq!(plan.metrics_api, [5, 6]);
         let urls: Vec<(&str, &str, &[usize])> = plan
             .pods
             .iter()

@@ -98,6 +98,39 @@ pub async fn pod_metrics(
         "/apis/metrics.k8s.io/v1beta1/namespaces/{namespace}/pods?labelSelector={}",
         crate::http::encode_query_value(selector)
     );
+    get_text(client, url).await
+}
+
+/// The custom metrics API's `MetricValueList` of `metric` for the selected pods, as
+/// text (`traces::metrics::metrics_api` parses it).
+pub async fn custom_metric(
+    client: &Client,
+    namespace: &str,
+    metric: &str,
+    selector: &str,
+) -> Result<String, kube::Error> {
+    let url = format!(
+        "/apis/custom.metrics.k8s.io/v1beta2/namespaces/{namespace}/pods/*/{}?labelSelector={}",
+        crate::http::encode_query_value(metric),
+        crate::http::encode_query_value(selector)
+    );
+    get_text(client, url).await
+}
+
+/// The external metrics API's `ExternalMetricValueList` of `metric` in `namespace`.
+pub async fn external_metric(
+    client: &Client,
+    namespace: &str,
+    metric: &str,
+) -> Result<String, kube::Error> {
+    let url = format!(
+        "/apis/external.metrics.k8s.io/v1beta1/namespaces/{namespace}/{}",
+        crate::http::encode_query_value(metric)
+    );
+    get_text(client, url).await
+}
+
+async fn get_text(client: &Client, url: String) -> Result<String, kube::Error> {
     let request = http::Request::get(url)
         .body(Vec::new())
         .map_err(|e| kube::Error::BuildRequest(kube::core::request::Error::BuildRequest(e)))?;

@@ -12,11 +12,12 @@ use crate::sources;
 use control::log::LogLine;
 use control::scrape_plan::{self, PodAddress};
 use control::{ControlLoop, timing};
-use engine::spec::{BudAIScalerSpec, Mode};
+use engine::spec::{BudAIScalerSpec, MetricSourceType, Mode};
 use engine::status::{Applied, ScalerStatus};
 use engine::time::Micros;
 use kube::Client;
 use std::io::Write;
+use traces::metrics::metrics_api;
 use traces::observe::PodScrape;
 
 /// Status condition: whether every configured source was read at the last tick.
@@ -291,6 +292,39 @@ impl Runner {
                 Err(why) => {
                     errors.insert("metrics.k8s.io".to_string(), why);
                 }
+            }
+        }
+        for &index in &plan.metrics_api {
+            let metric = &control.scaler.spec().metrics[index];
+            let (name, custom) = (
+                metric.name.clone(),
+                metric.source == MetricSourceType::Custom,
+            );
+            if custom {
+                let samples =
+                    cluster::custom_metric(&ctx.client, &target.namespace, &name, &selector)
+                        .await
+                        .map_err(|e| e.to_string())
+                        .and_then(|body| {
+                            metrics_api::metric_value_list(&body).map_err(|e| e.to_string())
+                        });
+                match samples {
+                    Ok(samples) => control.observer.set_pod_values(&name, samples),
+                    Err(why) => {
+                        errors.insert(format!("custom.metrics.k8s.io {name}"), why);
+                    }
+                }
+            } else {
+                let value = cluster::external_metric(&ctx.client, &target.namespace, &name)
+                    .await
+                    .map_err(|e| e.to_string())
+                    .and_then(|body| {
+                        metrics_api::external_metric_value_list(&body).map_err(|e| e.to_string())
+                    });
+                if let Err(why) = &value {
+                    errors.insert(format!("external.metrics.k8s.io {name}"), why.clone());
+                }
+                control.observer.set_workload_value(&name, value);
             }
         }
         let scrapes: Vec<PodScrape<'_>> = statuses

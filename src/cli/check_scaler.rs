@@ -157,6 +157,12 @@ fn describe(at: &str, manifest: &BudAIScaler, spec: &ResolvedSpec, mapping: &[St
     for (index, metric) in spec.metrics.iter().enumerate() {
         let reads = match metric.source {
             MetricSourceType::Resource => "pod resource usage from metrics.k8s.io".to_string(),
+            MetricSourceType::Custom => {
+                "each ready pod's value from the custom metrics API (custom.metrics.k8s.io)".to_string()
+            }
+            _ if scrape_plan::reads_metrics_api(metric) => {
+                "one value for the whole workload from the external metrics API (external.metrics.k8s.io)".to_string()
+            }
             _ if metric.prom_ql.is_some() => format!(
                 "a PromQL query at {}",
                 metric

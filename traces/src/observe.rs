@@ -197,6 +197,9 @@ pub struct Observer {
     /// The manifest's resource metrics (`cpu`, `memory`): their names are the resource
     /// names.
     resource_metrics: Vec<String>,
+    /// Per-pod values a driver read from the custom metrics API, by metric name, for
+    /// the next observation.
+    pod_values: BTreeMap<String, BTreeMap<String, PodSample>>,
     /// Resource usage and requests for the next observation.
     resources: Option<(resource_usage::Usage, resource_usage::Requests)>,
 }
@@ -329,6 +332,7 @@ impl Observer {
                 .map(|m| m.name.clone())
                 .collect(),
             resources: None,
+            pod_values: BTreeMap::new(),
         }
     }
 
@@ -351,6 +355,13 @@ impl Observer {
         requests: resource_usage::Requests,
     ) {
         self.resources = Some((usage, requests));
+    }
+
+    /// A pod metric's per-pod values as the driver read them (the custom metrics API's
+    /// `MetricValueList`: [`crate::metrics::metrics_api`]) for the next observation: they
+    /// replace what the pods' scrapes give for it.
+    pub fn set_pod_values(&mut self, metric: &str, samples: BTreeMap<String, PodSample>) {
+        self.pod_values.insert(metric.to_string(), samples);
     }
 
     /// Whether any metric (or serving signal) may be read from the family named
@@ -519,6 +530,9 @@ impl Observer {
                 }
             }
             obs.resource_requests = requests;
+        }
+        for (metric, samples) in std::mem::take(&mut self.pod_values) {
+            obs.pod_metrics.insert(metric, samples);
         }
         for (metric, value) in std::mem::take(&mut self.workload_values) {
             match value {

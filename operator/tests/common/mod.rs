@@ -29,6 +29,8 @@ pub struct Cluster {
     pub pods: BTreeMap<String, Vec<Value>>,
     pub config_maps: BTreeMap<String, Value>,
     pub leases: BTreeMap<String, Value>,
+    /// `namespace/metric` → the custom or external metrics API's value list.
+    pub metric_values: BTreeMap<String, Value>,
     /// `namespace` → the resource metrics API's PodMetricsList.
     pub pod_metrics: BTreeMap<String, Value>,
     pub events: Vec<Value>,
@@ -262,6 +264,42 @@ fn answer(cluster: &Shared, method: &Method, uri: &http::Uri, body: &[u8]) -> (S
                 None => failure(StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable"),
             }
         }
+        (
+            &Method::GET,
+            [
+                "apis",
+                "custom.metrics.k8s.io",
+                "v1beta2",
+                "namespaces",
+                ns,
+                "pods",
+                "*",
+                metric,
+            ],
+        ) => {
+            assert!(
+                query.contains("labelSelector="),
+                "custom metrics by the scale's selector: {query}"
+            );
+            match c.metric_values.get(&format!("{ns}/{metric}")) {
+                Some(list) => (StatusCode::OK, list.clone()),
+                None => not_found(metric),
+            }
+        }
+        (
+            &Method::GET,
+            [
+                "apis",
+                "external.metrics.k8s.io",
+                "v1beta1",
+                "namespaces",
+                ns,
+                metric,
+            ],
+        ) => match c.metric_values.get(&format!("{ns}/{metric}")) {
+            Some(list) => (StatusCode::OK, list.clone()),
+            None => not_found(metric),
+        },
         (&Method::POST, ["apis", "events.k8s.io", "v1", "namespaces", _ns, "events"]) => {
             c.events.push(body.clone());
             (StatusCode::CREATED, body)

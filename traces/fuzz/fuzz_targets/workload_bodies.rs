@@ -1,10 +1,12 @@
 //! Fuzzes the parsers of bodies a live driver reads besides scrapes: Prometheus query
-//! responses, external JSON values and the resource metrics API's `PodMetricsList`.
+//! responses, external JSON values, the resource metrics API's `PodMetricsList` and
+//! the custom and external metrics APIs' value lists.
 //! Any input must give a finite value (or usage) or an error, never a panic.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use traces::metrics::metrics_api::{external_metric_value_list, metric_value_list};
 use traces::metrics::resource_usage::pod_metrics_list;
 use traces::metrics::workload_value::{external_json, prometheus_query};
 
@@ -12,8 +14,15 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    for value in [prometheus_query(text), external_json(text)].into_iter().flatten() {
+    let external = external_metric_value_list(text).map_err(|e| e.to_string());
+    for value in [prometheus_query(text).map_err(|e| e.to_string()), external_json(text).map_err(|e| e.to_string()), external]
+        .into_iter()
+        .flatten()
+    {
         assert!(value.is_finite());
+    }
+    if let Ok(samples) = metric_value_list(text) {
+        assert!(samples.values().all(|s| s.value.is_finite()));
     }
     if let Ok(usage) = pod_metrics_list(text) {
         assert!(usage.values().flat_map(|pods| pods.values()).all(|s| s.value.is_finite()));

@@ -7,6 +7,7 @@
 
 pub mod dcgm;
 pub mod demand;
+pub mod metrics_api;
 pub mod prometheus;
 pub mod resource_usage;
 pub mod series;
