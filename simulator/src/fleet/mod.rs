@@ -8,17 +8,24 @@
 //! - [`lifecycle`]: start-up delays, warm nodes and spot interruptions.
 //! - [`exporter`]: what a replica exports at a scrape (vLLM and DCGM families).
 //! - [`control`]: the scaler side: engine ticks, `Static` and `Schedule` strategies.
-//! - [`run`](mod@run): the event loop tying them together.
+//! - [`run`](mod@run): the event loop tying the parts together, each owning its state:
+//!   `replicas` (slots, live and ready lists, loads, warm pool), `gateway` (requests
+//!   held while nothing is ready), `crate::routing` (the router), `scraper` (what the
+//!   scaler sees), `billing` (GPU time, cost, replica counts).
 //! - [`sink`]: where a streamed run's finished requests go, and the reorder buffer that
 //!   puts them back in input order.
 
+mod billing;
 pub mod config;
 pub mod control;
 pub mod exporter;
+mod gateway;
 mod in_flight;
 pub mod lifecycle;
+mod replicas;
 pub mod result;
 mod run;
+mod scraper;
 pub mod sink;
 
 pub use config::{

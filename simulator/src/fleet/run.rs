@@ -17,23 +17,25 @@
 //! in-memory form: it sorts a slice, streams it, and collects the records by index.
 
 use super::FleetError;
+use super::billing::Billing;
 use super::config::{FleetConfig, RunOptions, ScalerSpec, Slo};
 use super::control::{Control, Controller};
-use super::exporter::{self, BusyClock, Gauges, GpuReading, ServerCounters};
+use super::exporter::{BusyClock, ServerCounters};
+use super::gateway::Gateway;
 use super::in_flight::{Handle, InFlight};
-use super::lifecycle::{self, Startup, WarmNode, WarmPool};
+use super::lifecycle::{self, Startup, WarmNode};
+use super::replicas::{Replicas, Slot, SlotState};
 use super::result::{DecisionRecord, RequestRecord, RequestStatus, RunResult, TickRecord};
+use super::scraper::Scraper;
 use super::sink::{Collect, RequestSink, SinkError};
 use crate::catalog::Catalog;
 use crate::perf::StepCostModel;
 use crate::queue::{EventQueue, Phase, TimeUs};
 use crate::replica::{NewRequest, Progress, ProgressKind, Replica, ServingConfig, StepMode, Wake};
 use crate::rng::{Component, stream};
-use engine::observation::{PodPhase, PodStatus};
-use std::collections::VecDeque;
+use crate::routing::Router;
+use engine::observation::PodStatus;
 use std::convert::Infallible;
-use traces::metrics::prometheus::{Scrape, parse_text, render_text};
-use traces::observe::PodScrape;
 use traces::request::Request;
 
 /// Replays `requests` (any order; ties in arrival keep input order) on a fleet driven by
@@ -244,45 +246,6 @@ enum Event {
     ScheduleStep { index: usize },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum SlotState {
-    Starting,
-    Ready,
-    /// No new work; in-flight work ends by `deadline` or is cut (`lost`: to a spot
-    /// reclaim, else to the drain grace period).
-    Draining {
-        deadline: TimeUs,
-        lost: bool,
-    },
-    Released,
-}
-
-/// One replica ever created (ids count up in creation order).
-struct Slot {
-    pod: String,
-    node: String,
-    state: SlotState,
-    spot: bool,
-    startup: Startup,
-    /// When the scale-up created the pod (before any node was provisioned for it).
-    created_us: TimeUs,
-    billed_since: TimeUs,
-    replica: Option<Replica>,
-    in_flight: Vec<Handle>,
-    counters: ServerCounters,
-    busy: BusyClock,
-}
-
-/// The latest scrape of one replica.
-struct ScrapeRecord {
-    slot: u32,
-    engine: Scrape,
-    gpu: Option<Scrape>,
-    at: TimeUs,
-}
-
-const NONE: u32 = u32::MAX;
-
 /// A request while it is in flight; dropped (its record sent on) once final.
 struct Live {
     /// Its index in the input, which the sink files its record under.
@@ -296,6 +259,10 @@ struct Live {
     position: u32,
 }
 
+const NONE: u32 = u32::MAX;
+
+/// The loop's state: the parts that own theirs (replicas, gateway, router, scraper,
+/// billing), the requests in flight, the scaler, and what the run records.
 struct Fleet<'a, I, S> {
     arrivals: Arrivals<I>,
     sink: &'a mut S,
@@ -307,38 +274,20 @@ struct Fleet<'a, I, S> {
     engine: ServingConfig,
     cost: StepCostModel,
     weight_bytes: f64,
-    model_name: String,
-    gpu_name: String,
-    fb_total_mib: f64,
     queue: EventQueue<Event>,
     /// Requests read and not final. Looked up by handle, never iterated; replicas, the
     /// gateway and `Slot::in_flight` hold handles.
     inflight: InFlight<Live>,
     max_in_flight: usize,
-    slots: Vec<Slot>,
-    /// Slots not released, ascending.
-    live: Vec<u32>,
-    /// Ready slots, ascending (oldest first).
-    ready: Vec<u32>,
-    /// Requests each slot's replica holds (waiting + running), by slot id: what the
-    /// router compares on every arrival, kept in one small array instead of read
-    /// from each replica.
-    loads: Vec<usize>,
-    gateway: VecDeque<Handle>,
-    timeout_pending: bool,
-    pool: WarmPool,
-    fresh_nodes: u64,
-    desired: u32,
-    router: crate::routing::Router,
-    progress: Vec<Progress>,
-    scrapes: Vec<ScrapeRecord>,
-    /// vLLM families each scrape keeps, and whether DCGM is scraped.
-    kept_families: Vec<&'static str>,
-    /// Whether the TTFT and inter-token-latency histograms are kept: a histogram no
-    /// scrape exports is not worth filling on every finished request.
+    replicas: Replicas,
+    gateway: Gateway,
+    router: Router,
+    scraper: Scraper,
+    billing: Billing,
+    /// Which latency histograms finished requests fill ([`Scraper::latency_histograms`]).
     latency_histograms: [bool; 3],
-    scrape_gpu: bool,
-    activator_scrape: Option<(Scrape, TimeUs)>,
+    progress: Vec<Progress>,
+    desired: u32,
     /// `RunOptions::record_observations`: the observations kept so far.
     observations: Option<Vec<engine::Observation>>,
     /// `RunOptions::restart_scaler_at_us`, until the restart has happened.
@@ -348,14 +297,6 @@ struct Fleet<'a, I, S> {
     scale_events: u32,
     arrivals_since_tick: u64,
     last_tick: TimeUs,
-    /// GPU-microseconds billed and closed: on-demand, spot.
-    gpu_us: [i128; 2],
-    provisioned: u32,
-    peak: u32,
-    area: i128,
-    area_since: TimeUs,
-    /// Time zero of the run (the earliest arrival when it is negative).
-    origin: TimeUs,
     end_us: TimeUs,
     now: TimeUs,
 }
@@ -380,13 +321,17 @@ where
         let gpu = catalog.gpu(&config.gpu)?;
         let model = catalog.model(&config.model)?;
         let (engine, cost) = config.replica_setup(catalog)?;
-        let kept_families: Vec<&'static str> = exporter::VLLM_FAMILIES
-            .into_iter()
-            .filter(|name| {
-                options.full_scrapes
-                    || matches!(&control.controller, Controller::Engine(c) if c.observer.reads_family(name))
-            })
-            .collect();
+        let observer = match &control.controller {
+            Controller::Engine(c) => Some(&c.observer),
+            _ => None,
+        };
+        let scraper = Scraper::new(
+            |name| options.full_scrapes || observer.is_some_and(|o| o.reads_family(name)),
+            options.full_scrapes || observer.is_some_and(|o| o.reads_gpu()),
+            model.id.clone(),
+            gpu.id.clone(),
+            gpu.memory_bytes / 1_048_576.0,
+        );
         Ok(Self {
             arrivals,
             sink,
@@ -396,34 +341,17 @@ where
             engine,
             cost,
             weight_bytes: model.weight_bytes(),
-            model_name: model.id.clone(),
-            gpu_name: gpu.id.clone(),
-            fb_total_mib: gpu.memory_bytes / 1_048_576.0,
             queue: EventQueue::with_capacity(1024),
             inflight: InFlight::default(),
             max_in_flight: 0,
-            slots: Vec::new(),
-            live: Vec::new(),
-            ready: Vec::new(),
-            loads: Vec::new(),
-            gateway: VecDeque::new(),
-            timeout_pending: false,
-            pool: WarmPool::default(),
-            fresh_nodes: 0,
-            desired: control.initial,
-            router: crate::routing::Router::new(config.routing),
+            replicas: Replicas::default(),
+            gateway: Gateway::new(config.gateway_timeout_us),
+            router: Router::new(config.routing),
+            latency_histograms: scraper.latency_histograms(),
+            scraper,
+            billing: Billing::new(config, start),
             progress: Vec::new(),
-            scrapes: Vec::new(),
-            latency_histograms: [
-                "vllm:time_to_first_token_seconds",
-                "vllm:inter_token_latency_seconds",
-                "vllm:request_queue_time_seconds",
-            ]
-            .map(|name| kept_families.contains(&name)),
-            kept_families,
-            scrape_gpu: options.full_scrapes
-                || matches!(&control.controller, Controller::Engine(c) if c.observer.reads_gpu()),
-            activator_scrape: None,
+            desired: control.initial,
             observations: options.record_observations.then(Vec::new),
             restart_at: options.restart_scaler_at_us,
             ticks: Vec::new(),
@@ -431,12 +359,6 @@ where
             scale_events: 0,
             arrivals_since_tick: 0,
             last_tick: start,
-            gpu_us: [0, 0],
-            provisioned: 0,
-            peak: 0,
-            area: 0,
-            area_since: start,
-            origin: start,
             end_us: start,
             now: start,
             control,
@@ -447,7 +369,7 @@ where
         let start = self.now;
         let ttl = self.config.lifecycle.warm_node_ttl_us;
         for _ in 0..self.config.lifecycle.free_nodes {
-            self.pool.push(WarmNode {
+            self.replicas.pool.push(WarmNode {
                 available_at: start,
                 billed_since: start,
                 expires_at: start + ttl,
@@ -508,7 +430,7 @@ where
     fn handle(&mut self, event: Event) {
         match event {
             Event::StepEnd { slot, generation } => {
-                let Some(replica) = self.slots[slot as usize].replica.as_mut() else {
+                let Some(replica) = self.replicas.slot_mut(slot).replica.as_mut() else {
                     return;
                 };
                 if let Some(wake) = replica.on_step_end(generation, &mut self.progress) {
@@ -518,7 +440,7 @@ where
             }
             Event::Ready { slot } => self.on_ready(slot),
             Event::DrainDeadline { slot } => {
-                if let SlotState::Draining { deadline, lost } = self.slots[slot as usize].state
+                if let SlotState::Draining { deadline, lost } = self.replicas.slot(slot).state
                     && deadline == self.now
                 {
                     let status = if lost {
@@ -526,7 +448,7 @@ where
                     } else {
                         RequestStatus::CutByDrain
                     };
-                    for request in std::mem::take(&mut self.slots[slot as usize].in_flight) {
+                    for request in std::mem::take(&mut self.replicas.slot_mut(slot).in_flight) {
                         self.settle(request, status);
                     }
                     self.release(slot, !lost);
@@ -537,7 +459,15 @@ where
             Event::Scrape => {
                 let now = self.now;
                 if self.control.scrape_needed(now, self.config.scrape_delay_us) {
-                    self.scrape_all();
+                    let activator =
+                        matches!(&self.control.controller, Controller::Engine(c) if c.activator);
+                    self.scraper.scrape_all(
+                        now,
+                        &mut self.replicas,
+                        self.config,
+                        activator,
+                        self.gateway.len(),
+                    );
                 }
                 self.queue
                     .push(now + self.control.scrape_us, Phase::Scrape, Event::Scrape);
@@ -575,41 +505,15 @@ where
         };
         let request = self.inflight.insert(live);
         self.max_in_flight = self.max_in_flight.max(self.inflight.len());
-        match self.route() {
+        match self.replicas.route(&mut self.router, self.now) {
             Some(slot) => self.dispatch(slot, request),
             None => {
-                self.gateway.push_back(request);
-                if !self.timeout_pending {
-                    let deadline = arrival_us + self.config.gateway_timeout_us;
+                if let Some(deadline) = self.gateway.hold(request, arrival_us) {
                     self.queue
                         .push(deadline, Phase::Lifecycle, Event::GatewayTimeout);
-                    self.timeout_pending = true;
                 }
             }
         }
-    }
-
-    fn route(&mut self) -> Option<u32> {
-        let slots = &self.slots;
-        let loads = &self.loads;
-        debug_assert!(
-            self.ready.iter().all(|&slot| {
-                slots[slot as usize].replica.as_ref().map(Replica::load)
-                    == Some(loads[slot as usize])
-            }),
-            "the router's load array follows every ready replica"
-        );
-        let now = self.now;
-        self.router.pick(
-            &self.ready,
-            |slot| loads[slot as usize],
-            |slot| {
-                slots[slot as usize]
-                    .replica
-                    .as_ref()
-                    .map_or(u64::MAX, |r| r.state_at(now).kv_used_blocks)
-            },
-        )
     }
 
     fn dispatch(&mut self, slot: u32, request: Handle) {
@@ -619,7 +523,7 @@ where
             .get_mut(request)
             .expect("a dispatched request is in flight");
         live.record.replica = Some(slot);
-        let entry = &mut self.slots[slot as usize];
+        let entry = self.replicas.slot_mut(slot);
         live.position = entry.in_flight.len() as u32;
         entry.in_flight.push(request);
         let replica = entry.replica.as_mut().expect("ready slots have a replica");
@@ -644,7 +548,7 @@ where
                 continue;
             };
             let record = &mut live.record;
-            let counters = &mut self.slots[slot as usize].counters;
+            let counters = &mut self.replicas.slot_mut(slot).counters;
             match report.kind {
                 ProgressKind::Scheduled => {
                     if self.latency_histograms[2] {
@@ -687,12 +591,8 @@ where
             }
         }
         self.progress = progress;
-        let now = self.now;
-        let entry = &mut self.slots[slot as usize];
-        let idle = entry.replica.as_ref().is_none_or(Replica::is_idle);
-        self.loads[slot as usize] = entry.replica.as_ref().map_or(usize::MAX, Replica::load);
-        entry.busy.set(now, !idle);
-        if idle && let SlotState::Draining { lost, .. } = entry.state {
+        let idle = self.replicas.refresh(slot, self.now);
+        if idle && let SlotState::Draining { lost, .. } = self.replicas.slot(slot).state {
             self.release(slot, !lost);
         }
     }
@@ -705,7 +605,7 @@ where
         if position == NONE {
             return;
         }
-        let in_flight = &mut self.slots[slot as usize].in_flight;
+        let in_flight = &mut self.replicas.slot_mut(slot).in_flight;
         in_flight.swap_remove(position as usize);
         if let Some(&moved) = in_flight.get(position as usize)
             && let Some(live) = self.inflight.get_mut(moved)
@@ -730,60 +630,37 @@ where
     }
 
     fn on_gateway_timeout(&mut self) {
-        self.timeout_pending = false;
-        let timeout = self.config.gateway_timeout_us;
-        while let Some(&head) = self.gateway.front() {
-            let Some(live) = self.inflight.get(head) else {
-                self.gateway.pop_front();
-                continue;
-            };
-            let deadline = live.record.arrival_us + timeout;
-            if deadline > self.now {
-                self.queue
-                    .push(deadline, Phase::Lifecycle, Event::GatewayTimeout);
-                self.timeout_pending = true;
-                break;
-            }
-            self.gateway.pop_front();
-            self.settle(head, RequestStatus::GatewayTimeout);
+        let inflight = &self.inflight;
+        let (expired, next) = self.gateway.on_timeout(self.now, |request| {
+            inflight.get(request).map(|live| live.record.arrival_us)
+        });
+        if let Some(deadline) = next {
+            self.queue
+                .push(deadline, Phase::Lifecycle, Event::GatewayTimeout);
+        }
+        for request in expired {
+            self.settle(request, RequestStatus::GatewayTimeout);
         }
     }
 
     // ---- replicas ----
 
-    fn set_provisioned(&mut self, delta: i32) {
-        self.area += i128::from(self.provisioned) * i128::from(self.now - self.area_since);
-        self.area_since = self.now;
-        self.provisioned = self.provisioned.saturating_add_signed(delta);
-        self.peak = self.peak.max(self.provisioned);
-    }
-
-    fn bill(&mut self, spot: bool, from: TimeUs, to: TimeUs) {
-        let gpus = i128::from(self.config.tensor_parallel);
-        self.gpu_us[usize::from(spot)] += i128::from((to - from).max(0)) * gpus;
-    }
-
-    fn expire_warm(&mut self) {
-        let mut billed = Vec::new();
-        self.pool
-            .expire(self.now, |spot, from, to| billed.push((spot, from, to)));
-        for (spot, from, to) in billed {
-            self.bill(spot, from, to);
-        }
-    }
-
     /// Adds a replica: ready at once (`initial`), or through the start-up stages.
     fn create_slot(&mut self, initial: bool) {
-        let id = self.slots.len() as u32;
+        let id = self.replicas.next_id();
         let now = self.now;
         let mut rng = stream(self.seed, Component::Replica, id);
-        self.expire_warm();
-        let warm = if initial { None } else { self.pool.take() };
+        self.billing.expire_warm(&mut self.replicas.pool, now);
+        let warm = if initial {
+            None
+        } else {
+            self.replicas.pool.take()
+        };
         let spot = match &warm {
             Some(node) => node.spot,
             None => {
-                let spot = lifecycle::is_spot(self.config.spot.as_ref(), self.fresh_nodes);
-                self.fresh_nodes += 1;
+                let spot = lifecycle::is_spot(self.config.spot.as_ref(), self.replicas.fresh_nodes);
+                self.replicas.fresh_nodes += 1;
                 spot
             }
         };
@@ -807,7 +684,7 @@ where
             Some(config) if spot => lifecycle::draw_interruption(config, &mut rng),
             _ => None,
         };
-        self.slots.push(Slot {
+        self.replicas.push(Slot {
             pod: format!("llm-{id}"),
             node: format!("node-{id}"),
             state: SlotState::Starting,
@@ -820,9 +697,7 @@ where
             counters: ServerCounters::default(),
             busy: BusyClock::default(),
         });
-        self.live.push(id);
-        self.loads.push(usize::MAX);
-        self.set_provisioned(1);
+        self.billing.set_provisioned(now, 1);
         self.queue.push(
             startup.ready_us,
             Phase::Lifecycle,
@@ -838,33 +713,24 @@ where
     }
 
     fn on_ready(&mut self, slot: u32) {
-        let entry = &mut self.slots[slot as usize];
-        if entry.state != SlotState::Starting {
+        if self.replicas.slot(slot).state != SlotState::Starting {
             return;
         }
-        entry.state = SlotState::Ready;
-        entry.replica = Some(Replica::new(
-            self.engine.clone(),
-            self.cost.clone(),
-            StepMode::Fast,
-        ));
-        self.loads[slot as usize] = 0;
-        insert_sorted(&mut self.ready, slot);
-        while let Some(request) = self.gateway.pop_front() {
-            let target = self.route().unwrap_or(slot);
+        let replica = Replica::new(self.engine.clone(), self.cost.clone(), StepMode::Fast);
+        self.replicas.mark_ready(slot, replica);
+        while let Some(request) = self.gateway.pop() {
+            let target = self
+                .replicas
+                .route(&mut self.router, self.now)
+                .unwrap_or(slot);
             self.dispatch(target, request);
         }
     }
 
     /// Stops routing to a ready replica; its work ends by `deadline` or is cut.
     fn drain(&mut self, slot: u32, deadline: TimeUs, lost: bool) {
-        self.ready.retain(|&s| s != slot);
-        self.slots[slot as usize].state = SlotState::Draining { deadline, lost };
-        let idle = self.slots[slot as usize]
-            .replica
-            .as_ref()
-            .is_none_or(Replica::is_idle);
-        if idle {
+        self.replicas.start_draining(slot, deadline, lost);
+        if self.replicas.is_idle(slot) {
             self.release(slot, !lost);
         } else {
             self.queue
@@ -875,42 +741,34 @@ where
     /// Removes a replica; its node stays warm (`keep_node`) or goes away.
     fn release(&mut self, slot: u32, keep_node: bool) {
         let now = self.now;
-        let entry = &mut self.slots[slot as usize];
-        if entry.state == SlotState::Released {
+        let Some(released) = self.replicas.release(slot, now) else {
             return;
-        }
-        entry.state = SlotState::Released;
-        entry.replica = None;
-        self.loads[slot as usize] = usize::MAX;
+        };
         self.queue.cancel_timer(slot);
-        entry.busy.set(now, false);
-        let (spot, since, startup) = (entry.spot, entry.billed_since, entry.startup);
-        self.live.retain(|&s| s != slot);
-        self.ready.retain(|&s| s != slot);
-        self.set_provisioned(-1);
+        self.billing.set_provisioned(now, -1);
         if keep_node {
-            let available_at = startup.node_ready_us.max(now);
-            self.pool.push(WarmNode {
+            let available_at = released.startup.node_ready_us.max(now);
+            self.replicas.pool.push(WarmNode {
                 available_at,
-                billed_since: since,
+                billed_since: released.billed_since,
                 expires_at: available_at + self.config.lifecycle.warm_node_ttl_us,
-                image_cached: now >= startup.running_us,
-                spot,
+                image_cached: now >= released.startup.running_us,
+                spot: released.spot,
             });
         } else {
-            self.bill(spot, since, now);
+            self.billing.bill(released.spot, released.billed_since, now);
         }
     }
 
     fn on_spot_notice(&mut self, slot: u32) {
         let notice = self.config.spot.as_ref().map_or(0, |spot| spot.notice_us);
         let reclaim = self.now + notice;
-        match self.slots[slot as usize].state {
+        match self.replicas.slot(slot).state {
             SlotState::Starting => self.release(slot, false),
             SlotState::Ready => self.drain(slot, reclaim, true),
             SlotState::Draining { deadline, .. } => {
                 let deadline = deadline.min(reclaim);
-                self.slots[slot as usize].state = SlotState::Draining {
+                self.replicas.slot_mut(slot).state = SlotState::Draining {
                     deadline,
                     lost: true,
                 };
@@ -927,17 +785,7 @@ where
     /// desired count. Removal follows the ReplicaSet's order: not-yet-ready pods first,
     /// newest first.
     fn reconcile(&mut self) {
-        let active: Vec<u32> = self
-            .live
-            .iter()
-            .copied()
-            .filter(|&s| {
-                matches!(
-                    self.slots[s as usize].state,
-                    SlotState::Starting | SlotState::Ready
-                )
-            })
-            .collect();
+        let active = self.replicas.active();
         let desired = self.desired as usize;
         if active.len() < desired {
             for _ in active.len()..desired {
@@ -950,7 +798,7 @@ where
             if excess == 0 {
                 break;
             }
-            if self.slots[slot as usize].state == SlotState::Starting {
+            if self.replicas.slot(slot).state == SlotState::Starting {
                 self.release(slot, true);
                 excess -= 1;
             }
@@ -959,7 +807,7 @@ where
             if excess == 0 {
                 break;
             }
-            if self.slots[slot as usize].state == SlotState::Ready {
+            if self.replicas.slot(slot).state == SlotState::Ready {
                 self.drain(slot, self.now + self.config.drain_grace_us, false);
                 excess -= 1;
             }
@@ -975,138 +823,21 @@ where
         self.reconcile();
     }
 
-    // ---- scrapes and ticks ----
-
-    fn scrape_all(&mut self) {
-        let now = self.now;
-        let mut scrapes = std::mem::take(&mut self.scrapes);
-        scrapes.clear();
-        let memory_fraction = self.config.engine.gpu_memory_utilization.clamp(0.0, 1.0);
-        let fb_used = self.fb_total_mib * memory_fraction;
-        let power = &self.config.power;
-        for &slot in &self.live {
-            let entry = &mut self.slots[slot as usize];
-            let Some(replica) = entry.replica.as_ref() else {
-                continue;
-            };
-            let state = replica.state_at(now);
-            let gauges = Gauges {
-                running: state.running,
-                waiting: state.waiting,
-                kv_usage: if state.kv_total_blocks == 0 {
-                    0.0
-                } else {
-                    state.kv_used_blocks as f64 / state.kv_total_blocks as f64
-                },
-            };
-            let utilization = entry
-                .busy
-                .utilization_since_last(now, entry.startup.ready_us);
-            let reading = GpuReading {
-                utilization_pct: utilization,
-                fb_used_mib: fb_used,
-                fb_free_mib: self.fb_total_mib - fb_used,
-                power_watts: power.idle_watts
-                    + (power.max_watts - power.idle_watts) * utilization / 100.0,
-            };
-            let kept = &self.kept_families;
-            let engine = exporter::vllm_scrape(&self.model_name, gauges, &entry.counters, |name| {
-                kept.contains(&name)
-            });
-            let gpu = self.scrape_gpu.then(|| {
-                exporter::dcgm_scrape(
-                    &entry.pod,
-                    &entry.node,
-                    &self.gpu_name,
-                    self.config.tensor_parallel,
-                    reading,
-                )
-            });
-            scrapes.push(ScrapeRecord {
-                slot,
-                engine: through_text(&engine),
-                gpu: gpu.as_ref().map(through_text),
-                at: now,
-            });
-        }
-        self.scrapes = scrapes;
-        let activator = matches!(&self.control.controller, Controller::Engine(c) if c.activator);
-        self.activator_scrape = activator.then(|| {
-            let gauges = Gauges {
-                running: 0,
-                waiting: self.gateway.len() as u32,
-                kv_usage: 0.0,
-            };
-            let kept = &self.kept_families;
-            let scrape = exporter::vllm_scrape(
-                &self.model_name,
-                gauges,
-                &ServerCounters::default(),
-                |name| kept.contains(&name),
-            );
-            (through_text(&scrape), now)
-        });
-    }
-
-    fn pod_status(&self, slot: u32) -> PodStatus {
-        let entry = &self.slots[slot as usize];
-        let now = self.now;
-        let startup = entry.startup;
-        let started = (now >= startup.node_ready_us).then_some(startup.node_ready_us);
-        let (phase, ready, transition, deleting) = match entry.state {
-            SlotState::Starting if now < startup.running_us => {
-                (PodPhase::Pending, false, started, false)
-            }
-            SlotState::Starting => (PodPhase::Running, false, started, false),
-            SlotState::Ready => (PodPhase::Running, true, Some(startup.ready_us), false),
-            SlotState::Draining { .. } | SlotState::Released => {
-                (PodPhase::Running, true, Some(startup.ready_us), true)
-            }
-        };
-        PodStatus {
-            name: entry.pod.clone(),
-            phase,
-            ready,
-            start_time: started,
-            ready_transition_time: transition,
-            deleting,
-            creation_time: Some(entry.created_us),
-        }
-    }
+    // ---- ticks ----
 
     fn tick(&mut self) {
         let now = self.now;
         if let Controller::Engine(_) = self.control.controller {
             let statuses: Vec<PodStatus> = self
-                .live
+                .replicas
+                .live()
                 .iter()
-                .map(|&slot| self.pod_status(slot))
+                .map(|&slot| self.replicas.pod_status(slot, now))
                 .collect();
             let activator_status = control::activator::activator_status();
-            let mut pods: Vec<PodScrape> = Vec::with_capacity(statuses.len() + 1);
-            let mut scrapes = self.scrapes.iter().peekable();
-            for (&slot, status) in self.live.iter().zip(&statuses) {
-                while scrapes.peek().is_some_and(|record| record.slot < slot) {
-                    scrapes.next();
-                }
-                let record = scrapes.peek().filter(|record| record.slot == slot);
-                pods.push(PodScrape {
-                    status,
-                    engine: record.map(|record| &record.engine),
-                    gpu: record.and_then(|record| record.gpu.as_ref()),
-                    scraped_at: record.map_or(now, |record| record.at),
-                });
-            }
-            if self.ready.is_empty()
-                && let Some((scrape, at)) = &self.activator_scrape
-            {
-                pods.push(PodScrape {
-                    status: &activator_status,
-                    engine: Some(scrape),
-                    gpu: None,
-                    scraped_at: *at,
-                });
-            }
+            let pods = self
+                .scraper
+                .pods(now, &self.replicas, &statuses, &activator_status);
             if self.restart_at.is_some_and(|at| now >= at) {
                 self.restart_at = None;
                 self.control.restart_engine();
@@ -1132,44 +863,23 @@ where
 
     fn record_tick(&mut self) {
         let now = self.now;
-        let (mut starting, mut draining, mut waiting, mut running) = (0, 0, 0, 0);
-        let mut kv_sum = 0.0;
-        for &slot in &self.live {
-            let entry = &self.slots[slot as usize];
-            match entry.state {
-                SlotState::Starting => starting += 1,
-                SlotState::Draining { .. } => draining += 1,
-                _ => {}
-            }
-            if let Some(replica) = &entry.replica {
-                let state = replica.state_at(now);
-                waiting += state.waiting;
-                running += state.running;
-                if entry.state == SlotState::Ready && state.kv_total_blocks > 0 {
-                    kv_sum += 100.0 * state.kv_used_blocks as f64 / state.kv_total_blocks as f64;
-                }
-            }
-        }
-        let ready = self.ready.len() as u32;
+        let census = self.replicas.census(now);
         let elapsed = (now - self.last_tick).max(1) as f64 / 1e6;
         let rate = self.arrivals_since_tick as f64 / elapsed;
         self.arrivals_since_tick = 0;
         self.last_tick = now;
-        let cost_usd = self.cost_at(now);
+        let gpu_us = self.gpu_us_at(now);
+        let cost_usd = self.billing.cost_of(gpu_us);
         self.ticks.push(TickRecord {
             time_us: now,
             desired: self.desired,
-            ready,
-            starting,
-            draining,
+            ready: census.ready,
+            starting: census.starting,
+            draining: census.draining,
             gateway_queue: self.gateway.len() as u32,
-            waiting,
-            running,
-            kv_cache_pct: if ready > 0 {
-                kv_sum / f64::from(ready)
-            } else {
-                0.0
-            },
+            waiting: census.waiting,
+            running: census.running,
+            kv_cache_pct: census.kv_cache_pct,
             arrival_rate_rps: rate,
             cost_usd,
         });
@@ -1178,45 +888,16 @@ where
 
     /// GPU-microseconds (on-demand, spot) paid up to `now`, open intervals included.
     fn gpu_us_at(&mut self, now: TimeUs) -> [i128; 2] {
-        self.expire_warm();
-        let gpus = i128::from(self.config.tensor_parallel);
-        let mut total = self.gpu_us;
-        for &slot in &self.live {
-            let entry = &self.slots[slot as usize];
-            total[usize::from(entry.spot)] += i128::from((now - entry.billed_since).max(0)) * gpus;
-        }
-        for node in self.pool.nodes() {
-            let until = now.min(node.expires_at);
-            total[usize::from(node.spot)] += i128::from((until - node.billed_since).max(0)) * gpus;
-        }
-        total
-    }
-
-    fn cost_of(&self, gpu_us: [i128; 2]) -> f64 {
-        let hours = |us: i128| us as f64 / 3.6e9;
-        let spot_price = self
-            .config
-            .spot_price_per_gpu_hour
-            .unwrap_or(self.config.price_per_gpu_hour);
-        hours(gpu_us[0]) * self.config.price_per_gpu_hour + hours(gpu_us[1]) * spot_price
-    }
-
-    fn cost_at(&mut self, now: TimeUs) -> f64 {
-        let gpu_us = self.gpu_us_at(now);
-        self.cost_of(gpu_us)
+        let (pool, live) = self.replicas.billing_view();
+        self.billing.gpu_us_at(now, pool, live)
     }
 
     fn finish(mut self) -> RunResult {
         let end = self.end_us;
         self.now = end;
-        self.set_provisioned(0);
+        self.billing.set_provisioned(end, 0);
         let gpu_us = self.gpu_us_at(end);
-        let cost_usd = self.cost_of(gpu_us);
-        let mean_replicas = if end > self.origin {
-            self.area as f64 / (end - self.origin) as f64
-        } else {
-            f64::from(self.provisioned)
-        };
+        let cost_usd = self.billing.cost_of(gpu_us);
         RunResult {
             scaler: self.control.name,
             strategy: self.control.strategy,
@@ -1226,8 +907,8 @@ where
             gpu_hours: (gpu_us[0] + gpu_us[1]) as f64 / 3.6e9,
             cost_usd,
             scale_events: self.scale_events,
-            peak_replicas: self.peak,
-            mean_replicas,
+            peak_replicas: self.billing.peak(),
+            mean_replicas: self.billing.mean_replicas(end),
             end_us: end,
             observations: self.observations.unwrap_or_default(),
         }
@@ -1245,14 +926,4 @@ fn push_wake(queue: &mut EventQueue<Event>, slot: u32, wake: Wake) {
             generation: wake.generation,
         },
     );
-}
-
-fn insert_sorted(list: &mut Vec<u32>, value: u32) {
-    let at = list.partition_point(|&v| v < value);
-    list.insert(at, value);
-}
-
-/// A scrape as the operator would see it: rendered to Prometheus text and parsed back.
-fn through_text(scrape: &Scrape) -> Scrape {
-    parse_text(&render_text(scrape)).expect("rendered scrapes parse")
 }
