@@ -30,6 +30,71 @@ pub struct ScalerStatus {
     pub scaling_history: Vec<ScalingRecord>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prediction_status: Option<PredictionStatus>,
+    /// What BudScaler has learned ([`learning_status`]) and when a driver last saved it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub learning_status: Option<LearningStatus>,
+}
+
+/// What BudScaler has learned, as a person reads it.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct LearningStatus {
+    /// Whether the per-replica capacity was measured on saturated replicas (else it is
+    /// the prior's guess from the most served without a queue).
+    pub capacity_learned: bool,
+    /// Work per second one replica sustains, in the workload's units (tokens/s for
+    /// vLLM); absent before any load was seen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity_per_replica: Option<f64>,
+    /// The cold start forecasts look ahead by: the slowest of the recent ones seen.
+    pub cold_start_seconds: f64,
+    /// Each predictor's recent accuracy on the demand forecast.
+    #[serde(default)]
+    pub predictors: Vec<PredictorAccuracy>,
+    /// When the driver last saved the state (the operator's ConfigMap), RFC 3339.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_saved: Option<String>,
+}
+
+/// One predictor's recent accuracy.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct PredictorAccuracy {
+    pub predictor: String,
+    /// Forecasts scored against what happened (signed only so the schema carries no
+    /// float `minimum`, which the CRD round trip would not keep).
+    pub scored: i64,
+    /// Mean absolute percentage error of those, 0–1 (and beyond for wild misses);
+    /// absent before any was scored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mape: Option<f64>,
+}
+
+/// The learning status of a scaler's state: `Some` for BudScaler only.
+pub fn learning_status(state: &crate::ScalerState) -> Option<LearningStatus> {
+    let crate::ScalerState::BudScaler { bud, .. } = state else {
+        return None;
+    };
+    Some(LearningStatus {
+        capacity_learned: bud.capacity.is_learned(),
+        capacity_per_replica: bud.capacity.per_replica(1.0),
+        cold_start_seconds: bud.cold_starts.lookahead() as f64 / 1e6,
+        predictors: crate::budscaler::forecast::PREDICTORS
+            .iter()
+            .enumerate()
+            .map(|(index, predictor)| {
+                let errors = bud.demand.errors.get(index).filter(|e| e.scored > 0);
+                PredictorAccuracy {
+                    predictor: predictor.as_str().to_string(),
+                    scored: errors.map_or(0, |e| i64::from(e.scored)),
+                    mape: errors.map(|e| e.mape),
+                }
+            })
+            .collect(),
+        last_saved: None,
+    })
 }
 
 /// A Kubernetes condition as the API writes it.
@@ -221,6 +286,37 @@ mod tests {
         let condition = status.condition("MetricsAvailable").unwrap();
         assert_eq!(condition.last_transition_time, "2026-06-01T00:02:00Z");
         assert_eq!(status.conditions.len(), 1);
+    }
+
+    #[test]
+    fn only_budscaler_has_a_learning_status_and_a_fresh_one_says_nothing_is_learned() {
+        let manifest = |strategy: &str| -> crate::spec::BudAIScaler {
+            serde_json::from_value(serde_json::json!({
+                "apiVersion": crate::spec::API_VERSION, "kind": crate::spec::KIND,
+                "metadata": {"name": "s"},
+                "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "llm"}, "maxReplicas": 4,
+                         "scalingStrategy": strategy,
+                         "metricsSources": [{"metricSourceType": "pod", "targetMetric": "q", "targetValue": "4"}]}
+            }))
+            .unwrap()
+        };
+        let hpa = crate::Scaler::new(&manifest("HPA")).unwrap();
+        assert_eq!(learning_status(&hpa.snapshot()), None);
+        let bud = crate::Scaler::new(&manifest("BudScaler")).unwrap();
+        let status = learning_status(&bud.snapshot()).unwrap();
+        assert!(!status.capacity_learned);
+        assert_eq!(status.capacity_per_replica, None);
+        assert_eq!(
+            status.cold_start_seconds, 240.0,
+            "the documented 4 min prior"
+        );
+        assert_eq!(status.predictors.len(), 3);
+        assert!(
+            status
+                .predictors
+                .iter()
+                .all(|p| p.scored == 0 && p.mape.is_none())
+        );
     }
 
     #[test]

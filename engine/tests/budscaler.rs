@@ -735,6 +735,19 @@ fn a_weeks_learning_saves_into_a_configmap_sized_document() {
         t += seconds(15);
         scaler.decide(&at(t));
     }
+    // What a person reads of it: every predictor scored, a capacity.
+    let learning = engine::status::learning_status(&scaler.snapshot()).unwrap();
+    assert!(
+        learning
+            .predictors
+            .iter()
+            .all(|p| p.scored > 0 && p.mape.is_some_and(f64::is_finite)),
+        "{learning:?}"
+    );
+    assert!(
+        learning.capacity_per_replica.is_some_and(|c| c > 0.0),
+        "{learning:?}"
+    );
     let text = saved::save(&scaler).unwrap();
     eprintln!("saved state after eight days: {} bytes", text.len());
     assert!(text.len() < SAVED_MAX_BYTES / 4, "{} bytes", text.len());

@@ -398,6 +398,16 @@ impl Runner {
             }
         }
         self.status.update(&record.decision, actual, applied, now);
+        let last_saved = self
+            .status
+            .learning_status
+            .take()
+            .and_then(|l| l.last_saved);
+        self.status.learning_status = engine::status::learning_status(&control.scaler.snapshot())
+            .map(|learning| engine::status::LearningStatus {
+                last_saved,
+                ..learning
+            });
         if errors.is_empty() {
             self.status
                 .report(METRICS_AVAILABLE, true, "AllSourcesRead", "", now);
@@ -429,7 +439,12 @@ impl Runner {
             Err(error) => Err(format!("learning not saved: {error}")),
         };
         match saved {
-            Ok(()) => self.last_saved_us = now,
+            Ok(()) => {
+                self.last_saved_us = now;
+                if let Some(learning) = self.status.learning_status.as_mut() {
+                    learning.last_saved = Some(engine::status::rfc3339(now));
+                }
+            }
             Err(note) => {
                 ctx.metrics.error("learning_save");
                 let notice = Notice::warning("FailedSaveLearning", "Save", note);

@@ -648,3 +648,34 @@ async fn custom_and_external_metrics_come_from_the_metrics_apis() {
     operator.step(T0 + 30 * SECOND).await.unwrap();
     assert_eq!(f.cluster().replicas(TARGET), 7);
 }
+
+#[tokio::test]
+async fn a_budscaler_status_shows_what_it_learned_and_when_it_was_saved() {
+    let spec = json!({
+        "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "llama"},
+        "minReplicas": 1, "maxReplicas": 8, "scalingStrategy": "BudScaler",
+        "metricsSources": [{"metricSourceType": "inferenceEngine", "targetMetric": "num_requests_waiting",
+                            "targetValue": "4", "inferenceEngineConfig": {"engineType": "vllm", "metricsPort": PORT}}],
+        "predictionConfig": {"enabled": true}
+    });
+    let f = Fixture::new(17, 16.0, &[("bud", spec)]).await;
+    let mut operator = f.operator(Settings {
+        save_every: 30 * SECOND,
+        ..Settings::default()
+    });
+    for k in 0..4 {
+        operator.step(T0 + k * 15 * SECOND).await.unwrap();
+    }
+    let c = f.cluster();
+    let learning = &c.status("llm/bud")["learningStatus"];
+    assert_eq!(learning["coldStartSeconds"], 240.0, "{learning}");
+    assert_eq!(
+        learning["predictors"].as_array().unwrap().len(),
+        3,
+        "{learning}"
+    );
+    assert_eq!(
+        learning["lastSaved"], "2026-12-04T10:00:30Z",
+        "saved at the third tick, shown from the fourth"
+    );
+}

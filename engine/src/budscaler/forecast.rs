@@ -29,7 +29,7 @@ pub const MAX_GROWTH: f64 = 3.0;
 /// Forecasts waiting for their target time, at most.
 pub const MAX_PENDING: usize = 1024;
 
-const PREDICTORS: [Predictor; 3] = [Predictor::LastValue, Predictor::Holt, Predictor::Seasonal];
+pub const PREDICTORS: [Predictor; 3] = [Predictor::LastValue, Predictor::Holt, Predictor::Seasonal];
 
 fn index(predictor: Predictor) -> usize {
     match predictor {
