@@ -28,20 +28,52 @@ pub fn learning_config_map(scaler: &str) -> String {
     format!("{scaler}-learning-data")
 }
 
-/// The API of the target's kind (its plural guessed as Kubernetes does for the
-/// built-in workload kinds: `Deployment` → `deployments`).
-fn target_api(client: &Client, target: &TargetKey) -> Api<DynamicObject> {
-    let (group, version) = match target.api_version.split_once('/') {
+/// Workload kinds of `apps/v1` whose resource name is known without asking.
+const BUILT_IN: [(&str, &str); 3] = [
+    ("Deployment", "deployments"),
+    ("StatefulSet", "statefulsets"),
+    ("ReplicaSet", "replicasets"),
+];
+
+/// A scaled workload with the API resource its kind is served as.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub key: TargetKey,
+    pub resource: ApiResource,
+}
+
+impl Target {
+    fn api(&self, client: &Client) -> Api<DynamicObject> {
+        Api::namespaced_with(client.clone(), &self.key.namespace, &self.resource)
+    }
+}
+
+/// Resolves the target's kind to its API resource: the built-in `apps/v1` workload
+/// kinds directly, any other kind (a LeaderWorkerSet, a custom resource with a
+/// `/scale` subresource) by discovery of its group version, as the HPA controller's
+/// scale client does.
+pub async fn resolve_target(client: &Client, key: &TargetKey) -> Result<Target, kube::Error> {
+    let (group, version) = match key.api_version.split_once('/') {
         Some((group, version)) => (group, version),
-        None => ("", target.api_version.as_str()),
+        None => ("", key.api_version.as_str()),
     };
-    let resource = ApiResource::from_gvk(&GroupVersionKind::gvk(group, version, &target.kind));
-    Api::namespaced_with(client.clone(), &target.namespace, &resource)
+    let gvk = GroupVersionKind::gvk(group, version, &key.kind);
+    let built_in = (key.api_version == "apps/v1")
+        .then(|| BUILT_IN.iter().find(|(kind, _)| *kind == key.kind))
+        .flatten();
+    let resource = match built_in {
+        Some((_, plural)) => ApiResource::from_gvk_with_plural(&gvk, plural),
+        None => kube::discovery::pinned_kind(client, &gvk).await?.0,
+    };
+    Ok(Target {
+        key: key.clone(),
+        resource,
+    })
 }
 
 /// The target's scale subresource; `Ok(None)` when the target does not exist.
-pub async fn get_scale(client: &Client, target: &TargetKey) -> Result<Option<Scale>, kube::Error> {
-    match target_api(client, target).get_scale(&target.name).await {
+pub async fn get_scale(client: &Client, target: &Target) -> Result<Option<Scale>, kube::Error> {
+    match target.api(client).get_scale(&target.key.name).await {
         Ok(scale) => Ok(Some(scale)),
         Err(error) if is_not_found(&error) => Ok(None),
         Err(error) => Err(error),
@@ -53,21 +85,22 @@ pub async fn get_scale(client: &Client, target: &TargetKey) -> Result<Option<Sca
 /// is a 409, read again and retried up to [`CONFLICT_RETRIES`] times.
 pub async fn set_replicas(
     client: &Client,
-    target: &TargetKey,
+    target: &Target,
     mut scale: Scale,
     replicas: i32,
 ) -> Result<Scale, kube::Error> {
-    let api = target_api(client, target);
+    let api = target.api(client);
+    let name = &target.key.name;
     let mut attempt = 0;
     loop {
         scale.spec.get_or_insert_with(Default::default).replicas = Some(replicas);
         match api
-            .replace_scale(&target.name, &PostParams::default(), &scale)
+            .replace_scale(name, &PostParams::default(), &scale)
             .await
         {
             Err(error) if is_conflict(&error) && attempt < CONFLICT_RETRIES => {
                 attempt += 1;
-                scale = api.get_scale(&target.name).await?;
+                scale = api.get_scale(name).await?;
             }
             result => return result,
         }

@@ -61,6 +61,8 @@ pub struct Runner {
     next_tick_us: Micros,
     last_saved_us: Micros,
     log: Option<std::fs::File>,
+    /// The target's kind resolved to its API resource (discovery, once per target).
+    resolved: Option<cluster::Target>,
     /// The raw scrape log (`--log-scrapes`), in `trace.series`' JSONL form.
     scrape_log: Option<std::fs::File>,
     /// Whether the status says so since the manifest changed (invalid manifests are
@@ -148,6 +150,7 @@ impl Runner {
             next_tick_us: now,
             last_saved_us: now,
             log,
+            resolved: None,
             scrape_log,
             reported_invalid: false,
         }
@@ -199,7 +202,21 @@ impl Runner {
         let Some(target) = self.object.target() else {
             return;
         };
-        let scale = match cluster::get_scale(&ctx.client, &target).await {
+        let resolved = match self.resolved.as_ref().filter(|r| r.key == target) {
+            Some(resolved) => resolved.clone(),
+            None => match cluster::resolve_target(&ctx.client, &target).await {
+                Ok(resolved) => {
+                    self.resolved = Some(resolved.clone());
+                    resolved
+                }
+                Err(error) => {
+                    ctx.metrics.error("discovery");
+                    let note = format!("{target}: the kind is not served by the API: {error}");
+                    return self.cannot_scale(ctx, "FailedDiscovery", note, now).await;
+                }
+            },
+        };
+        let scale = match cluster::get_scale(&ctx.client, &resolved).await {
             Ok(Some(scale)) => scale,
             Ok(None) => {
                 let note = format!("{target} does not exist");
@@ -345,7 +362,7 @@ impl Runner {
         } else if mode == Mode::Shadow {
             Applied::Shadow
         } else {
-            match cluster::set_replicas(&ctx.client, &target, scale, desired).await {
+            match cluster::set_replicas(&ctx.client, &resolved, scale, desired).await {
                 Ok(_) => {
                     let note = format!("New size: {desired}; reason: {}", decision.message);
                     notify(

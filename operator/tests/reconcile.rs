@@ -679,3 +679,56 @@ async fn a_budscaler_status_shows_what_it_learned_and_when_it_was_saved() {
         "saved at the third tick, shown from the fourth"
     );
 }
+
+#[tokio::test]
+async fn any_kind_with_a_scale_subresource_is_found_by_discovery() {
+    let mut spec = hpa_spec("Active", "lws");
+    spec["scaleTargetRef"] = json!({"apiVersion": "leaderworkerset.x-k8s.io/v1", "kind": "LeaderWorkerSet", "name": "lws"});
+    let mut unknown = hpa_spec("Active", "thing");
+    unknown["scaleTargetRef"] =
+        json!({"apiVersion": "example.com/v1", "kind": "Thing", "name": "thing"});
+    let f = Fixture::new(18, 16.0, &[("lws", spec), ("thing", unknown)]).await;
+    {
+        let mut c = f.cluster();
+        c.deployments
+            .insert("llm/lws".to_string(), (2, 2, "app=llama".to_string()));
+        c.api_resources.insert(
+            "leaderworkerset.x-k8s.io/v1".to_string(),
+            json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": "leaderworkerset.x-k8s.io/v1",
+                   "resources": [
+                       {"name": "leaderworkersets", "singularName": "leaderworkerset", "namespaced": true,
+                        "kind": "LeaderWorkerSet", "verbs": ["get", "list", "watch", "update", "patch"]},
+                       {"name": "leaderworkersets/scale", "singularName": "", "namespaced": true,
+                        "group": "autoscaling", "version": "v1", "kind": "Scale", "verbs": ["get", "patch", "update"]}
+                   ]}),
+        );
+    }
+    let mut operator = f.operator(Settings::default());
+    operator.step(T0).await.unwrap();
+    operator.step(T0 + 15 * SECOND).await.unwrap();
+    let c = f.cluster();
+    assert_eq!(c.replicas("llm/lws"), 4);
+    assert!(
+        c.requests.contains(
+            &"PUT /apis/leaderworkerset.x-k8s.io/v1/namespaces/llm/leaderworkersets/lws/scale"
+                .to_string()
+        ),
+        "{:?}",
+        c.requests
+    );
+    let discoveries = c
+        .requests
+        .iter()
+        .filter(|r| *r == "GET /apis/leaderworkerset.x-k8s.io/v1")
+        .count();
+    assert_eq!(discoveries, 1, "resolved once, then cached");
+    let condition = c.condition("llm/thing", "AbleToScale");
+    assert_eq!(condition["reason"], "FailedDiscovery", "{condition}");
+    assert!(
+        condition["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Thing llm/thing: "),
+        "{condition}"
+    );
+}

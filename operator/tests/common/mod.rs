@@ -29,6 +29,8 @@ pub struct Cluster {
     pub pods: BTreeMap<String, Vec<Value>>,
     pub config_maps: BTreeMap<String, Value>,
     pub leases: BTreeMap<String, Value>,
+    /// `group/version` → its APIResourceList (discovery of custom workload kinds).
+    pub api_resources: BTreeMap<String, Value>,
     /// `namespace/metric` → the custom or external metrics API's value list.
     pub metric_values: BTreeMap<String, Value>,
     /// `namespace` → the resource metrics API's PodMetricsList.
@@ -177,11 +179,11 @@ fn answer(cluster: &Shared, method: &Method, uri: &http::Uri, body: &[u8]) -> (S
             &Method::GET,
             [
                 "apis",
-                "apps",
-                "v1",
+                _group,
+                _version,
                 "namespaces",
                 ns,
-                "deployments",
+                _plural,
                 name,
                 "scale",
             ],
@@ -200,11 +202,11 @@ fn answer(cluster: &Shared, method: &Method, uri: &http::Uri, body: &[u8]) -> (S
             &Method::PUT,
             [
                 "apis",
-                "apps",
-                "v1",
+                _group,
+                _version,
                 "namespaces",
                 ns,
-                "deployments",
+                _plural,
                 name,
                 "scale",
             ],
@@ -300,6 +302,12 @@ fn answer(cluster: &Shared, method: &Method, uri: &http::Uri, body: &[u8]) -> (S
             Some(list) => (StatusCode::OK, list.clone()),
             None => not_found(metric),
         },
+        (&Method::GET, ["apis", group, version]) => {
+            match c.api_resources.get(&format!("{group}/{version}")) {
+                Some(list) => (StatusCode::OK, list.clone()),
+                None => not_found(&format!("{group}/{version}")),
+            }
+        }
         (&Method::POST, ["apis", "events.k8s.io", "v1", "namespaces", _ns, "events"]) => {
             c.events.push(body.clone());
             (StatusCode::CREATED, body)
