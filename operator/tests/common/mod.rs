@@ -114,6 +114,47 @@ pub fn client(cluster: Shared) -> kube::Client {
     kube::Client::new(service, "default")
 }
 
+/// The same fake API server on real HTTP at 127.0.0.1 (for the operator binary, which
+/// reaches it through a kubeconfig); returns its address.
+pub async fn serve_http(cluster: Shared) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let cluster = cluster.clone();
+            tokio::spawn(async move {
+                let service =
+                    hyper::service::service_fn(move |request: Request<hyper::body::Incoming>| {
+                        let cluster = cluster.clone();
+                        async move {
+                            let (parts, body) = request.into_parts();
+                            let bytes = body
+                                .collect()
+                                .await
+                                .map(|b| b.to_bytes())
+                                .unwrap_or_default();
+                            let (status, value) =
+                                answer(&cluster, &parts.method, &parts.uri, &bytes);
+                            let response = Response::builder()
+                                .status(status)
+                                .header("content-type", "application/json")
+                                .body(Full::new(Bytes::from(serde_json::to_vec(&value).unwrap())))
+                                .unwrap();
+                            Ok::<_, std::convert::Infallible>(response)
+                        }
+                    });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    address
+}
+
 fn not_found(what: &str) -> (StatusCode, Value) {
     (
         StatusCode::NOT_FOUND,
