@@ -162,4 +162,9 @@ pub struct Observation {
     /// which sizes the fleet from token rates, queues and latencies).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub serving: BTreeMap<String, ServingSample>,
+    /// Per configured source the driver could not read (a pod endpoint, a PromQL query,
+    /// a metrics API), why. Its metrics are missing from the observation, so the
+    /// strategy holds as it does on missing metrics; the decision names them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub source_errors: BTreeMap<String, String>,
 }

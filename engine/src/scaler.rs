@@ -238,6 +238,21 @@ impl Scaler {
 
     /// One decision at `obs.now`. Observations must come in non-decreasing time.
     pub fn decide(&mut self, obs: &Observation) -> Decision {
+        let mut decision = self.decide_strategy(obs);
+        if !obs.source_errors.is_empty() {
+            let failing: Vec<String> = obs
+                .source_errors
+                .iter()
+                .map(|(source, why)| format!("{source}: {why}"))
+                .collect();
+            decision
+                .message
+                .push_str(&format!("; sources not read: {}", failing.join("; ")));
+        }
+        decision
+    }
+
+    fn decide_strategy(&mut self, obs: &Observation) -> Decision {
         let spec = &self.spec;
         match &mut self.engine {
             Engine::Hpa { config, hpa } => {

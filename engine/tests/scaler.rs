@@ -112,6 +112,29 @@ spec:
     assert!(decision.metrics[0].error.is_some());
 }
 
+#[test]
+fn sources_a_driver_could_not_read_are_named_in_the_decision_and_decide_nothing() {
+    let mut obs = observe(seconds(3600), 3, 3, "cpu", 1500.0);
+    for pod in &mut obs.pods {
+        pod.start_time = Some(0);
+        pod.ready_transition_time = Some(seconds(10));
+    }
+    obs.resource_requests.clear();
+    let plain = Scaler::new(&scaler_manifest_cpu()).unwrap().decide(&obs);
+    obs.source_errors
+        .insert("metrics.k8s.io".into(), "HTTP 503".into());
+    let named = Scaler::new(&scaler_manifest_cpu()).unwrap().decide(&obs);
+    assert_eq!(named.desired_replicas, plain.desired_replicas);
+    assert_eq!(named.reason, plain.reason);
+    assert_eq!(
+        named.message,
+        format!(
+            "{}; sources not read: metrics.k8s.io: HTTP 503",
+            plain.message
+        )
+    );
+}
+
 fn scaler_manifest_cpu() -> BudAIScaler {
     inline(
         r#"

@@ -344,6 +344,7 @@ impl Runner {
                 control.observer.set_workload_value(&name, value);
             }
         }
+        control.observer.set_source_errors(errors.clone());
         let scrapes: Vec<PodScrape<'_>> = statuses
             .iter()
             .map(|status| PodScrape {

@@ -283,8 +283,16 @@ async fn failing_sources_are_named_in_the_status_and_never_panic() {
         );
         assert!(message.contains("no answer within 1000 ms"), "{message}");
         assert!(message.contains("malformed exposition text"), "{message}");
-        // No metric at all: the HPA holds.
+        // No metric at all: the HPA holds, and its decision names the sources.
         assert_eq!(c.replicas(TARGET), 2);
+        let decided = c.condition(TARGET, "ScalingActive")["message"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            decided.contains("sources not read: llama-1 http://"),
+            "{decided}"
+        );
         assert_eq!(c.status(TARGET)["desiredScale"], 2);
     }
     assert_eq!(f.metrics.errors("source"), 2);

@@ -197,6 +197,9 @@ pub struct Observer {
     /// The manifest's resource metrics (`cpu`, `memory`): their names are the resource
     /// names.
     resource_metrics: Vec<String>,
+    /// Sources the driver could not read for the next observation
+    /// (`Observation.source_errors`).
+    source_errors: BTreeMap<String, String>,
     /// Per-pod values a driver read from the custom metrics API, by metric name, for
     /// the next observation.
     pod_values: BTreeMap<String, BTreeMap<String, PodSample>>,
@@ -333,6 +336,7 @@ impl Observer {
                 .collect(),
             resources: None,
             pod_values: BTreeMap::new(),
+            source_errors: BTreeMap::new(),
         }
     }
 
@@ -355,6 +359,12 @@ impl Observer {
         requests: resource_usage::Requests,
     ) {
         self.resources = Some((usage, requests));
+    }
+
+    /// The sources the driver could not read this time, source → why, for the next
+    /// observation's `source_errors`.
+    pub fn set_source_errors(&mut self, errors: BTreeMap<String, String>) {
+        self.source_errors = errors;
     }
 
     /// A pod metric's per-pod values as the driver read them (the custom metrics API's
@@ -531,6 +541,7 @@ impl Observer {
             }
             obs.resource_requests = requests;
         }
+        obs.source_errors = std::mem::take(&mut self.source_errors);
         for (metric, samples) in std::mem::take(&mut self.pod_values) {
             obs.pod_metrics.insert(metric, samples);
         }
