@@ -1,22 +1,24 @@
-//! Plain HTTP/1.1 GETs with a deadline: pod `/metrics` endpoints, the Prometheus query
-//! API and external JSON sources. hyper's client (already in kube's tree), one pooled
-//! connection set for the whole operator.
+//! HTTP/1.1 GETs, plain or TLS, with a deadline: pod `/metrics` endpoints, the
+//! Prometheus query API and external JSON sources. hyper's client with rustls (both
+//! already in kube's tree), one pooled connection set for the whole operator; HTTPS
+//! sources are verified against the system's roots plus an optional CA file.
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// Why a GET gave no body.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FetchError {
-    #[error("{url}: not a valid http:// URL ({why})")]
+    #[error("{url}: not a valid URL ({why})")]
     Url { url: String, why: String },
-    #[error("{url}: https sources are not supported by this operator yet")]
-    Https { url: String },
     #[error("{url}: no answer within {timeout_ms} ms")]
     Timeout { url: String, timeout_ms: u128 },
     #[error("{url}: {why}")]
@@ -31,10 +33,18 @@ pub enum FetchError {
     NotText { url: String },
 }
 
-/// The operator's HTTP client.
+/// A CA file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {why}")]
+pub struct CaFileError {
+    pub path: String,
+    pub why: String,
+}
+
+/// The operator's HTTP(S) client.
 #[derive(Clone)]
 pub struct Http {
-    client: Client<HttpConnector, Empty<Bytes>>,
+    client: Client<HttpsConnector<HttpConnector>, Empty<Bytes>>,
     timeout: Duration,
 }
 
@@ -47,10 +57,50 @@ impl std::fmt::Debug for Http {
 }
 
 impl Http {
-    /// A client whose every GET gives up after `timeout` (connect and body included).
+    /// A client whose every GET gives up after `timeout` (connect and body included);
+    /// `https://` sources are verified against the system's roots.
     pub fn new(timeout: Duration) -> Http {
+        Http::with_roots(timeout, system_roots())
+    }
+
+    /// [`Http::new`] also trusting the PEM certificates of `ca_file` (the CA that signs
+    /// the pods' metrics certificates).
+    pub fn with_ca_file(timeout: Duration, ca_file: &std::path::Path) -> Result<Http, CaFileError> {
+        let error = |why: String| CaFileError {
+            path: ca_file.display().to_string(),
+            why,
+        };
+        let pem = std::fs::read(ca_file).map_err(|e| error(e.to_string()))?;
+        let mut roots = system_roots();
+        let mut added = 0;
+        for cert in CertificateDer::pem_slice_iter(&pem) {
+            let cert = cert.map_err(|e| error(format!("not a PEM certificate: {e}")))?;
+            roots
+                .add(cert)
+                .map_err(|e| error(format!("not a usable CA certificate: {e}")))?;
+            added += 1;
+        }
+        if added == 0 {
+            return Err(error("no PEM certificate in the file".to_string()));
+        }
+        Ok(Http::with_roots(timeout, roots))
+    }
+
+    fn with_roots(timeout: Duration, roots: rustls::RootCertStore) -> Http {
+        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        let tls = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("ring supports the default protocol versions")
+            .with_root_certificates(roots)
+            .with_no_client_auth();
         let mut connector = HttpConnector::new();
         connector.set_connect_timeout(Some(timeout));
+        connector.enforce_http(false);
+        let connector = HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(connector);
         Http {
             client: Client::builder(TokioExecutor::new()).build(connector),
             timeout,
@@ -63,11 +113,6 @@ impl Http {
         url: &str,
         headers: &BTreeMap<String, String>,
     ) -> Result<String, FetchError> {
-        if url.starts_with("https://") {
-            return Err(FetchError::Https {
-                url: url.to_string(),
-            });
-        }
         let mut request = http::Request::get(url);
         for (name, value) in headers {
             request = request.header(name.as_str(), value.as_str());
@@ -123,6 +168,16 @@ fn truncate_chars(text: &str, max: usize) -> String {
         Some((end, _)) => format!("{}…", &text[..end]),
         None => text.to_string(),
     }
+}
+
+/// The system's trusted roots (unreadable ones are skipped: a source they would have
+/// verified then fails with the certificate error, named).
+fn system_roots() -> rustls::RootCertStore {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_native_certs::load_native_certs().certs {
+        let _ = roots.add(cert);
+    }
+    roots
 }
 
 /// An error and its sources, as one line.

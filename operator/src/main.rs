@@ -30,6 +30,10 @@ struct Args {
     /// Prometheus base URL for PromQL metrics that name no `endpoint`.
     #[arg(long)]
     prometheus_url: Option<String>,
+    /// PEM file of CA certificates trusted for `https` metric sources, besides the
+    /// system's roots (the CA that signs the pods' metrics certificates).
+    #[arg(long, value_name = "FILE")]
+    ca_file: Option<PathBuf>,
     /// Per-request timeout of metric sources, in milliseconds.
     #[arg(long, default_value_t = 2000)]
     source_timeout_ms: u64,
@@ -81,7 +85,11 @@ async fn main() -> anyhow::Result<()> {
     tokio::spawn(serve(listener, health.clone()));
     let ctx = Context {
         client: client.clone(),
-        http: Http::new(Duration::from_millis(args.source_timeout_ms)),
+        http: match &args.ca_file {
+            Some(path) => Http::with_ca_file(Duration::from_millis(args.source_timeout_ms), path)
+                .context("--ca-file")?,
+            None => Http::new(Duration::from_millis(args.source_timeout_ms)),
+        },
         prometheus_url: args.prometheus_url.clone(),
         dcgm_port: args.dcgm_port,
         instance: instance.clone(),
