@@ -83,6 +83,8 @@ pub enum Reason {
     Activation,
     /// BudScaler: capacity not learned yet and no guard asks for a change: held.
     CapacityUnknown,
+    /// BudScaler: `costConfig.budgetPerHour` or `budgetPerDay` capped the count.
+    BudgetLimit,
 }
 
 impl Reason {
@@ -122,6 +124,7 @@ impl Reason {
             Reason::PartialMetrics => "PartialMetrics",
             Reason::Activation => "Activation",
             Reason::CapacityUnknown => "CapacityUnknown",
+            Reason::BudgetLimit => "BudgetLimit",
         }
     }
 }
@@ -165,6 +168,8 @@ pub enum DeciderKind {
     Hint,
     /// `minReplicas`/`maxReplicas`, the activator, or holding the current count.
     Bounds,
+    /// A budget (`name` is `budgetPerHour` or `budgetPerDay`).
+    Budget,
 }
 
 /// The input that set the count, for people and for reports.
@@ -396,6 +401,9 @@ impl Conditions {
                 conditions.scaling_active = Condition::new(false, "FailedGetMetrics");
             }
             Reason::NoMetrics => conditions.scaling_active = Condition::new(false, "NoMetrics"),
+            Reason::BudgetLimit => {
+                conditions.scaling_limited = Condition::new(true, "BudgetLimit");
+            }
             _ => {}
         }
         conditions

@@ -37,6 +37,10 @@ pub struct PodStatus {
     /// driver does not know it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub creation_time: Option<Micros>,
+    /// The pod runs on spot (preemptible) capacity: it costs the spot price and may be
+    /// reclaimed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub spot: bool,
 }
 
 impl PodStatus {
@@ -51,6 +55,7 @@ impl PodStatus {
             ready_transition_time: Some(since),
             deleting: false,
             creation_time: Some(since),
+            spot: false,
         }
     }
 
@@ -72,6 +77,20 @@ pub struct PodSample {
     /// The value: milli-units for resources (CPU millicores, memory milli-bytes), plain
     /// units for pod metrics.
     pub value: f64,
+}
+
+/// What capacity costs and what was spent, as the driver bills it.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CostObservation {
+    /// Price of one replica-hour on on-demand capacity (all its GPUs), in the budget's
+    /// currency.
+    pub on_demand_per_replica_hour: f64,
+    /// Price of one replica-hour on spot capacity.
+    pub spot_per_replica_hour: f64,
+    /// Spend since the driver started, in the same currency (only differences are
+    /// used: a restarted driver may start again from zero).
+    pub spent: f64,
 }
 
 /// GPU telemetry of one pod (DCGM exporter fields), optional.
@@ -162,6 +181,9 @@ pub struct Observation {
     /// which sizes the fleet from token rates, queues and latencies).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub serving: BTreeMap<String, ServingSample>,
+    /// Prices and spend, when the driver knows them (cost-aware scaling).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<CostObservation>,
     /// Per configured source the driver could not read (a pod endpoint, a PromQL query,
     /// a metrics API), why. Its metrics are missing from the observation, so the
     /// strategy holds as it does on missing metrics; the decision names them.

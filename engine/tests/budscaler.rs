@@ -46,6 +46,7 @@ fn ready_pod(name: &str) -> PodStatus {
         ready_transition_time: Some(0),
         deleting: false,
         creation_time: Some(0),
+        spot: false,
     }
 }
 
@@ -773,4 +774,123 @@ fn manifest_of_strategy(strategy: &str) -> BudAIScaler {
         "apiVersion: scaler.bud.studio/v1alpha1\nkind: BudAIScaler\nmetadata: {{ name: bud }}\nspec:\n  scaleTargetRef: {{ kind: Deployment, name: llm }}\n  scalingStrategy: {strategy}\n{BASE}"
     ))
     .unwrap()
+}
+
+/// A saturated fleet of 4 asks for more; `costConfig` budgets cap it at what they pay
+/// for, the decision says what it would have asked, and minReplicas stays a floor.
+#[test]
+fn budgets_cap_the_count_and_say_what_the_demand_would_have_asked() {
+    use engine::observation::CostObservation;
+    let cost = |spent: f64| CostObservation {
+        on_demand_per_replica_hour: 10.0,
+        spot_per_replica_hour: 4.0,
+        spent,
+    };
+    let run = |cost_config: &str, spent: f64| {
+        let mut scaler = Scaler::new(&manifest(&format!("{BASE}{cost_config}"))).unwrap();
+        let mut t = 0;
+        learn_capacity(&mut scaler, &mut t);
+        let mut obs = observation(t + seconds(15), 4, &same(4, SATURATED));
+        obs.cost = Some(cost(spent));
+        scaler.decide(&obs)
+    };
+    let free = run("", 0.0);
+    assert!(free.desired_replicas > 5, "{}", free.message);
+    // 55 per hour at 10 per replica-hour: 5 replicas.
+    let hourly = run(
+        "  costConfig: { enabled: true, budgetPerHour: \"55\" }\n",
+        0.0,
+    );
+    assert_eq!(hourly.desired_replicas, 5, "{}", hourly.message);
+    assert_eq!(hourly.reason, Reason::BudgetLimit);
+    assert_eq!(
+        hourly.decided_by.as_ref().unwrap().kind,
+        DeciderKind::Budget
+    );
+    assert!(
+        hourly
+            .message
+            .contains(&format!("{} replicas would cost", free.desired_replicas)),
+        "{}",
+        hourly.message
+    );
+    assert!(hourly.conditions.scaling_limited.status);
+    // Disabled cost awareness: the budget is not applied.
+    let disabled = run(
+        "  costConfig: { enabled: false, budgetPerHour: \"55\" }\n",
+        0.0,
+    );
+    assert_eq!(disabled.desired_replicas, free.desired_replicas);
+    // A day's budget of 500 with 470 spent in the last 23 h leaves 30: 3 replicas (the
+    // spend log's first checkpoint is the driver's 0, recorded at the first decision).
+    let mut scaler = Scaler::new(&manifest(&format!(
+        "{BASE}  costConfig: {{ enabled: true, budgetPerDay: \"500\" }}\n"
+    )))
+    .unwrap();
+    let mut t = 0;
+    let mut obs = observation(seconds(1), 2, &same(2, SATURATED));
+    obs.cost = Some(cost(0.0));
+    scaler.decide(&obs);
+    learn_capacity(&mut scaler, &mut t);
+    let mut obs = observation(seconds(3600), 4, &same(4, SATURATED));
+    obs.cost = Some(cost(470.0));
+    let daily = scaler.decide(&obs);
+    assert_eq!(daily.desired_replicas, 3, "{}", daily.message);
+    assert!(
+        daily.message.contains("budgetPerDay leaves 30.00"),
+        "{}",
+        daily.message
+    );
+    // "0" buys nothing: minReplicas (1) is kept over it, and the decision says so.
+    let zero = run(
+        "  costConfig: { enabled: true, budgetPerHour: \"0\" }\n",
+        0.0,
+    );
+    assert_eq!(zero.desired_replicas, 1, "{}", zero.message);
+    assert!(
+        zero.message
+            .contains("minReplicas 1 is kept over the budget"),
+        "{}",
+        zero.message
+    );
+    // No prices from the driver: said, not guessed.
+    let mut scaler = Scaler::new(&manifest(&format!(
+        "{BASE}  costConfig: {{ enabled: true, budgetPerHour: \"55\" }}\n"
+    )))
+    .unwrap();
+    let blind = scaler.decide(&observation(seconds(15), 4, &same(4, SATURATED)));
+    assert!(
+        blind
+            .message
+            .contains("budget not applied: the driver reports no prices"),
+        "{}",
+        blind.message
+    );
+}
+
+/// Spot pods cost the spot price: the same budget buys more replicas on spot.
+#[test]
+fn the_budget_prices_replicas_at_the_fleets_spot_mix() {
+    use engine::observation::CostObservation;
+    let decide = |spot_pods: usize| {
+        let mut scaler = Scaler::new(&manifest(&format!(
+            "{BASE}  costConfig: {{ enabled: true, budgetPerHour: \"35\" }}\n"
+        )))
+        .unwrap();
+        let mut t = 0;
+        learn_capacity(&mut scaler, &mut t);
+        let mut obs = observation(t + seconds(15), 4, &same(4, SATURATED));
+        for pod in obs.pods.iter_mut().take(spot_pods) {
+            pod.spot = true;
+        }
+        obs.cost = Some(CostObservation {
+            on_demand_per_replica_hour: 10.0,
+            spot_per_replica_hour: 4.0,
+            spent: 0.0,
+        });
+        scaler.decide(&obs)
+    };
+    // All on-demand: 35 buys 3 at 10; half spot: 7 per replica-hour, 35 buys 5.
+    assert_eq!(decide(0).desired_replicas, 3, "{}", decide(0).message);
+    assert_eq!(decide(2).desired_replicas, 5, "{}", decide(2).message);
 }

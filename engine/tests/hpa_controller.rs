@@ -47,6 +47,7 @@ fn cpu_obs(now: Micros, current: i32, usage_milli: f64) -> Observation {
             ready_transition_time: Some(now - seconds(3590)),
             deleting: false,
             creation_time: None,
+            spot: false,
         })
         .collect();
     let samples = pods

@@ -112,6 +112,7 @@ fn observation(now: Micros, current: i32, t: &Tick) -> Observation {
             ready_transition_time: Some(now - seconds(3590)),
             deleting: false,
             creation_time: None,
+            spot: false,
         })
         .collect();
     let mut pod_metrics = BTreeMap::new();

@@ -29,6 +29,7 @@ fn pod(name: &str, started: Micros) -> PodStatus {
         ready_transition_time: Some(started),
         deleting: false,
         creation_time: None,
+        spot: false,
     }
 }
 

@@ -36,6 +36,7 @@ pub fn pod_status(pod: &Pod) -> PodStatus {
             .map(unix_us),
         deleting: pod.metadata.deletion_timestamp.is_some(),
         creation_time: pod.metadata.creation_timestamp.as_ref().map(unix_us),
+        spot: false,
     }
 }
 

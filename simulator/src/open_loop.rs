@@ -244,6 +244,7 @@ fn pod_status(name: &str, first_scrape_us: i64) -> PodStatus {
         ready_transition_time: Some(first_scrape_us),
         deleting: false,
         creation_time: None,
+        spot: false,
     }
 }
 

@@ -71,6 +71,7 @@ fn text_round_trip_gives_the_direct_observation() {
             ready_transition_time: Some(2_000_000 * i64::from(i)),
             deleting: false,
             creation_time: None,
+            spot: false,
         })
         .collect();
     let direct: Vec<(Scrape, Scrape)> = (0..3).map(replica_scrapes).collect();

@@ -890,6 +890,7 @@ mod tests {
             ready_transition_time: Some(0),
             deleting,
             creation_time: None,
+            spot: false,
         }
     }
 

@@ -73,6 +73,7 @@ mod tests {
             ready_transition_time: ready_at,
             deleting: false,
             creation_time: Some(created),
+            spot: false,
         }
     }
 

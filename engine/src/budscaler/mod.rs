@@ -31,6 +31,7 @@
 //! 8. **Behavior**: the HPA's stabilization windows, rate policies and min/max, as for
 //!    the HPA strategy.
 
+pub mod budget;
 pub mod calibration;
 pub mod capacity;
 pub mod cold_start;
@@ -88,6 +89,9 @@ pub struct BudState {
     /// Forecasts of the load metrics named in `predictionMetrics`, by metric.
     #[serde(default)]
     pub metrics: std::collections::BTreeMap<String, Forecaster>,
+    /// The driver's spend over the last day, for `costConfig.budgetPerDay`.
+    #[serde(default)]
+    pub spend: budget::SpendLog,
 }
 
 impl Default for BudState {
@@ -101,6 +105,7 @@ impl Default for BudState {
             idle_since: None,
             bursts: patterns::BurstMemory::default(),
             metrics: std::collections::BTreeMap::new(),
+            spend: budget::SpendLog::default(),
         }
     }
 }
@@ -492,7 +497,37 @@ pub fn decide(
         );
     }
 
-    // 8. Behavior.
+    // 8. Budget.
+    if budget::is_budgeted(&spec.cost) {
+        match &obs.cost {
+            Some(cost) => {
+                if let Some(cap) = budget::cap(&spec.cost, obs, cost, &mut state.spend)
+                    && proposal.replicas > cap.replicas
+                {
+                    notes.push(format!(
+                        "{} replicas would cost {:.2}/h; {} leaves {:.2} for the next hour, {} replica(s) at {:.2}/h{}",
+                        proposal.replicas,
+                        f64::from(proposal.replicas) * cap.price,
+                        cap.which,
+                        cap.available,
+                        cap.replicas,
+                        cap.price,
+                        if cap.replicas < spec.min_replicas {
+                            format!("; minReplicas {} is kept over the budget", spec.min_replicas)
+                        } else {
+                            String::new()
+                        }
+                    ));
+                    proposal.replicas = cap.replicas;
+                    proposal.reason = Reason::BudgetLimit;
+                    proposal.decided_by = decider(DeciderKind::Budget, cap.which, cap.replicas);
+                }
+            }
+            None => notes.push("budget not applied: the driver reports no prices".to_string()),
+        }
+    }
+
+    // 9. Behavior.
     let clamped = proposal
         .replicas
         .clamp(spec.min_replicas, spec.max_replicas);
@@ -567,11 +602,20 @@ pub fn decide(
         forecast: forecast_reading,
         pattern: pattern_reading,
         schedule_hint: hint,
-        conditions: crate::decision::Conditions::of(
-            Some(stabilization),
-            Some(limit),
-            (proposal_reason == Reason::MetricsUnavailable).then_some("FailedGetMetrics"),
-        ),
+        conditions: {
+            let mut conditions = crate::decision::Conditions::of(
+                Some(stabilization),
+                Some(limit),
+                (proposal_reason == Reason::MetricsUnavailable).then_some("FailedGetMetrics"),
+            );
+            if proposal_reason == Reason::BudgetLimit && limit == LimitReason::DesiredWithinRange {
+                conditions.scaling_limited = crate::decision::Condition {
+                    status: true,
+                    reason: "BudgetLimit".to_string(),
+                };
+            }
+            conditions
+        },
     }
 }
 
@@ -629,6 +673,7 @@ fn sentence(
             DeciderKind::Pattern => "pattern",
             DeciderKind::Hint => "hint",
             DeciderKind::Bounds => "bounds:",
+            DeciderKind::Budget => "budget",
         },
         decided_by.name,
         decided_by.replicas

@@ -313,6 +313,7 @@ fn pod_status(name: &str, state: PodState) -> PodStatus {
         ready_transition_time,
         deleting,
         creation_time: None,
+        spot: false,
     }
 }
 

@@ -100,6 +100,7 @@ mod tests {
             ready_transition_time: tr,
             deleting: false,
             creation_time: None,
+            spot: false,
         }
     }
 

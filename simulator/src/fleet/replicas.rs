@@ -222,6 +222,7 @@ impl Replicas {
             ready_transition_time: transition,
             deleting,
             creation_time: Some(slot.created_us),
+            spot: slot.spot,
         }
     }
 
