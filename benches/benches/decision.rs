@@ -31,6 +31,7 @@ fn observation(now: Micros, metric: &str, value: f64) -> Observation {
             ready_transition_time: Some(0),
             deleting: false,
             creation_time: None,
+            spot: false,
         })
         .collect();
     let samples = pods
@@ -146,6 +147,7 @@ fn full_observation(now: Micros) -> Observation {
         ready_transition_time: Some(since),
         deleting: false,
         creation_time: Some(since - COLD_START),
+        spot: false,
     };
     let mut pods: Vec<PodStatus> = (0..8).map(|i| ready_pod(format!("llm-{i}"), 0)).collect();
     let cycle_start = now - now.rem_euclid(CYCLE);
