@@ -226,3 +226,45 @@ fn the_open_loop_scenario_replays_the_recording() {
     assert_eq!(decisions.lines().count() as u64, total);
     assert!(total > 0);
 }
+
+/// `scenarios/budget-1h.yaml`: the budgeted BudScaler never provisions more than its
+/// 14 USD/h buys (two replicas), spends less than the budget over the hour, says
+/// `BudgetLimit` where it capped, and loses little attainment against the unbudgeted
+/// one (the README's budget table).
+#[test]
+fn the_budget_scenario_stays_within_its_budget() {
+    let out = tempdir("budget");
+    let summary = simulate_quietly(&repo().join("scenarios/budget-1h.yaml"), &out);
+    let run = |name: &str| {
+        summary["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["scaler"] == name)
+            .unwrap()
+            .clone()
+    };
+    let (free, capped) = (run("budscaler"), run("budscaler-budget"));
+    assert!(capped["peak_replicas"].as_u64().unwrap() <= 2, "{capped}");
+    assert!(capped["cost_usd"].as_f64().unwrap() <= 14.0, "{capped}");
+    assert!(
+        free["cost_usd"].as_f64().unwrap() > 14.0,
+        "the budget must bind: {free}"
+    );
+    assert!(
+        capped["slo_attainment"].as_f64().unwrap() >= 0.98,
+        "{capped}"
+    );
+    let decisions = std::fs::read_to_string(out.join("decisions.jsonl")).unwrap();
+    assert!(
+        decisions
+            .lines()
+            .any(|l| l.contains("\"scaler\":\"budscaler-budget\"")
+                && l.contains("\"reason\":\"BudgetLimit\""))
+    );
+    assert!(
+        !decisions
+            .lines()
+            .any(|l| l.contains("\"scaler\":\"budscaler\",") && l.contains("BudgetLimit"))
+    );
+}

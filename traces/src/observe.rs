@@ -197,6 +197,8 @@ pub struct Observer {
     /// The manifest's resource metrics (`cpu`, `memory`): their names are the resource
     /// names.
     resource_metrics: Vec<String>,
+    /// Prices and spend for the next observation (`Observation.cost`).
+    cost: Option<engine::observation::CostObservation>,
     /// Sources the driver could not read for the next observation
     /// (`Observation.source_errors`).
     source_errors: BTreeMap<String, String>,
@@ -337,6 +339,7 @@ impl Observer {
             resources: None,
             pod_values: BTreeMap::new(),
             source_errors: BTreeMap::new(),
+            cost: None,
         }
     }
 
@@ -359,6 +362,11 @@ impl Observer {
         requests: resource_usage::Requests,
     ) {
         self.resources = Some((usage, requests));
+    }
+
+    /// Prices and spend as the driver bills them, for the next observation's `cost`.
+    pub fn set_cost(&mut self, cost: Option<engine::observation::CostObservation>) {
+        self.cost = cost;
     }
 
     /// The sources the driver could not read this time, source → why, for the next
@@ -542,6 +550,7 @@ impl Observer {
             obs.resource_requests = requests;
         }
         obs.source_errors = std::mem::take(&mut self.source_errors);
+        obs.cost = self.cost.take();
         for (metric, samples) in std::mem::take(&mut self.pod_values) {
             obs.pod_metrics.insert(metric, samples);
         }

@@ -87,6 +87,15 @@ impl Billing {
         hours(gpu_us[0]) * self.price_per_gpu_hour + hours(gpu_us[1]) * self.spot_price_per_gpu_hour
     }
 
+    /// One replica-hour (all its GPUs) on-demand and on spot.
+    pub(super) fn replica_hour_prices(&self) -> (f64, f64) {
+        let gpus = self.gpus as f64;
+        (
+            self.price_per_gpu_hour * gpus,
+            self.spot_price_per_gpu_hour * gpus,
+        )
+    }
+
     pub(super) fn peak(&self) -> u32 {
         self.peak
     }

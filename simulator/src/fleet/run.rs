@@ -827,7 +827,17 @@ where
 
     fn tick(&mut self) {
         let now = self.now;
-        if let Controller::Engine(_) = self.control.controller {
+        if let Controller::Engine(control) = &self.control.controller {
+            // Prices and spend for cost-aware scalers (read from the fleet's own bill).
+            let cost = control.scaler.spec().cost.enabled.then(|| {
+                let gpu_us = self.gpu_us_at(now);
+                let (on_demand, spot) = self.billing.replica_hour_prices();
+                engine::observation::CostObservation {
+                    on_demand_per_replica_hour: on_demand,
+                    spot_per_replica_hour: spot,
+                    spent: self.billing.cost_of(gpu_us),
+                }
+            });
             let statuses: Vec<PodStatus> = self
                 .replicas
                 .live()
@@ -845,6 +855,7 @@ where
             let Controller::Engine(control) = &mut self.control.controller else {
                 unreachable!("matched above");
             };
+            control.observer.set_cost(cost);
             let (record, observation) = control.tick(now, self.desired as i32, &pods);
             if let Some(observations) = &mut self.observations {
                 observations.push(observation);
