@@ -35,11 +35,41 @@ pub struct ScalerStatus {
     pub learning_status: Option<LearningStatus>,
 }
 
-/// What BudScaler has learned, as a person reads it.
+/// What BudScaler has learned, as a person reads it: the seed's names (the accuracy of
+/// the predictor the scaler currently trusts most), plus what the capacity rule and the
+/// lookahead rest on.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LearningStatus {
+    /// Demand forecasts scored against what then happened (the best predictor's).
+    pub data_points_collected: i64,
+    /// 1 − recentMAPE, in 0..=1; absent before any forecast was scored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overall_accuracy: Option<f64>,
+    /// Share of forecasts that called the direction (up, down, flat) right.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direction_accuracy: Option<f64>,
+    /// Recent mean absolute percentage error, 0–1 (and beyond for wild misses).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "recentMAPE"
+    )]
+    pub recent_mape: Option<f64>,
+    /// Recent mean absolute error, in the demand's units (work per second).
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "recentMAE")]
+    pub recent_mae: Option<f64>,
+    /// Every hour of the week has seasonal data.
+    pub seasonal_data_complete: bool,
+    /// The traffic pattern of the last decision, and its confidence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detected_pattern: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern_confidence: Option<f64>,
+    /// The best predictor is less confident than `predictionConfig.minConfidence`: its
+    /// forecasts are not used until it recalibrates.
+    pub calibration_needed: bool,
     /// Whether the per-replica capacity was measured on saturated replicas (else it is
     /// the prior's guess from the most served without a queue).
     pub capacity_learned: bool,
@@ -72,27 +102,50 @@ pub struct PredictorAccuracy {
     pub mape: Option<f64>,
 }
 
-/// The learning status of a scaler's state: `Some` for BudScaler only.
-pub fn learning_status(state: &crate::ScalerState) -> Option<LearningStatus> {
+/// The learning status of a scaler's state (`Some` for BudScaler only), with the
+/// pattern of `last` decision and the manifest's `min_confidence`.
+pub fn learning_status(
+    state: &crate::ScalerState,
+    last: Option<&Decision>,
+    min_confidence: f64,
+) -> Option<LearningStatus> {
     let crate::ScalerState::BudScaler { bud, .. } = state else {
         return None;
     };
+    let predictors: Vec<PredictorAccuracy> = crate::budscaler::forecast::PREDICTORS
+        .iter()
+        .enumerate()
+        .map(|(index, predictor)| {
+            let errors = bud.demand.errors.get(index).filter(|e| e.scored > 0);
+            PredictorAccuracy {
+                predictor: predictor.as_str().to_string(),
+                scored: errors.map_or(0, |e| i64::from(e.scored)),
+                mape: errors.map(|e| e.mape),
+            }
+        })
+        .collect();
+    let best = bud
+        .demand
+        .errors
+        .iter()
+        .filter(|e| e.scored > 0)
+        .min_by(|a, b| a.mape.total_cmp(&b.mape));
+    let pattern = last.and_then(|d| d.pattern.as_ref());
     Some(LearningStatus {
+        data_points_collected: best.map_or(0, |e| i64::from(e.scored)),
+        overall_accuracy: best.map(|e| (1.0 - e.mape).clamp(0.0, 1.0)),
+        direction_accuracy: best.map(|e| e.direction),
+        recent_mape: best.map(|e| e.mape),
+        recent_mae: best.map(|e| e.mae),
+        seasonal_data_complete: bud.demand.seasonal.week.iter().all(Option::is_some)
+            && !bud.demand.seasonal.week.is_empty(),
+        detected_pattern: pattern.map(|p| p.name.clone()),
+        pattern_confidence: pattern.map(|p| p.confidence),
+        calibration_needed: best.is_some_and(|e| 1.0 - e.mape < min_confidence),
         capacity_learned: bud.capacity.is_learned(),
         capacity_per_replica: bud.capacity.per_replica(1.0),
         cold_start_seconds: bud.cold_starts.lookahead() as f64 / 1e6,
-        predictors: crate::budscaler::forecast::PREDICTORS
-            .iter()
-            .enumerate()
-            .map(|(index, predictor)| {
-                let errors = bud.demand.errors.get(index).filter(|e| e.scored > 0);
-                PredictorAccuracy {
-                    predictor: predictor.as_str().to_string(),
-                    scored: errors.map_or(0, |e| i64::from(e.scored)),
-                    mape: errors.map(|e| e.mape),
-                }
-            })
-            .collect(),
+        predictors,
         last_saved: None,
     })
 }
@@ -301,9 +354,9 @@ mod tests {
             .unwrap()
         };
         let hpa = crate::Scaler::new(&manifest("HPA")).unwrap();
-        assert_eq!(learning_status(&hpa.snapshot()), None);
+        assert_eq!(learning_status(&hpa.snapshot(), None, 0.5), None);
         let bud = crate::Scaler::new(&manifest("BudScaler")).unwrap();
-        let status = learning_status(&bud.snapshot()).unwrap();
+        let status = learning_status(&bud.snapshot(), None, 0.5).unwrap();
         assert!(!status.capacity_learned);
         assert_eq!(status.capacity_per_replica, None);
         assert_eq!(

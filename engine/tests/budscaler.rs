@@ -736,8 +736,25 @@ fn a_weeks_learning_saves_into_a_configmap_sized_document() {
         t += seconds(15);
         scaler.decide(&at(t));
     }
-    // What a person reads of it: every predictor scored, a capacity.
-    let learning = engine::status::learning_status(&scaler.snapshot()).unwrap();
+    // What a person reads of it: every predictor scored, a capacity, the seed's
+    // accuracy figures, and a complete week of seasonal data after eight days.
+    let last = scaler.decide(&at(t + seconds(15)));
+    t += seconds(15);
+    let learning = engine::status::learning_status(&scaler.snapshot(), Some(&last), 0.5).unwrap();
+    assert!(learning.data_points_collected > 0, "{learning:?}");
+    let accuracy = learning.overall_accuracy.unwrap();
+    assert!((0.0..=1.0).contains(&accuracy), "{learning:?}");
+    assert_eq!(
+        Some(accuracy),
+        learning.recent_mape.map(|m| (1.0 - m).clamp(0.0, 1.0))
+    );
+    assert!(
+        learning
+            .direction_accuracy
+            .is_some_and(|d| (0.0..=1.0).contains(&d))
+    );
+    assert!(learning.seasonal_data_complete, "{learning:?}");
+    assert_eq!(learning.calibration_needed, accuracy < 0.5);
     assert!(
         learning
             .predictors

@@ -421,11 +421,15 @@ impl Runner {
             .learning_status
             .take()
             .and_then(|l| l.last_saved);
-        self.status.learning_status = engine::status::learning_status(&control.scaler.snapshot())
-            .map(|learning| engine::status::LearningStatus {
-                last_saved,
-                ..learning
-            });
+        self.status.learning_status = engine::status::learning_status(
+            &control.scaler.snapshot(),
+            Some(&record.decision),
+            control.scaler.spec().prediction.min_confidence,
+        )
+        .map(|learning| engine::status::LearningStatus {
+            last_saved,
+            ..learning
+        });
         if errors.is_empty() {
             self.status
                 .report(METRICS_AVAILABLE, true, "AllSourcesRead", "", now);
