@@ -267,4 +267,38 @@ fn the_budget_scenario_stays_within_its_budget() {
             .lines()
             .any(|l| l.contains("\"scaler\":\"budscaler\",") && l.contains("BudgetLimit"))
     );
+    // The final status per manifest scaler, as the operator would write it.
+    let read = |name: &str| -> serde_json::Value {
+        let text = std::fs::read_to_string(out.join("status").join(name)).unwrap();
+        serde_json::from_str(&text).unwrap()
+    };
+    let status = read("budscaler-budget.json");
+    assert!(
+        status["costStatus"]["currentHourlyCost"].as_f64().unwrap() <= 14.0,
+        "{status}"
+    );
+    assert!(
+        status["costStatus"]["budgetUtilization"].as_f64().unwrap() <= 1.0,
+        "{status}"
+    );
+    assert!(
+        status["learningStatus"]["dataPointsCollected"]
+            .as_i64()
+            .unwrap()
+            > 0,
+        "{status}"
+    );
+    assert!(
+        status["scalingHistory"]
+            .as_array()
+            .is_some_and(|h| !h.is_empty())
+    );
+    assert!(
+        read("budscaler.json").get("costStatus").is_none(),
+        "cost awareness is off there"
+    );
+    assert!(
+        !out.join("status/static.json").exists(),
+        "a static fleet has no scaler status"
+    );
 }

@@ -33,6 +33,78 @@ pub struct ScalerStatus {
     /// What BudScaler has learned ([`learning_status`]) and when a driver last saved it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub learning_status: Option<LearningStatus>,
+    /// What the fleet costs ([`cost_status`]): with `costConfig.enabled` and prices.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_status: Option<CostStatus>,
+}
+
+/// What the fleet costs, with the seed's names; currency as the prices.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct CostStatus {
+    /// The pods not being deleted, each at its on-demand or spot replica-hour price.
+    pub current_hourly_cost: f64,
+    /// Spend of the last 23 hours plus one more hour at the current cost: what the
+    /// daily budget is checked against.
+    pub projected_daily_cost: f64,
+    /// The larger of current ÷ `budgetPerHour` and projected ÷ `budgetPerDay`, 0..
+    /// (above 1 when `minReplicas` costs more than the budget); absent without a
+    /// budget.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget_utilization: Option<f64>,
+    pub spot_instances_in_use: i32,
+    pub on_demand_instances_in_use: i32,
+}
+
+/// The cost status at `obs` for a scaler whose manifest is `spec` and whose state is
+/// `state`: `None` unless `costConfig.enabled` and the driver reports prices.
+pub fn cost_status(
+    spec: &crate::spec::ResolvedSpec,
+    state: &crate::ScalerState,
+    obs: &crate::Observation,
+) -> Option<CostStatus> {
+    let cost = obs.cost.as_ref().filter(|_| spec.cost.enabled)?;
+    let billed = obs.pods.iter().filter(|p| !p.deleting);
+    let spot = billed.clone().filter(|p| p.spot).count() as i32;
+    let on_demand = billed.count() as i32 - spot;
+    let current = f64::from(on_demand) * cost.on_demand_per_replica_hour
+        + f64::from(spot) * cost.spot_per_replica_hour;
+    let spent_23h = match state {
+        crate::ScalerState::BudScaler { bud, .. } => {
+            let log = &bud.spend;
+            let total = log.offset + cost.spent;
+            log.spent_over(obs.now, 23 * 3_600_000_000, total)
+        }
+        _ => 0.0,
+    };
+    let projected = spent_23h + current;
+    let per_hour = spec.cost.budget_per_hour_milli.map(|m| m as f64 / 1000.0);
+    let per_day = spec.cost.budget_per_day_milli.map(|m| m as f64 / 1000.0);
+    let ratio = |used: f64, budget: f64| {
+        if budget > 0.0 {
+            used / budget
+        } else if used > 0.0 {
+            f64::INFINITY
+        } else {
+            0.0
+        }
+    };
+    let utilization = [
+        per_hour.map(|b| ratio(current, b)),
+        per_day.map(|b| ratio(projected, b)),
+    ]
+    .into_iter()
+    .flatten()
+    .reduce(f64::max)
+    .map(|u| if u.is_finite() { u } else { f64::MAX });
+    Some(CostStatus {
+        current_hourly_cost: current,
+        projected_daily_cost: projected,
+        budget_utilization: utilization,
+        spot_instances_in_use: spot,
+        on_demand_instances_in_use: on_demand,
+    })
 }
 
 /// What BudScaler has learned, as a person reads it: the seed's names (the accuracy of
@@ -370,6 +442,48 @@ mod tests {
                 .iter()
                 .all(|p| p.scored == 0 && p.mape.is_none())
         );
+    }
+
+    #[test]
+    fn the_cost_status_prices_pods_by_capacity_type_against_the_budget() {
+        let manifest: crate::spec::BudAIScaler = serde_json::from_value(serde_json::json!({
+            "apiVersion": crate::spec::API_VERSION, "kind": crate::spec::KIND,
+            "metadata": {"name": "s"},
+            "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "llm"}, "maxReplicas": 4,
+                     "metricsSources": [{"metricSourceType": "pod", "targetMetric": "q", "targetValue": "4"}],
+                     "costConfig": {"enabled": true, "budgetPerHour": "30"}}
+        }))
+        .unwrap();
+        let scaler = crate::Scaler::new(&manifest).unwrap();
+        let mut obs = crate::Observation {
+            now: 3_600_000_000,
+            pods: (0..3)
+                .map(|i| crate::observation::PodStatus::ready_since(format!("p{i}"), 0))
+                .collect(),
+            cost: Some(crate::observation::CostObservation {
+                on_demand_per_replica_hour: 10.0,
+                spot_per_replica_hour: 4.0,
+                spent: 5.0,
+            }),
+            ..crate::Observation::default()
+        };
+        obs.pods[0].spot = true;
+        let status = cost_status(scaler.spec(), &scaler.snapshot(), &obs).unwrap();
+        assert_eq!(
+            (
+                status.spot_instances_in_use,
+                status.on_demand_instances_in_use
+            ),
+            (1, 2)
+        );
+        assert_eq!(status.current_hourly_cost, 24.0);
+        assert_eq!(status.budget_utilization, Some(0.8));
+        assert_eq!(
+            status.projected_daily_cost, 24.0,
+            "nothing spent in a log not yet kept"
+        );
+        obs.cost = None;
+        assert_eq!(cost_status(scaler.spec(), &scaler.snapshot(), &obs), None);
     }
 
     #[test]

@@ -405,6 +405,11 @@ impl Runner {
                 }
             }
         }
+        self.status.cost_status = engine::status::cost_status(
+            control.scaler.spec(),
+            &control.scaler.snapshot(),
+            &observation,
+        );
         if let Some(log) = self.log.as_mut() {
             let line = LogLine::tick(
                 observation,
@@ -421,8 +426,9 @@ impl Runner {
             .learning_status
             .take()
             .and_then(|l| l.last_saved);
+        let snapshot = control.scaler.snapshot();
         self.status.learning_status = engine::status::learning_status(
-            &control.scaler.snapshot(),
+            &snapshot,
             Some(&record.decision),
             control.scaler.spec().prediction.min_confidence,
         )

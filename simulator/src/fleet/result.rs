@@ -33,6 +33,10 @@ pub struct RunResult {
     /// `RunOptions::record_observations` asked for them; empty otherwise.
     #[serde(skip)]
     pub observations: Vec<engine::Observation>,
+    /// A manifest scaler's status at the end of the run, as the operator would write it
+    /// to the resource (`status/<scaler>.json` in the output folder).
+    #[serde(skip)]
+    pub status: Option<engine::status::ScalerStatus>,
 }
 
 /// What happened to one request.

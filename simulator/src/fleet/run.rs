@@ -292,6 +292,10 @@ struct Fleet<'a, I, S> {
     observations: Option<Vec<engine::Observation>>,
     /// `RunOptions::restart_scaler_at_us`, until the restart has happened.
     restart_at: Option<TimeUs>,
+    /// A manifest scaler's status, folded in decision by decision; the last observation
+    /// for its cost section at the end.
+    status: engine::status::ScalerStatus,
+    last_observation: Option<engine::Observation>,
     ticks: Vec<TickRecord>,
     decisions: Vec<DecisionRecord>,
     scale_events: u32,
@@ -354,6 +358,8 @@ where
             desired: control.initial,
             observations: options.record_observations.then(Vec::new),
             restart_at: options.restart_scaler_at_us,
+            status: engine::status::ScalerStatus::default(),
+            last_observation: None,
             ticks: Vec::new(),
             decisions: Vec::new(),
             scale_events: 0,
@@ -857,8 +863,19 @@ where
             };
             control.observer.set_cost(cost);
             let (record, observation) = control.tick(now, self.desired as i32, &pods);
-            if let Some(observations) = &mut self.observations {
-                observations.push(observation);
+            let wall = self.config.start_unix_us.map_or(now, |start| start + now);
+            self.status.update(
+                &record.decision,
+                self.desired as i32,
+                engine::status::Applied::Yes,
+                wall,
+            );
+            match &mut self.observations {
+                Some(observations) => {
+                    self.last_observation = Some(observation.clone());
+                    observations.push(observation);
+                }
+                None => self.last_observation = Some(observation),
             }
             let desired =
                 control::desired_replicas(&record.decision, self.config.max_replicas_hard);
@@ -903,7 +920,28 @@ where
         self.billing.gpu_us_at(now, pool, live)
     }
 
+    /// The final status of a manifest scaler: what it decided, learned and cost.
+    fn final_status(&mut self) -> Option<engine::status::ScalerStatus> {
+        let Controller::Engine(control) = &self.control.controller else {
+            return None;
+        };
+        let mut status = std::mem::take(&mut self.status);
+        let snapshot = control.scaler.snapshot();
+        let spec = control.scaler.spec();
+        status.learning_status = engine::status::learning_status(
+            &snapshot,
+            self.decisions.last().map(|record| &record.decision),
+            spec.prediction.min_confidence,
+        );
+        status.cost_status = self
+            .last_observation
+            .as_ref()
+            .and_then(|obs| engine::status::cost_status(spec, &snapshot, obs));
+        Some(status)
+    }
+
     fn finish(mut self) -> RunResult {
+        let status = self.final_status();
         let end = self.end_us;
         self.now = end;
         self.billing.set_provisioned(end, 0);
@@ -922,6 +960,7 @@ where
             mean_replicas: self.billing.mean_replicas(end),
             end_us: end,
             observations: self.observations.unwrap_or_default(),
+            status,
         }
     }
 }

@@ -111,3 +111,23 @@ pub fn write_described(dir: &Path, scenario: &Scenario) -> Result<Vec<PathBuf>, 
     }
     Ok(written)
 }
+
+/// Writes `status/<name>.json` for every run that ended with a scaler status (manifest
+/// scalers): the status the operator would write to the resource at the run's end.
+pub fn write_statuses<'a>(
+    dir: &Path,
+    results: impl IntoIterator<Item = &'a crate::fleet::RunResult>,
+) -> Result<Vec<PathBuf>, OutputError> {
+    let mut written = Vec::new();
+    let statuses = dir.join("status");
+    for result in results {
+        let Some(status) = &result.status else {
+            continue;
+        };
+        std::fs::create_dir_all(&statuses).map_err(|e| failed(&statuses, e))?;
+        let path = statuses.join(format!("{}.json", file_stem(&result.scaler)));
+        let text = serde_json::to_string_pretty(status).map_err(|e| failed(&path, e))? + "\n";
+        written.push(write_file(&path, |out| out.write_all(text.as_bytes()))?);
+    }
+    Ok(written)
+}

@@ -28,7 +28,7 @@ pub mod table;
 
 pub use cdf::latency_cdf_table;
 pub use decisions::{DecisionLine, write_decisions};
-pub use described::write_described;
+pub use described::{write_described, write_statuses};
 pub use slo_series::{SloRows, SloSeries, slo_timeseries_table};
 pub use streamed::{Recorded, RunRecorder, StreamedRun, remove_spools, write_streamed_folder};
 pub use summary::{Failed, Latency, RequestStats, RunSummary, Summary};
@@ -120,7 +120,7 @@ pub fn write_folder(
         })
         .unzip();
     let names = || runs.iter().map(|run| run.result.scaler.as_str());
-    Ok(vec![
+    let mut written = vec![
         write_summary(dir, summary)?,
         write_file(&dir.join("decisions.jsonl"), |out| {
             write_decisions(out, results.clone().flat_map(|r| r.decisions.iter()))
@@ -133,5 +133,7 @@ pub fn write_folder(
             &slo_timeseries_table(names().zip(&slo_rows)),
         )?,
         write_table(dir, "latency_cdf", &latency_cdf_table(names().zip(&stats)))?,
-    ])
+    ];
+    written.extend(write_statuses(dir, runs.iter().map(|run| &run.result))?);
+    Ok(written)
 }

@@ -116,7 +116,7 @@ pub fn write_streamed_folder(
 ) -> Result<Vec<PathBuf>, OutputError> {
     std::fs::create_dir_all(dir).map_err(|e| failed(dir, e))?;
     let results = runs.iter().map(|run| &run.run.result);
-    let written = vec![
+    let mut written = vec![
         write_summary(dir, summary)?,
         write_file(&dir.join("decisions.jsonl"), |out| {
             write_decisions(out, results.clone().flat_map(|r| r.decisions.iter()))
@@ -140,6 +140,10 @@ pub fn write_streamed_folder(
             ),
         )?,
     ];
+    written.extend(super::write_statuses(
+        dir,
+        runs.iter().map(|run| &run.run.result),
+    )?);
     for run in runs {
         let path = run.recorded.spool.path.clone();
         run.recorded.spool.remove().map_err(|e| failed(&path, e))?;

@@ -262,6 +262,7 @@ mod tests {
             ticks: Vec::new(),
             decisions: Vec::new(),
             observations: Vec::new(),
+            status: None,
             gpu_hours,
             cost_usd: 0.0,
             scale_events: 0,
