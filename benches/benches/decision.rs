@@ -6,7 +6,7 @@
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use engine::Scaler;
 use engine::observation::{
-    LatencyWindow, Observation, PodPhase, PodSample, PodStatus, ServingSample,
+    CostObservation, LatencyWindow, Observation, PodPhase, PodSample, PodStatus, ServingSample,
 };
 use engine::spec::BudAIScaler;
 use engine::time::{Micros, SECOND};
@@ -110,6 +110,7 @@ spec:
     scaleDown:
       stabilizationWindowSeconds: 300
   kpaConfig: { stableWindow: 60s, panicThresholdPercentage: 200 }
+  costConfig: { enabled: true, budgetPerHour: "200", budgetPerDay: "3000" }
 "#;
 
 /// Monday 2024-01-01 00:00 UTC, the wall clock at `now = 0`.
@@ -224,6 +225,12 @@ fn full_observation(now: Micros) -> Observation {
         ]),
         wall_clock: Some(EPOCH_UNIX_US + now),
         serving,
+        // Priced as H100s; spend accrues at 8 replicas' rate.
+        cost: Some(CostObservation {
+            on_demand_per_replica_hour: 6.88,
+            spot_per_replica_hour: 3.10,
+            spent: now as f64 / 3.6e9 * 8.0 * 6.88,
+        }),
         ..Observation::default()
     }
 }
