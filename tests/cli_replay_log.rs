@@ -95,13 +95,7 @@ fn simulate_replays_a_scenario_whose_trace_is_an_observation_log() {
     )
     .unwrap();
     let out = dir.join("out");
-    let output = budscaler()
-        .arg("simulate")
-        .arg(&scenario)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let output = run("simulate", &scenario, &out);
     assert!(
         output.status.success(),
         "{}",
@@ -126,13 +120,7 @@ fn simulate_replays_a_scenario_whose_trace_is_an_observation_log() {
     let mut tampered = lines.clone();
     tampered[7] = tampered[7].replacen("\"desiredReplicas\":", "\"desiredReplicas\":4", 1);
     std::fs::write(dir.join("live.jsonl"), tampered.join("\n")).unwrap();
-    let output = budscaler()
-        .arg("simulate")
-        .arg(&scenario)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let output = run("simulate", &scenario, &out);
     assert_eq!(output.status.code(), Some(1));
     assert!(
         String::from_utf8_lossy(&output.stderr)
@@ -144,26 +132,25 @@ fn simulate_replays_a_scenario_whose_trace_is_an_observation_log() {
         "name: live\ntrace:\n  observations: live.jsonl\nfleet:\n  gpu: H100\n",
     )
     .unwrap();
-    let output = budscaler()
-        .arg("simulate")
-        .arg(&scenario)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let output = run("simulate", &scenario, &out);
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains("live.yaml") && stderr.contains("fleet"),
         "{stderr}"
     );
-    let output = budscaler()
-        .arg("compare")
-        .arg(&scenario)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let output = run("compare", &scenario, &out);
     assert_eq!(output.status.code(), Some(2));
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `budscaler VERB SCENARIO --out OUT`.
+fn run(verb: &str, scenario: &std::path::Path, out: &std::path::Path) -> std::process::Output {
+    budscaler()
+        .arg(verb)
+        .arg(scenario)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap()
 }

@@ -199,10 +199,7 @@ async fn https_sources_are_verified_against_the_given_ca() {
         .unwrap();
     {
         let c = untrusted.lock().unwrap();
-        let message = c.condition("llm/llama", "MetricsAvailable")["message"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let message = c.message("llm/llama", "MetricsAvailable");
         assert!(
             message.starts_with(&format!("llama-1 https://{IP}:{PORT}/metrics")),
             "{message}"

@@ -191,10 +191,7 @@ async fn a_promql_metric_reads_a_real_prometheus_and_a_failing_one_holds() {
     drop(server);
     operator.step(T0 + 30 * SECOND).await.unwrap();
     let c = cluster.lock().unwrap();
-    let message = c.condition("llm/llama", "MetricsAvailable")["message"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let message = c.message("llm/llama", "MetricsAvailable");
     assert!(message.contains(&base), "{message}");
     assert_eq!(c.replicas("llm/llama"), 4);
 }

@@ -94,6 +94,13 @@ impl Fixture {
     }
 }
 
+/// Steps `operator` through `n` HPA sync periods from `T0`.
+async fn ticks(operator: &mut Operator, n: i64) {
+    for k in 0..n {
+        operator.step(T0 + k * 15 * SECOND).await.unwrap();
+    }
+}
+
 fn puts(cluster: &Cluster) -> usize {
     cluster
         .writes()
@@ -149,9 +156,7 @@ async fn a_new_scaler_scales_up_at_once_and_down_only_after_the_stabilization_wi
 async fn shadow_mode_decides_and_reports_but_never_patches() {
     let f = Fixture::new(2, 16.0, &[("llama", hpa_spec("Shadow", "llama"))]).await;
     let mut operator = f.operator(Settings::default());
-    for k in 0..3 {
-        operator.step(T0 + k * 15 * SECOND).await.unwrap();
-    }
+    ticks(&mut operator, 3).await;
     let c = f.cluster();
     assert_eq!(puts(&c), 0);
     assert_eq!(c.replicas(TARGET), 2);
@@ -303,10 +308,7 @@ async fn failing_sources_are_named_in_the_status_and_never_panic() {
     tokio::time::sleep(Duration::from_millis(50)).await;
     operator.step(T0 + 15 * SECOND).await.unwrap();
     let c = f.cluster();
-    let message = c.condition(TARGET, "MetricsAvailable")["message"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let message = c.message(TARGET, "MetricsAvailable");
     assert!(
         message.starts_with(&format!("llama-2 http://127.0.{}.2:9400/metrics", f.net)),
         "{message}"
@@ -360,9 +362,7 @@ async fn learning_is_saved_to_an_owned_config_map_and_a_foreign_state_is_refused
         save_every: 30 * SECOND,
         ..Settings::default()
     });
-    for k in 0..3 {
-        operator.step(T0 + k * 15 * SECOND).await.unwrap();
-    }
+    ticks(&mut operator, 3).await;
     {
         let c = f.cluster();
         let map = &c.config_maps["llm/llama-learning-data"];
@@ -516,10 +516,7 @@ async fn resource_utilization_comes_from_the_metrics_api_and_the_pods_requests()
     operator.step(T0).await.unwrap();
     {
         let c = f.cluster();
-        let message = c.condition(TARGET, "MetricsAvailable")["message"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let message = c.message(TARGET, "MetricsAvailable");
         assert!(message.starts_with("metrics.k8s.io: "), "{message}");
         assert_eq!(c.replicas(TARGET), 2);
     }
@@ -583,10 +580,7 @@ async fn gpu_telemetry_comes_from_each_nodes_dcgm_exporter_split_by_pod() {
     tokio::time::sleep(Duration::from_millis(50)).await;
     operator.step(T0 + 15 * SECOND).await.unwrap();
     let c = f.cluster();
-    let message = c.condition(TARGET, "MetricsAvailable")["message"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let message = c.message(TARGET, "MetricsAvailable");
     assert!(
         message.starts_with("dcgm 127.0.15.200: http://127.0.15.200:9400/metrics"),
         "{message}"
@@ -607,10 +601,7 @@ async fn custom_and_external_metrics_come_from_the_metrics_apis() {
     operator.step(T0).await.unwrap();
     {
         let c = f.cluster();
-        let message = c.condition(TARGET, "MetricsAvailable")["message"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let message = c.message(TARGET, "MetricsAvailable");
         assert!(
             message.contains("custom.metrics.k8s.io queue_depth: ")
                 && message.contains("external.metrics.k8s.io pubsub_backlog: "),
@@ -671,9 +662,7 @@ async fn a_budscaler_status_shows_what_it_learned_and_when_it_was_saved() {
         save_every: 30 * SECOND,
         ..Settings::default()
     });
-    for k in 0..4 {
-        operator.step(T0 + k * 15 * SECOND).await.unwrap();
-    }
+    ticks(&mut operator, 4).await;
     let c = f.cluster();
     let learning = &c.status("llm/bud")["learningStatus"];
     assert_eq!(learning["coldStartSeconds"], 240.0, "{learning}");

@@ -61,6 +61,14 @@ impl Cluster {
             .unwrap_or(Value::Null)
     }
 
+    /// The message of condition `kind` of scaler `key`.
+    pub fn message(&self, key: &str, kind: &str) -> String {
+        self.condition(key, kind)["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
     pub fn replicas(&self, key: &str) -> i32 {
         self.deployments[key].0
     }

@@ -76,13 +76,8 @@ pub fn metric_value_list(body: &str) -> Result<BTreeMap<String, PodSample>, Metr
             .get("name")
             .and_then(Value::as_str)
             .ok_or_else(|| field(at("describedObject.name"), "missing"))?;
-        let timestamp = item
-            .get("timestamp")
-            .and_then(Value::as_str)
-            .ok_or_else(|| field(at("timestamp"), "missing"))?;
-        let timestamp = chrono::DateTime::parse_from_rfc3339(timestamp)
-            .map_err(|e| field(at("timestamp"), format!("`{timestamp}`: {e}")))?
-            .timestamp_micros();
+        let timestamp =
+            super::resource_usage::timestamp_us(item).map_err(|why| field(at("timestamp"), why))?;
         let window_s = item
             .get("windowSeconds")
             .and_then(Value::as_i64)

@@ -36,6 +36,17 @@ pub type Usage = BTreeMap<String, BTreeMap<String, PodSample>>;
 /// Per resource name, per pod name, the pod's summed container requests in milli-units.
 pub type Requests = BTreeMap<String, BTreeMap<String, i64>>;
 
+/// An item's `timestamp` (RFC 3339) in Unix µs: the metrics APIs all write one.
+pub(crate) fn timestamp_us(item: &Value) -> Result<i64, String> {
+    let text = item
+        .get("timestamp")
+        .and_then(Value::as_str)
+        .ok_or("missing")?;
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| t.timestamp_micros())
+        .map_err(|e| format!("`{text}`: {e}"))
+}
+
 /// The usage in a `PodMetricsList` body.
 pub fn pod_metrics_list(body: &str) -> Result<Usage, ResourceUsageError> {
     let root: Value =
@@ -51,13 +62,7 @@ pub fn pod_metrics_list(body: &str) -> Result<Usage, ResourceUsageError> {
             .pointer("/metadata/name")
             .and_then(Value::as_str)
             .ok_or_else(|| field(at("metadata.name"), "missing"))?;
-        let timestamp = item
-            .get("timestamp")
-            .and_then(Value::as_str)
-            .ok_or_else(|| field(at("timestamp"), "missing"))?;
-        let timestamp = chrono::DateTime::parse_from_rfc3339(timestamp)
-            .map_err(|e| field(at("timestamp"), format!("`{timestamp}`: {e}")))?
-            .timestamp_micros();
+        let timestamp = timestamp_us(item).map_err(|why| field(at("timestamp"), why))?;
         let window = item
             .get("window")
             .and_then(Value::as_str)
