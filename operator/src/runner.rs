@@ -162,7 +162,7 @@ impl Runner {
         self.uid == object.metadata.uid && self.spec == object.spec
     }
 
-    /// The scaled target of this runner's object.
+    /// Whether this runner's next tick (its strategy's sync period) is due at `now`.
     pub fn is_due(&self, now: Micros) -> bool {
         now >= self.next_tick_us
     }
