@@ -230,6 +230,7 @@ fn full_observation(now: Micros) -> Observation {
             on_demand_per_replica_hour: 6.88,
             spot_per_replica_hour: 3.10,
             spent: now as f64 / 3.6e9 * 8.0 * 6.88,
+            spot_interruptions_last_hour: 0,
         }),
         ..Observation::default()
     }

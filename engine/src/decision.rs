@@ -291,6 +291,11 @@ pub struct Decision {
     /// The Kubernetes conditions this decision sets, each on its own.
     #[serde(default)]
     pub conditions: Conditions,
+    /// How many of `desired_replicas` should run on spot capacity (BudScaler with
+    /// `costConfig.enabled`; see `budscaler::spot`); `None`: the driver places as it
+    /// always does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desired_spot_replicas: Option<i32>,
 }
 
 /// The conditions a decision sets, kept apart as the Kubernetes HPA keeps them: a single

@@ -91,6 +91,14 @@ pub struct CostObservation {
     /// Spend since the driver started, in the same currency (only differences are
     /// used: a restarted driver may start again from zero).
     pub spent: f64,
+    /// Spot interruption notices the driver saw in the last hour (fallback to
+    /// on-demand follows them).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub spot_interruptions_last_hour: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// GPU telemetry of one pod (DCGM exporter fields), optional.

@@ -635,6 +635,7 @@ fn decide_hpa(
             pattern: None,
             schedule_hint: None,
             conditions: Conditions::of(None, None, Some("NoMetrics")),
+            desired_spot_replicas: None,
         };
     }
     let outcome = match hpa.decide(config, obs) {
@@ -656,6 +657,7 @@ fn decide_hpa(
                 pattern: None,
                 schedule_hint: None,
                 conditions: Conditions::of(None, None, Some("FailedGetMetrics")),
+                desired_spot_replicas: None,
             };
         }
     };
@@ -779,6 +781,7 @@ fn decide_hpa(
         pattern: None,
         schedule_hint: hint,
         conditions,
+        desired_spot_replicas: None,
     }
 }
 
@@ -877,6 +880,7 @@ fn decide_kpa(
         pattern: None,
         schedule_hint: None,
         conditions: Conditions::from_reason(reason),
+        desired_spot_replicas: None,
     }
 }
 

@@ -464,6 +464,7 @@ mod tests {
                 on_demand_per_replica_hour: 10.0,
                 spot_per_replica_hour: 4.0,
                 spent: 5.0,
+                spot_interruptions_last_hour: 0,
             }),
             ..crate::Observation::default()
         };

@@ -802,6 +802,7 @@ fn budgets_cap_the_count_and_say_what_the_demand_would_have_asked() {
         on_demand_per_replica_hour: 10.0,
         spot_per_replica_hour: 4.0,
         spent,
+        spot_interruptions_last_hour: 0,
     };
     let run = |cost_config: &str, spent: f64| {
         let mut scaler = Scaler::new(&manifest(&format!("{BASE}{cost_config}"))).unwrap();
@@ -904,10 +905,75 @@ fn the_budget_prices_replicas_at_the_fleets_spot_mix() {
             on_demand_per_replica_hour: 10.0,
             spot_per_replica_hour: 4.0,
             spent: 0.0,
+            spot_interruptions_last_hour: 0,
         });
         scaler.decide(&obs)
     };
     // All on-demand: 35 buys 3 at 10; half spot: 7 per replica-hour, 35 buys 5.
     assert_eq!(decide(0).desired_replicas, 3, "{}", decide(0).message);
     assert_eq!(decide(2).desired_replicas, 5, "{}", decide(2).message);
+}
+
+/// `costConfig` spot placement: the share of the desired count each mode puts on spot,
+/// and the fallback to on-demand after an interruption notice.
+#[test]
+fn spot_placement_follows_the_mode_the_share_and_the_fallback() {
+    use engine::observation::CostObservation;
+    let decide = |cost_config: &str, interruptions: u32, spot_pods: usize| {
+        let mut scaler = Scaler::new(&manifest(&format!("{BASE}{cost_config}"))).unwrap();
+        let mut t = 0;
+        learn_capacity(&mut scaler, &mut t);
+        let mut obs = observation(t + seconds(15), 4, &same(4, SATURATED));
+        for pod in obs.pods.iter_mut().take(spot_pods) {
+            pod.spot = true;
+        }
+        obs.cost = Some(CostObservation {
+            on_demand_per_replica_hour: 10.0,
+            spot_per_replica_hour: 4.0,
+            spent: 0.0,
+            spot_interruptions_last_hour: interruptions,
+        });
+        scaler.decide(&obs)
+    };
+    let off = decide("", 0, 0);
+    assert_eq!(
+        off.desired_spot_replicas, None,
+        "no cost awareness: the driver places"
+    );
+    let desired = off.desired_replicas;
+    let preferred = decide(
+        "  costConfig: { enabled: true, preferSpotInstances: true, maxSpotPercentage: 50 }\n",
+        0,
+        0,
+    );
+    assert_eq!(preferred.desired_replicas, desired);
+    assert_eq!(preferred.desired_spot_replicas, Some(desired / 2));
+    let not_preferred = decide("  costConfig: { enabled: true }\n", 0, 0);
+    assert_eq!(
+        not_preferred.desired_spot_replicas,
+        Some(0),
+        "balanced needs preferSpotInstances"
+    );
+    let cost_optimized = decide(
+        "  costConfig: { enabled: true, costOptimizationMode: cost-optimized, maxSpotPercentage: 50 }\n",
+        0,
+        0,
+    );
+    assert_eq!(cost_optimized.desired_spot_replicas, Some(desired / 2));
+    let performance = decide(
+        "  costConfig: { enabled: true, preferSpotInstances: true, costOptimizationMode: performance }\n",
+        0,
+        0,
+    );
+    assert_eq!(performance.desired_spot_replicas, Some(0));
+    // An interruption in the last hour: no new spot, the serving spot pods are kept.
+    let spec =
+        "  costConfig: { enabled: true, preferSpotInstances: true, maxSpotPercentage: 100 }\n";
+    assert_eq!(decide(spec, 1, 1).desired_spot_replicas, Some(1));
+    assert_eq!(decide(spec, 0, 1).desired_spot_replicas, Some(desired));
+    let no_fallback = "  costConfig: { enabled: true, preferSpotInstances: true, maxSpotPercentage: 100, spotFallbackToOnDemand: false }\n";
+    assert_eq!(
+        decide(no_fallback, 1, 1).desired_spot_replicas,
+        Some(desired)
+    );
 }

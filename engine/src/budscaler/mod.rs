@@ -41,6 +41,7 @@ pub mod hints;
 pub mod patterns;
 pub mod seasonal;
 pub mod signals;
+pub mod spot;
 
 use crate::decision::{
     DecidedBy, DeciderKind, Decision, ForecastReading, MetricReading, PatternReading, Reason,
@@ -616,6 +617,7 @@ pub fn decide(
             }
             conditions
         },
+        desired_spot_replicas: spot::desired_spot(spec, obs, desired),
     }
 }
 

@@ -842,6 +842,7 @@ where
                     on_demand_per_replica_hour: on_demand,
                     spot_per_replica_hour: spot,
                     spent: self.billing.cost_of(gpu_us),
+                    spot_interruptions_last_hour: 0,
                 }
             });
             let statuses: Vec<PodStatus> = self
