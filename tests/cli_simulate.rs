@@ -302,3 +302,32 @@ fn the_budget_scenario_stays_within_its_budget() {
         "a static fleet has no scaler status"
     );
 }
+
+/// `scenarios/spot-1h.yaml`: BudScaler placing up to half its replicas on spot, with
+/// fallback to on-demand after interruption notices, keeps the all-on-demand run's
+/// attainment at a lower cost (the README's spot table).
+#[test]
+fn the_spot_scenario_saves_at_equal_attainment() {
+    let out = tempdir("spot");
+    let summary = simulate_quietly(&repo().join("scenarios/spot-1h.yaml"), &out);
+    let run = |name: &str| {
+        summary["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["scaler"] == name)
+            .unwrap()
+            .clone()
+    };
+    let (on_demand, spot) = (run("budscaler"), run("budscaler-spot"));
+    let attainment = |r: &serde_json::Value| r["slo_attainment"].as_f64().unwrap();
+    assert!(
+        attainment(&spot) >= attainment(&on_demand) - 0.001,
+        "{spot}"
+    );
+    let cost = |r: &serde_json::Value| r["cost_usd"].as_f64().unwrap();
+    assert!(
+        cost(&spot) < 0.95 * cost(&on_demand),
+        "{spot} vs {on_demand}"
+    );
+}

@@ -110,18 +110,18 @@ pub fn is_budgeted(config: &ResolvedCost) -> bool {
         && (config.budget_per_hour_milli.is_some() || config.budget_per_day_milli.is_some())
 }
 
-/// The cap at `now`, after recording the driver's spend; `None` without a budget or
-/// when capacity is free.
+/// The cap at `now` given the rebased spend `total` ([`SpendLog::record`]); `None`
+/// without a budget or when capacity is free.
 pub fn cap(
     config: &ResolvedCost,
     obs: &Observation,
     cost: &CostObservation,
-    log: &mut SpendLog,
+    log: &SpendLog,
+    total: f64,
 ) -> Option<BudgetCap> {
     if !is_budgeted(config) {
         return None;
     }
-    let total = log.record(obs.now, cost.spent);
     let price = replica_hour_price(obs, cost);
     if price.is_nan() || price <= 0.0 {
         return None;

@@ -498,11 +498,16 @@ pub fn decide(
         );
     }
 
-    // 8. Budget.
+    // 8. Budget. The spend is logged whenever cost awareness is on (the cost status
+    // projects from it), and capped only with a budget.
+    let spend = match (&obs.cost, spec.cost.enabled) {
+        (Some(cost), true) => Some((cost, state.spend.record(now, cost.spent))),
+        _ => None,
+    };
     if budget::is_budgeted(&spec.cost) {
-        match &obs.cost {
-            Some(cost) => {
-                if let Some(cap) = budget::cap(&spec.cost, obs, cost, &mut state.spend)
+        match spend {
+            Some((cost, total)) => {
+                if let Some(cap) = budget::cap(&spec.cost, obs, cost, &state.spend, total)
                     && proposal.replicas > cap.replicas
                 {
                     notes.push(format!(

@@ -117,14 +117,22 @@ impl WarmPool {
 
     /// Takes the node that can host a replica soonest (the newest among equals).
     pub fn take(&mut self) -> Option<WarmNode> {
-        let best = (0..self.nodes.len()).min_by_key(|&index| {
-            let node = &self.nodes[index];
-            (
-                node.available_at,
-                !node.image_cached,
-                std::cmp::Reverse(index),
-            )
-        })?;
+        self.take_where(|_| true)
+    }
+
+    /// [`WarmPool::take`] among the nodes `fits` accepts (a scaler asking for spot or
+    /// on-demand capacity takes only a node of that kind).
+    pub fn take_where(&mut self, fits: impl Fn(&WarmNode) -> bool) -> Option<WarmNode> {
+        let best = (0..self.nodes.len())
+            .filter(|&index| fits(&self.nodes[index]))
+            .min_by_key(|&index| {
+                let node = &self.nodes[index];
+                (
+                    node.available_at,
+                    !node.image_cached,
+                    std::cmp::Reverse(index),
+                )
+            })?;
         Some(self.nodes.remove(best))
     }
 

@@ -176,6 +176,17 @@ impl Replicas {
             .collect()
     }
 
+    /// Active (starting or ready) replicas on spot capacity.
+    pub(super) fn active_spot(&self) -> u32 {
+        self.live
+            .iter()
+            .filter(|&&s| {
+                let slot = &self.slots[s as usize];
+                slot.spot && matches!(slot.state, SlotState::Starting | SlotState::Ready)
+            })
+            .count() as u32
+    }
+
     /// The replica `router` sends the next request to at `now`, among the ready ones.
     pub(super) fn route(&self, router: &mut Router, now: TimeUs) -> Option<u32> {
         let slots = &self.slots;

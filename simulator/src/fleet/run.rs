@@ -296,6 +296,14 @@ struct Fleet<'a, I, S> {
     /// for its cost section at the end.
     status: engine::status::ScalerStatus,
     last_observation: Option<engine::Observation>,
+    /// The last decision's spot count (`None`: place by the fleet's spot share).
+    desired_spot: Option<u32>,
+    /// The scaler's `spotFallbackToOnDemand` (with cost awareness), and until when new
+    /// replicas go on-demand after an interruption notice.
+    spot_fallback: bool,
+    fallback_until: TimeUs,
+    /// Times of spot interruption notices, the last hour's.
+    notices: std::collections::VecDeque<TimeUs>,
     ticks: Vec<TickRecord>,
     decisions: Vec<DecisionRecord>,
     scale_events: u32,
@@ -360,6 +368,16 @@ where
             restart_at: options.restart_scaler_at_us,
             status: engine::status::ScalerStatus::default(),
             last_observation: None,
+            desired_spot: None,
+            spot_fallback: match &control.controller {
+                Controller::Engine(c) => {
+                    let cost = &c.scaler.spec().cost;
+                    cost.enabled && cost.spot_fallback_to_on_demand
+                }
+                _ => false,
+            },
+            fallback_until: TimeUs::MIN,
+            notices: std::collections::VecDeque::new(),
             ticks: Vec::new(),
             decisions: Vec::new(),
             scale_events: 0,
@@ -657,14 +675,22 @@ where
         let now = self.now;
         let mut rng = stream(self.seed, Component::Replica, id);
         self.billing.expire_warm(&mut self.replicas.pool, now);
-        let warm = if initial {
-            None
-        } else {
-            self.replicas.pool.take()
+        // The scaler's spot count, when it decides one: spot while fewer active replicas
+        // run on spot, there is a spot market, and no fallback to on-demand is on.
+        let wanted_spot = self.desired_spot.map(|target| {
+            self.config.spot.is_some()
+                && now >= self.fallback_until
+                && self.replicas.active_spot() < target
+        });
+        let warm = match (initial, wanted_spot) {
+            (true, _) => None,
+            (false, None) => self.replicas.pool.take(),
+            (false, Some(spot)) => self.replicas.pool.take_where(|node| node.spot == spot),
         };
-        let spot = match &warm {
-            Some(node) => node.spot,
-            None => {
+        let spot = match (&warm, wanted_spot) {
+            (Some(node), _) => node.spot,
+            (None, Some(spot)) => spot,
+            (None, None) => {
                 let spot = lifecycle::is_spot(self.config.spot.as_ref(), self.replicas.fresh_nodes);
                 self.replicas.fresh_nodes += 1;
                 spot
@@ -767,6 +793,12 @@ where
     }
 
     fn on_spot_notice(&mut self, slot: u32) {
+        if self.replicas.slot(slot).state != SlotState::Released {
+            self.notices.push_back(self.now);
+            if self.desired_spot.is_some() && self.spot_fallback {
+                self.fallback_until = self.now + 3_600_000_000;
+            }
+        }
         let notice = self.config.spot.as_ref().map_or(0, |spot| spot.notice_us);
         let reclaim = self.now + notice;
         match self.replicas.slot(slot).state {
@@ -838,11 +870,18 @@ where
             let cost = control.scaler.spec().cost.enabled.then(|| {
                 let gpu_us = self.gpu_us_at(now);
                 let (on_demand, spot) = self.billing.replica_hour_prices();
+                while self
+                    .notices
+                    .front()
+                    .is_some_and(|&t| t <= now - 3_600_000_000)
+                {
+                    self.notices.pop_front();
+                }
                 engine::observation::CostObservation {
                     on_demand_per_replica_hour: on_demand,
                     spot_per_replica_hour: spot,
                     spent: self.billing.cost_of(gpu_us),
-                    spot_interruptions_last_hour: 0,
+                    spot_interruptions_last_hour: self.notices.len() as u32,
                 }
             });
             let statuses: Vec<PodStatus> = self
@@ -880,6 +919,10 @@ where
             }
             let desired =
                 control::desired_replicas(&record.decision, self.config.max_replicas_hard);
+            self.desired_spot = record
+                .decision
+                .desired_spot_replicas
+                .map(|n| u32::try_from(n.max(0)).unwrap_or(0));
             self.decisions.push(record);
             self.apply_desired(desired);
         } else if let Controller::Static { replicas } = self.control.controller {
