@@ -235,15 +235,7 @@ fn the_open_loop_scenario_replays_the_recording() {
 fn the_budget_scenario_stays_within_its_budget() {
     let out = tempdir("budget");
     let summary = simulate_quietly(&repo().join("scenarios/budget-1h.yaml"), &out);
-    let run = |name: &str| {
-        summary["runs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["scaler"] == name)
-            .unwrap()
-            .clone()
-    };
+    let run = |name: &str| run_of(&summary, name);
     let (free, capped) = (run("budscaler"), run("budscaler-budget"));
     assert!(capped["peak_replicas"].as_u64().unwrap() <= 2, "{capped}");
     assert!(capped["cost_usd"].as_f64().unwrap() <= 14.0, "{capped}");
@@ -310,15 +302,7 @@ fn the_budget_scenario_stays_within_its_budget() {
 fn the_spot_scenario_saves_at_equal_attainment() {
     let out = tempdir("spot");
     let summary = simulate_quietly(&repo().join("scenarios/spot-1h.yaml"), &out);
-    let run = |name: &str| {
-        summary["runs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["scaler"] == name)
-            .unwrap()
-            .clone()
-    };
+    let run = |name: &str| run_of(&summary, name);
     let (on_demand, spot) = (run("budscaler"), run("budscaler-spot"));
     let attainment = |r: &serde_json::Value| r["slo_attainment"].as_f64().unwrap();
     assert!(
@@ -330,4 +314,15 @@ fn the_spot_scenario_saves_at_equal_attainment() {
         cost(&spot) < 0.95 * cost(&on_demand),
         "{spot} vs {on_demand}"
     );
+}
+
+/// The summary's run of scaler `name`.
+fn run_of(summary: &serde_json::Value, name: &str) -> serde_json::Value {
+    summary["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["scaler"] == name)
+        .unwrap_or_else(|| panic!("no run of {name}"))
+        .clone()
 }
