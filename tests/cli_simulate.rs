@@ -314,6 +314,24 @@ fn the_spot_scenario_saves_at_equal_attainment() {
         cost(&spot) < 0.95 * cost(&on_demand),
         "{spot} vs {on_demand}"
     );
+    // Each decision of the spot scaler says how many replicas go on spot (half of the
+    // count at most); the on-demand one's say nothing.
+    let text = std::fs::read_to_string(out.join("decisions.jsonl")).unwrap();
+    let decisions = control::read_decisions_from(&text).unwrap();
+    for decision in &decisions {
+        match decision.scaler.as_str() {
+            "budscaler-spot" => {
+                let spot = decision.desired_spot.unwrap();
+                assert!(spot >= 0 && spot <= decision.desired / 2, "{decision:?}");
+            }
+            _ => assert_eq!(decision.desired_spot, None),
+        }
+    }
+    assert!(
+        decisions
+            .iter()
+            .any(|d| d.desired_spot.is_some_and(|n| n > 0))
+    );
 }
 
 /// The summary's run of scaler `name`.

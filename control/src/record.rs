@@ -44,6 +44,9 @@ pub struct DecisionLine<'a> {
     pub pattern: Option<&'a PatternReading>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub schedule_hint: Option<&'a HintReading>,
+    /// How many of `desired` to place on spot (cost-aware BudScaler only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub desired_spot: Option<i32>,
 }
 
 impl<'a> DecisionLine<'a> {
@@ -64,6 +67,7 @@ impl<'a> DecisionLine<'a> {
             forecast: decision.forecast.as_ref(),
             pattern: decision.pattern.as_ref(),
             schedule_hint: decision.schedule_hint.as_ref(),
+            desired_spot: decision.desired_spot_replicas,
         }
     }
 }
@@ -99,6 +103,8 @@ pub struct DecisionEntry {
     pub pattern: Option<PatternReading>,
     #[serde(default)]
     pub schedule_hint: Option<HintReading>,
+    #[serde(default)]
+    pub desired_spot: Option<i32>,
 }
 
 /// Every line of `text` (blank lines skipped); an error names the 1-based line.
