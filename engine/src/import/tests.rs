@@ -10,9 +10,16 @@ fn yaml(text: &str) -> Value {
     serde_saphyr::from_str(text).unwrap()
 }
 
-fn file(name: &str) -> Value {
-    let path = format!("{}/../scenarios/imports/{name}", env!("CARGO_MANIFEST_DIR"));
-    yaml(&std::fs::read_to_string(&path).unwrap())
+/// A manifest of `scenarios/imports/`, embedded at compile time (the engine reads no
+/// files, not even in its tests).
+macro_rules! import_file {
+    ($name:literal) => {
+        yaml(include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../scenarios/imports/",
+            $name
+        )))
+    };
 }
 
 /// Imports, checks the result builds a scaler, returns it.
@@ -41,7 +48,7 @@ fn mapping_says(imported: &Imported, text: &str) {
 
 #[test]
 fn hpa_pods_metric_and_behavior_map_one_to_one() {
-    let i = imported(&file("hpa.yaml"));
+    let i = imported(&import_file!("hpa.yaml"));
     assert_eq!(i.kind, ImportKind::HorizontalPodAutoscaler);
     assert_eq!(i.manifest.name(), "hpa-imported");
     let spec = i.manifest.spec.resolved().unwrap();
@@ -69,7 +76,7 @@ fn hpa_pods_metric_and_behavior_map_one_to_one() {
 
 #[test]
 fn hpa_cpu_utilization_and_a_pods_metric_map_to_two_sources_with_min_default_1() {
-    let i = imported(&file("hpa-cpu-pods.yaml"));
+    let i = imported(&import_file!("hpa-cpu-pods.yaml"));
     let spec = i.manifest.spec.resolved().unwrap();
     assert_eq!(spec.min_replicas, 1);
     assert_eq!(spec.metrics[0].source, MetricSourceType::Resource);
@@ -129,7 +136,7 @@ spec:
 
 #[test]
 fn hpa_refusals_name_their_path() {
-    let (path, message) = refused(&file("hpa-pods-selector.yaml"));
+    let (path, message) = refused(&import_file!("hpa-pods-selector.yaml"));
     assert_eq!(path, "spec.metrics[0].pods.metric.selector");
     assert!(message.contains("every series"), "{message}");
     let base = |metric: &str| {
@@ -177,7 +184,7 @@ fn hpa_refusals_name_their_path() {
 
 #[test]
 fn keda_prometheus_and_cron_map_to_an_external_metric_and_a_hint() {
-    let i = imported(&file("keda.yaml"));
+    let i = imported(&import_file!("keda.yaml"));
     assert_eq!(i.kind, ImportKind::KedaScaledObject);
     let spec = i.manifest.spec.resolved().unwrap();
     assert_eq!(spec.strategy, ScalingStrategy::Hpa);
@@ -247,7 +254,7 @@ fn keda_defaults_value_avg_rates_cpu_and_a_cron_past_midnight() {
 
 #[test]
 fn keda_refusals_name_their_path() {
-    let (path, message) = refused(&file("keda-unmappable.yaml"));
+    let (path, message) = refused(&import_file!("keda-unmappable.yaml"));
     assert_eq!(path, "spec.triggers[1].metadata.query");
     assert!(message.contains("unexpected"), "{message}");
     for (spec, want) in [
@@ -328,7 +335,7 @@ fn knative(annotations: &str) -> Value {
 
 #[test]
 fn knative_default_kpa_on_concurrency_multiplies_target_by_utilization() {
-    let i = imported(&file("knative.yaml"));
+    let i = imported(&import_file!("knative.yaml"));
     assert_eq!(i.kind, ImportKind::KnativeService);
     let spec = i.manifest.spec.resolved().unwrap();
     assert_eq!(spec.strategy, ScalingStrategy::Kpa);
@@ -371,7 +378,7 @@ fn knative_default_kpa_on_concurrency_multiplies_target_by_utilization() {
 
 #[test]
 fn knative_rps_and_kpa_knobs_map_to_kpa_config() {
-    let i = imported(&file("knative-rps.yaml"));
+    let i = imported(&import_file!("knative-rps.yaml"));
     let spec = i.manifest.spec.resolved().unwrap();
     assert_eq!(spec.metrics[0].name, "requests_per_second");
     assert_eq!(
@@ -397,7 +404,7 @@ fn knative_rps_and_kpa_knobs_map_to_kpa_config() {
 
 #[test]
 fn knative_hpa_class_maps_cpu_and_memory() {
-    let i = imported(&file("knative-hpa-cpu.yaml"));
+    let i = imported(&import_file!("knative-hpa-cpu.yaml"));
     let spec = i.manifest.spec.resolved().unwrap();
     assert_eq!(spec.strategy, ScalingStrategy::Hpa);
     assert_eq!(
@@ -464,16 +471,15 @@ fn knative_refusals_name_their_path() {
 
 #[test]
 fn a_budaiscaler_passes_through_and_bad_ones_say_why() {
-    let text = std::fs::read_to_string(format!(
-        "{}/../scenarios/scalers/budscaler.yaml",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap();
-    let value = yaml(&text);
+    let text = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../scenarios/scalers/budscaler.yaml"
+    ));
+    let value = yaml(text);
     let i = import(&value).unwrap();
     assert_eq!(i.kind, ImportKind::BudAIScaler);
     assert!(i.mapping.is_empty());
-    let direct: crate::spec::BudAIScaler = serde_saphyr::from_str(&text).unwrap();
+    let direct: crate::spec::BudAIScaler = serde_saphyr::from_str(text).unwrap();
     assert_eq!(i.manifest, direct);
     let error = import(&yaml(
         "apiVersion: scaler.bud.studio/v1alpha1\nkind: BudAIScaler\nspec: { bogus: 1 }\n",
