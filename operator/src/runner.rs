@@ -16,6 +16,7 @@ use engine::spec::{BudAIScalerSpec, MetricSourceType, Mode};
 use engine::status::{Applied, ScalerStatus};
 use engine::time::Micros;
 use kube::Client;
+use std::collections::BTreeMap;
 use std::io::Write;
 use traces::metrics::metrics_api;
 use traces::observe::PodScrape;
@@ -276,74 +277,16 @@ impl Runner {
             control.observer.set_workload_value(metric, value.clone());
         }
         let mut errors = gathered.errors.clone();
-        if !plan.resource.is_empty() {
-            let resources: Vec<String> = plan
-                .resource
-                .iter()
-                .map(|&i| control.scaler.spec().metrics[i].name.clone())
-                .collect();
-            let usage = cluster::pod_metrics(&ctx.client, &target.namespace, &selector)
-                .await
-                .map_err(|e| e.to_string())
-                .and_then(|body| {
-                    traces::metrics::resource_usage::pod_metrics_list(&body)
-                        .map_err(|e| e.to_string())
-                });
-            match usage {
-                Ok(usage) => {
-                    let mut requests: std::collections::BTreeMap<
-                        String,
-                        std::collections::BTreeMap<String, i64>,
-                    > = std::collections::BTreeMap::new();
-                    for pod in &pods {
-                        let name = pod.metadata.name.clone().unwrap_or_default();
-                        for (resource, milli) in crate::pods::requests(pod, &resources) {
-                            requests
-                                .entry(resource)
-                                .or_default()
-                                .insert(name.clone(), milli);
-                        }
-                    }
-                    control.observer.set_resource_usage(usage, requests);
-                }
-                Err(why) => {
-                    errors.insert("metrics.k8s.io".to_string(), why);
-                }
-            }
-        }
-        for &index in &plan.metrics_api {
-            let metric = &control.scaler.spec().metrics[index];
-            let (name, custom) = (
-                metric.name.clone(),
-                metric.source == MetricSourceType::Custom,
-            );
-            if custom {
-                let samples =
-                    cluster::custom_metric(&ctx.client, &target.namespace, &name, &selector)
-                        .await
-                        .map_err(|e| e.to_string())
-                        .and_then(|body| {
-                            metrics_api::metric_value_list(&body).map_err(|e| e.to_string())
-                        });
-                match samples {
-                    Ok(samples) => control.observer.set_pod_values(&name, samples),
-                    Err(why) => {
-                        errors.insert(format!("custom.metrics.k8s.io {name}"), why);
-                    }
-                }
-            } else {
-                let value = cluster::external_metric(&ctx.client, &target.namespace, &name)
-                    .await
-                    .map_err(|e| e.to_string())
-                    .and_then(|body| {
-                        metrics_api::external_metric_value_list(&body).map_err(|e| e.to_string())
-                    });
-                if let Err(why) = &value {
-                    errors.insert(format!("external.metrics.k8s.io {name}"), why.clone());
-                }
-                control.observer.set_workload_value(&name, value);
-            }
-        }
+        read_metrics_apis(
+            ctx,
+            control,
+            &plan,
+            &pods,
+            &target.namespace,
+            &selector,
+            &mut errors,
+        )
+        .await;
         control.observer.set_source_errors(errors.clone());
         let scrapes: Vec<PodScrape<'_>> = statuses
             .iter()
@@ -405,11 +348,10 @@ impl Runner {
                 }
             }
         }
-        self.status.cost_status = engine::status::cost_status(
-            control.scaler.spec(),
-            &control.scaler.snapshot(),
-            &observation,
-        );
+        // One snapshot for both state-derived status sections.
+        let snapshot = control.scaler.snapshot();
+        self.status.cost_status =
+            engine::status::cost_status(control.scaler.spec(), &snapshot, &observation);
         if let Some(log) = self.log.as_mut() {
             let line = LogLine::tick(
                 observation,
@@ -426,7 +368,6 @@ impl Runner {
             .learning_status
             .take()
             .and_then(|l| l.last_saved);
-        let snapshot = control.scaler.snapshot();
         self.status.learning_status = engine::status::learning_status(
             &snapshot,
             Some(&record.decision),
@@ -498,6 +439,78 @@ impl Runner {
             now,
         )
         .await;
+    }
+}
+
+/// Reads what `plan` takes from the Kubernetes metrics APIs into `control`'s observer:
+/// resource usage (metrics.k8s.io) with the pods' requests, custom metrics per pod and
+/// external metrics for the workload. A failed read goes into `errors`, named.
+async fn read_metrics_apis(
+    ctx: &Context,
+    control: &mut ControlLoop,
+    plan: &scrape_plan::ScrapePlan,
+    pods: &[k8s_openapi::api::core::v1::Pod],
+    namespace: &str,
+    selector: &str,
+    errors: &mut BTreeMap<String, String>,
+) {
+    if !plan.resource.is_empty() {
+        let resources: Vec<String> = plan
+            .resource
+            .iter()
+            .map(|&i| control.scaler.spec().metrics[i].name.clone())
+            .collect();
+        let usage = cluster::pod_metrics(&ctx.client, namespace, selector)
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|body| {
+                traces::metrics::resource_usage::pod_metrics_list(&body).map_err(|e| e.to_string())
+            });
+        match usage {
+            Ok(usage) => {
+                let mut requests: traces::metrics::resource_usage::Requests = BTreeMap::new();
+                for pod in pods {
+                    let name = pod.metadata.name.clone().unwrap_or_default();
+                    for (resource, milli) in crate::pods::requests(pod, &resources) {
+                        requests
+                            .entry(resource)
+                            .or_default()
+                            .insert(name.clone(), milli);
+                    }
+                }
+                control.observer.set_resource_usage(usage, requests);
+            }
+            Err(why) => {
+                errors.insert("metrics.k8s.io".to_string(), why);
+            }
+        }
+    }
+    for &index in &plan.metrics_api {
+        let metric = &control.scaler.spec().metrics[index];
+        let name = metric.name.clone();
+        if metric.source == MetricSourceType::Custom {
+            let samples = cluster::custom_metric(&ctx.client, namespace, &name, selector)
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|body| metrics_api::metric_value_list(&body).map_err(|e| e.to_string()));
+            match samples {
+                Ok(samples) => control.observer.set_pod_values(&name, samples),
+                Err(why) => {
+                    errors.insert(format!("custom.metrics.k8s.io {name}"), why);
+                }
+            }
+        } else {
+            let value = cluster::external_metric(&ctx.client, namespace, &name)
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|body| {
+                    metrics_api::external_metric_value_list(&body).map_err(|e| e.to_string())
+                });
+            if let Err(why) = &value {
+                errors.insert(format!("external.metrics.k8s.io {name}"), why.clone());
+            }
+            control.observer.set_workload_value(&name, value);
+        }
     }
 }
 
