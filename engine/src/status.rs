@@ -73,8 +73,7 @@ pub fn cost_status(
     let spent_23h = match state {
         crate::ScalerState::BudScaler { bud, .. } => {
             let log = &bud.spend;
-            let total = log.offset + cost.spent;
-            log.spent_over(obs.now, 23 * 3_600_000_000, total)
+            log.spent_over(obs.now, 23 * 3_600_000_000, log.total_for(cost.spent))
         }
         _ => 0.0,
     };

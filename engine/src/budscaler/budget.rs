@@ -42,13 +42,24 @@ pub struct SpendLog {
 }
 
 impl SpendLog {
+    /// The rebased total for the driver's cumulative `reported` spend: what earlier
+    /// runs of the driver spent plus `reported` (a figure below the last one means the
+    /// driver restarted from zero).
+    pub fn total_for(&self, reported: f64) -> f64 {
+        if reported < self.last_reported {
+            self.offset + self.last_reported + reported
+        } else {
+            self.offset + reported
+        }
+    }
+
     /// Takes the driver's cumulative `reported` spend at `now`; returns the rebased total.
     pub fn record(&mut self, now: Micros, reported: f64) -> f64 {
+        let total = self.total_for(reported);
         if reported < self.last_reported {
             self.offset += self.last_reported;
         }
         self.last_reported = reported;
-        let total = self.offset + reported;
         if self.at.last().is_none_or(|&last| now - last >= CHECKPOINT) {
             self.at.push(now);
             self.total.push(total);
