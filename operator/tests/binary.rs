@@ -5,20 +5,12 @@
 
 mod common;
 
-use common::{Cluster, Exporter, ready_pod, scaler_object, serve_http};
+use common::{Cluster, exporter_pods, free_port, scaler_object, serve_http};
 use serde_json::json;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const PORT: u16 = 9401;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
     let started = Instant::now();
@@ -37,15 +29,7 @@ async fn the_binary_scales_serves_probes_and_saves_learning_on_sigterm() {
     cluster
         .deployments
         .insert("llm/llama".to_string(), (2, 2, "app=llama".to_string()));
-    let mut exporters = Vec::new();
-    let mut pods = Vec::new();
-    for i in 1..=2 {
-        let ip = format!("127.0.19.{i}");
-        let exporter = Exporter::start(&ip, PORT).await;
-        exporter.set_vllm(16.0, 0.0);
-        exporters.push(exporter);
-        pods.push(ready_pod(&format!("llama-{i}"), &ip, 1_796_378_400 - 3600));
-    }
+    let (exporters, pods) = exporter_pods(19, PORT, 16.0, 0.0, 1_796_378_400).await;
     cluster.pods.insert("llm".to_string(), pods);
     let spec = json!({
         "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "llama"},

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{Cluster, Exporter, client, ready_pod, scaler_object};
+use common::{Cluster, client, exporter_pods, free_port, scaler_object};
 use engine::time::SECOND;
 use operator::http::Http;
 use operator::metrics::OperatorMetrics;
@@ -31,14 +31,6 @@ impl Drop for Server {
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Prometheus scraping `targets` every second, on 127.0.0.1; `None` when not installed.
@@ -104,17 +96,10 @@ async fn wait_for(http: &Http, base: &str, query: &str, want: f64) {
 
 #[tokio::test]
 async fn a_promql_metric_reads_a_real_prometheus_and_a_failing_one_holds() {
-    let mut exporters = Vec::new();
-    let mut targets = Vec::new();
-    let mut pods = Vec::new();
-    for i in 1..=2 {
-        let ip = format!("127.0.30.{i}");
-        let exporter = Exporter::start(&ip, EXPORTER_PORT).await;
-        exporter.set_vllm(16.0, 3.0);
-        exporters.push(exporter);
-        targets.push(format!("{ip}:{EXPORTER_PORT}"));
-        pods.push(ready_pod(&format!("llama-{i}"), &ip, T0 / SECOND - 3600));
-    }
+    let (_exporters, pods) = exporter_pods(30, EXPORTER_PORT, 16.0, 3.0, T0 / SECOND).await;
+    let targets: Vec<String> = (1..=2)
+        .map(|i| format!("127.0.30.{i}:{EXPORTER_PORT}"))
+        .collect();
     let Some((server, base)) = start_prometheus(&targets) else {
         return;
     };

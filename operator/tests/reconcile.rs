@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{Cluster, Exporter, Shared, client, ready_pod, scaler_object};
+use common::{Cluster, Exporter, Shared, client, exporter_pods, scaler_object};
 use engine::time::SECOND;
 use operator::http::Http;
 use operator::leader::LeaderElector;
@@ -47,15 +47,7 @@ impl Fixture {
         cluster
             .deployments
             .insert(TARGET.to_string(), (2, 2, "app=llama".to_string()));
-        let mut exporters = Vec::new();
-        let mut pods = Vec::new();
-        for i in 1..=2 {
-            let ip = format!("127.0.{net}.{i}");
-            pods.push(ready_pod(&format!("llama-{i}"), &ip, T0 / SECOND - 3600));
-            let exporter = Exporter::start(&ip, PORT).await;
-            exporter.set_vllm(running, 0.0);
-            exporters.push(exporter);
-        }
+        let (exporters, pods) = exporter_pods(net, PORT, running, 0.0, T0 / SECOND).await;
         cluster.pods.insert(NS.to_string(), pods);
         for (i, (name, spec)) in scalers.iter().enumerate() {
             cluster.scalers.insert(

@@ -476,6 +476,37 @@ pub fn ready_pod(name: &str, ip: &str, created_s: i64) -> Value {
     })
 }
 
+/// A free TCP port on 127.0.0.1 (bound, then released for the caller).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Two ready pods `llama-1` and `llama-2` on 127.0.`net`.1 and .2 (created an hour
+/// before `now_s`), each with a fake vLLM exporter on `port` serving `running` and
+/// `waiting` requests.
+pub async fn exporter_pods(
+    net: u8,
+    port: u16,
+    running: f64,
+    waiting: f64,
+    now_s: i64,
+) -> (Vec<Exporter>, Vec<Value>) {
+    let mut exporters = Vec::new();
+    let mut pods = Vec::new();
+    for i in 1..=2 {
+        let ip = format!("127.0.{net}.{i}");
+        pods.push(ready_pod(&format!("llama-{i}"), &ip, now_s - 3600));
+        let exporter = Exporter::start(&ip, port).await;
+        exporter.set_vllm(running, waiting);
+        exporters.push(exporter);
+    }
+    (exporters, pods)
+}
+
 /// A fake vLLM `/metrics` endpoint on `ip:port`; the test sets what it serves.
 pub struct Exporter {
     pub text: Arc<Mutex<String>>,
