@@ -793,6 +793,31 @@ fn manifest_of_strategy(strategy: &str) -> BudAIScaler {
     .unwrap()
 }
 
+/// One decision of a scaler with `cost_config` that learned capacity, then sees 4
+/// saturated replicas (`spot_pods` of them on spot) priced at 10 per replica-hour
+/// on-demand and 4 on spot, with `spent` so far and `interruptions` in the last hour.
+fn priced_decision(
+    cost_config: &str,
+    spent: f64,
+    spot_pods: usize,
+    interruptions: u32,
+) -> engine::Decision {
+    let mut scaler = Scaler::new(&manifest(&format!("{BASE}{cost_config}"))).unwrap();
+    let mut t = 0;
+    learn_capacity(&mut scaler, &mut t);
+    let mut obs = observation(t + seconds(15), 4, &same(4, SATURATED));
+    for pod in obs.pods.iter_mut().take(spot_pods) {
+        pod.spot = true;
+    }
+    obs.cost = Some(engine::observation::CostObservation {
+        on_demand_per_replica_hour: 10.0,
+        spot_per_replica_hour: 4.0,
+        spent,
+        spot_interruptions_last_hour: interruptions,
+    });
+    scaler.decide(&obs)
+}
+
 /// A saturated fleet of 4 asks for more; `costConfig` budgets cap it at what they pay
 /// for, the decision says what it would have asked, and minReplicas stays a floor.
 #[test]
@@ -804,14 +829,7 @@ fn budgets_cap_the_count_and_say_what_the_demand_would_have_asked() {
         spent,
         spot_interruptions_last_hour: 0,
     };
-    let run = |cost_config: &str, spent: f64| {
-        let mut scaler = Scaler::new(&manifest(&format!("{BASE}{cost_config}"))).unwrap();
-        let mut t = 0;
-        learn_capacity(&mut scaler, &mut t);
-        let mut obs = observation(t + seconds(15), 4, &same(4, SATURATED));
-        obs.cost = Some(cost(spent));
-        scaler.decide(&obs)
-    };
+    let run = |cost_config: &str, spent: f64| priced_decision(cost_config, spent, 0, 0);
     let free = run("", 0.0);
     assert!(free.desired_replicas > 5, "{}", free.message);
     // 55 per hour at 10 per replica-hour: 5 replicas.
@@ -889,25 +907,13 @@ fn budgets_cap_the_count_and_say_what_the_demand_would_have_asked() {
 /// Spot pods cost the spot price: the same budget buys more replicas on spot.
 #[test]
 fn the_budget_prices_replicas_at_the_fleets_spot_mix() {
-    use engine::observation::CostObservation;
     let decide = |spot_pods: usize| {
-        let mut scaler = Scaler::new(&manifest(&format!(
-            "{BASE}  costConfig: {{ enabled: true, budgetPerHour: \"35\" }}\n"
-        )))
-        .unwrap();
-        let mut t = 0;
-        learn_capacity(&mut scaler, &mut t);
-        let mut obs = observation(t + seconds(15), 4, &same(4, SATURATED));
-        for pod in obs.pods.iter_mut().take(spot_pods) {
-            pod.spot = true;
-        }
-        obs.cost = Some(CostObservation {
-            on_demand_per_replica_hour: 10.0,
-            spot_per_replica_hour: 4.0,
-            spent: 0.0,
-            spot_interruptions_last_hour: 0,
-        });
-        scaler.decide(&obs)
+        priced_decision(
+            "  costConfig: { enabled: true, budgetPerHour: \"35\" }\n",
+            0.0,
+            spot_pods,
+            0,
+        )
     };
     // All on-demand: 35 buys 3 at 10; half spot: 7 per replica-hour, 35 buys 5.
     assert_eq!(decide(0).desired_replicas, 3, "{}", decide(0).message);
@@ -918,22 +924,8 @@ fn the_budget_prices_replicas_at_the_fleets_spot_mix() {
 /// and the fallback to on-demand after an interruption notice.
 #[test]
 fn spot_placement_follows_the_mode_the_share_and_the_fallback() {
-    use engine::observation::CostObservation;
     let decide = |cost_config: &str, interruptions: u32, spot_pods: usize| {
-        let mut scaler = Scaler::new(&manifest(&format!("{BASE}{cost_config}"))).unwrap();
-        let mut t = 0;
-        learn_capacity(&mut scaler, &mut t);
-        let mut obs = observation(t + seconds(15), 4, &same(4, SATURATED));
-        for pod in obs.pods.iter_mut().take(spot_pods) {
-            pod.spot = true;
-        }
-        obs.cost = Some(CostObservation {
-            on_demand_per_replica_hour: 10.0,
-            spot_per_replica_hour: 4.0,
-            spent: 0.0,
-            spot_interruptions_last_hour: interruptions,
-        });
-        scaler.decide(&obs)
+        priced_decision(cost_config, 0.0, spot_pods, interruptions)
     };
     let off = decide("", 0, 0);
     assert_eq!(
