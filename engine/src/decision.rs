@@ -170,6 +170,8 @@ pub enum DeciderKind {
     Bounds,
     /// A budget (`name` is `budgetPerHour` or `budgetPerDay`).
     Budget,
+    /// GPU pressure (`name` is `gpuMemoryThreshold` or `gpuComputeThreshold`).
+    Gpu,
 }
 
 /// The input that set the count, for people and for reports.

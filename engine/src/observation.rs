@@ -101,18 +101,63 @@ fn is_zero(n: &u32) -> bool {
     *n == 0
 }
 
-/// GPU telemetry of one pod (DCGM exporter fields), optional.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+/// GPU telemetry of one pod (dcgm-exporter fields): one reading per GPU it holds. A
+/// tensor-parallel replica holds several and a MIG slice is one; the strategy
+/// aggregates them per replica ([`crate::budscaler::gpu`]).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GpuSample {
-    /// `DCGM_FI_DEV_GPU_UTIL`, percent 0..=100.
-    pub utilization_percent: f64,
+    pub devices: Vec<GpuDevice>,
+}
+
+/// One GPU (or MIG instance) of a pod. Fields the exporter did not export are `None`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GpuDevice {
+    /// The `gpu` index, followed by `/` and `GPU_I_ID` for a MIG instance.
+    pub id: String,
+    /// `modelName`, e.g. `NVIDIA H100 80GB HBM3`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// `DCGM_FI_DEV_GPU_UTIL`, percent 0..=100: the share of time a kernel ran. Near
+    /// 100 whenever a batch runs, so it is reported, not scaled on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub utilization_percent: Option<f64>,
     /// `DCGM_FI_DEV_FB_USED`, MiB.
-    pub memory_used_mib: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_used_mib: Option<f64>,
     /// `DCGM_FI_DEV_FB_FREE`, MiB.
-    pub memory_free_mib: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_free_mib: Option<f64>,
     /// `DCGM_FI_DEV_POWER_USAGE`, watts.
-    pub power_watts: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub power_watts: Option<f64>,
+    /// `DCGM_FI_DEV_POWER_MGMT_LIMIT`, watts (not in dcgm-exporter's default list).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub power_limit_watts: Option<f64>,
+    /// `DCGM_FI_PROF_PIPE_TENSOR_ACTIVE`, 0..=1: the share of cycles the tensor pipe
+    /// was busy. It grows with the batch until the step is compute-bound, which is what
+    /// a busy LLM replica running out of compute looks like.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tensor_active: Option<f64>,
+}
+
+impl GpuDevice {
+    /// Framebuffer used ÷ (used + free), 0..=1.
+    pub fn memory_fraction(&self) -> Option<f64> {
+        let used = self.memory_used_mib?;
+        let total = used + self.memory_free_mib?;
+        (total > 0.0).then(|| (used / total).clamp(0.0, 1.0))
+    }
+
+    /// Compute pressure, 0..=1: tensor-pipe activity, else power draw ÷ power limit.
+    pub fn compute_fraction(&self) -> Option<f64> {
+        if let Some(active) = self.tensor_active {
+            return Some(active.clamp(0.0, 1.0));
+        }
+        let (power, limit) = (self.power_watts?, self.power_limit_watts?);
+        (limit > 0.0).then(|| (power / limit).clamp(0.0, 1.0))
+    }
 }
 
 /// A latency histogram over one scrape interval (from bucket deltas), in seconds.

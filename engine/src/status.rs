@@ -36,6 +36,72 @@ pub struct ScalerStatus {
     /// What the fleet costs ([`cost_status`]): with `costConfig.enabled` and prices.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost_status: Option<CostStatus>,
+    /// What the GPUs read ([`gpu_status`]): with `gpuConfig.enabled` and GPU samples.
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "gpuStatus")]
+    pub gpu_status: Option<GpuStatus>,
+}
+
+/// The fleet's GPUs as the `gpuConfig` rules read them, with the seed's names.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct GpuStatus {
+    /// Percent, mean over ready replicas of the memory rule's reading (KV-cache use
+    /// where the engine reports it, else the fullest GPU's framebuffer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub average_memory_utilization: Option<f64>,
+    /// Percent, mean over ready replicas of the busiest GPU's tensor-pipe activity
+    /// (else power ÷ power limit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub average_compute_utilization: Option<f64>,
+    /// Percent, `DCGM_FI_DEV_GPU_UTIL` averaged over every GPU read (shown, not scaled
+    /// on: it is near 100 whenever a batch runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub average_gpu_utilization: Option<f64>,
+    /// GPUs (and MIG instances) reporting, over the pods not being deleted.
+    #[serde(rename = "totalGPUs")]
+    pub total_gpus: i32,
+    /// The `modelName` most GPUs report.
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "gpuType")]
+    pub gpu_type: Option<String>,
+}
+
+/// The GPU status at `obs` for a scaler whose manifest is `spec`: `None` unless
+/// `gpuConfig.enabled`.
+pub fn gpu_status(spec: &crate::spec::ResolvedSpec, obs: &crate::Observation) -> Option<GpuStatus> {
+    if !spec.gpu.enabled {
+        return None;
+    }
+    let readings = crate::budscaler::gpu::read(&spec.gpu, obs);
+    let devices = obs
+        .pods
+        .iter()
+        .filter(|p| !p.deleting)
+        .filter_map(|p| obs.gpu.get(&p.name))
+        .flat_map(|g| g.devices.iter());
+    let mut models: std::collections::BTreeMap<&str, i32> = std::collections::BTreeMap::new();
+    let (mut total, mut util_sum, mut util_n) = (0, 0.0, 0);
+    for device in devices {
+        total += 1;
+        if let Some(model) = &device.model {
+            *models.entry(model).or_default() += 1;
+        }
+        if let Some(u) = device.utilization_percent {
+            util_sum += u;
+            util_n += 1;
+        }
+    }
+    let gpu_type = models
+        .iter()
+        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+        .map(|(model, _)| model.to_string());
+    Some(GpuStatus {
+        average_memory_utilization: readings.memory.map(|p| p.mean * 100.0),
+        average_compute_utilization: readings.compute.map(|p| p.mean * 100.0),
+        average_gpu_utilization: (util_n > 0).then(|| util_sum / f64::from(util_n)),
+        total_gpus: total,
+        gpu_type,
+    })
 }
 
 /// What the fleet costs, with the seed's names; currency as the prices.

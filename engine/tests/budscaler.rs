@@ -969,3 +969,108 @@ fn spot_placement_follows_the_mode_the_share_and_the_fallback() {
         Some(desired)
     );
 }
+
+/// `gpuConfig` on a fleet of 4 carrying half what it could: every replica's GPUs at
+/// `tensor` tensor-pipe activity (two GPUs each, the second the busier), KV at `kv`.
+fn gpu_decision(
+    gpu_config: &str,
+    tensor: f64,
+    kv: f64,
+    with_gpu_samples: bool,
+) -> engine::Decision {
+    use engine::observation::{GpuDevice, GpuSample};
+    let mut scaler = Scaler::new(&manifest(&format!("{BASE}{gpu_config}"))).unwrap();
+    let mut t = 0;
+    learn_capacity(&mut scaler, &mut t);
+    let half = Load {
+        generated: 500.0,
+        waiting: 0.0,
+        kv,
+    };
+    let mut obs = observation(t + seconds(15), 4, &same(4, half));
+    if with_gpu_samples {
+        for pod in &obs.pods {
+            let device = |id: &str, active: f64| GpuDevice {
+                id: id.to_string(),
+                model: Some("NVIDIA H100 80GB HBM3".to_string()),
+                utilization_percent: Some(100.0),
+                memory_used_mib: Some(72_000.0),
+                memory_free_mib: Some(8_000.0),
+                tensor_active: Some(active),
+                ..GpuDevice::default()
+            };
+            obs.gpu.insert(
+                pod.name.clone(),
+                GpuSample {
+                    devices: vec![device("0", tensor / 2.0), device("1", tensor)],
+                },
+            );
+        }
+    }
+    scaler.decide(&obs)
+}
+
+/// The compute rule raises the count over its threshold (by the busiest GPU of each
+/// replica), and under it keeps a scale-down from pushing the mean back over.
+#[test]
+fn the_gpu_compute_rule_raises_the_count_and_floors_a_scale_down() {
+    let plain = gpu_decision("", 0.6, 0.3, true);
+    assert!(plain.desired_replicas < 4, "{}", plain.message);
+    let config = "  gpuConfig: { enabled: true, gpuComputeThreshold: 40 }\n";
+    // 4 × 0.6 / 0.4 = 6: the busiest GPU counts, not the mean of the two.
+    let hot = gpu_decision(config, 0.6, 0.3, true);
+    assert_eq!(hot.desired_replicas, 6, "{}", hot.message);
+    assert_eq!(hot.reason, Reason::SignalGuard);
+    let by = hot.decided_by.as_ref().unwrap();
+    assert_eq!(
+        (by.kind, by.name.as_str()),
+        (DeciderKind::Gpu, "gpuComputeThreshold")
+    );
+    assert!(
+        hot.message
+            .contains("gpu compute 0.60 mean (tensor-pipe, 4 replicas"),
+        "{}",
+        hot.message
+    );
+    // At 0.35 the mean is under 40 %; demand alone would shed replicas, the floor
+    // keeps ceil(4 × 0.35 / 0.4) = 4.
+    let cool = gpu_decision(config, 0.35, 0.3, true);
+    assert_eq!(cool.desired_replicas, 4, "{}", cool.message);
+    assert!(cool.message.contains("floor 4"), "{}", cool.message);
+}
+
+/// The memory rule reads the KV cache, not the framebuffer vLLM preallocated (90 %
+/// on every GPU here): at 30 % KV it asks nothing; at 95 % it raises the count.
+#[test]
+fn the_gpu_memory_rule_reads_the_kv_cache_not_the_preallocated_framebuffer() {
+    let config = "  gpuConfig: { enabled: true, gpuMemoryThreshold: 80, gpuComputeThreshold: 0 }\n";
+    let calm = gpu_decision(config, 0.1, 0.3, true);
+    assert!(calm.desired_replicas < 4, "{}", calm.message);
+    assert!(
+        calm.message.contains("gpu memory 0.30 mean (kv-cache"),
+        "{}",
+        calm.message
+    );
+    let full = gpu_decision(config, 0.1, 0.95, true);
+    // ceil(4 × 0.95 / 0.8) = 5
+    assert!(full.desired_replicas >= 5, "{}", full.message);
+}
+
+/// A configured GPU source that answers nothing: the decision names the pods, never
+/// scales down on it, and says why.
+#[test]
+fn missing_gpu_readings_hold_a_scale_down_and_are_named() {
+    let config = "  gpuConfig: { enabled: true }\n";
+    let with = gpu_decision(config, 0.1, 0.3, true);
+    assert!(with.desired_replicas < 4, "{}", with.message);
+    let without = gpu_decision(config, 0.1, 0.3, false);
+    assert_eq!(without.desired_replicas, 4, "{}", without.message);
+    assert_eq!(without.reason, Reason::PartialMetrics);
+    assert!(
+        without
+            .message
+            .contains("no scale-down: no GPU reading from p0, p1, p2, p3"),
+        "{}",
+        without.message
+    );
+}

@@ -268,7 +268,15 @@ impl Runner {
             let mut nodes: Vec<String> = pods.iter().filter_map(crate::pods::host_ip).collect();
             nodes.sort();
             nodes.dedup();
-            sources::gather_gpu(&mut gathered, &nodes, ctx.dcgm_port, &ctx.http).await;
+            let source = sources::GpuSource::of(&control.scaler.spec().gpu, ctx.dcgm_port);
+            sources::gather_gpu(
+                &mut gathered,
+                &source,
+                &nodes,
+                ctx.prometheus_url.as_deref(),
+                &ctx.http,
+            )
+            .await;
         }
         for took in &gathered.latencies {
             ctx.metrics.fetch_latency(*took);
@@ -352,6 +360,7 @@ impl Runner {
         let snapshot = control.scaler.snapshot();
         self.status.cost_status =
             engine::status::cost_status(control.scaler.spec(), &snapshot, &observation);
+        self.status.gpu_status = engine::status::gpu_status(control.scaler.spec(), &observation);
         if let Some(log) = self.log.as_mut() {
             let line = LogLine::tick(
                 observation,

@@ -97,14 +97,23 @@ async fn wait_for(http: &Http, base: &str, query: &str, want: f64) {
 #[tokio::test]
 async fn a_promql_metric_reads_a_real_prometheus_and_a_failing_one_holds() {
     let (_exporters, pods) = exporter_pods(30, EXPORTER_PORT, 16.0, 3.0, T0 / SECOND).await;
-    let targets: Vec<String> = (1..=2)
+    // A dcgm-exporter for both pods' GPUs, for `gpuConfig.promQL`.
+    let dcgm = common::Exporter::start("127.0.30.9", EXPORTER_PORT).await;
+    dcgm.set_text(
+        "# TYPE DCGM_FI_DEV_GPU_UTIL gauge\n\
+         DCGM_FI_DEV_GPU_UTIL{gpu=\"0\",pod=\"llama-1\",namespace=\"llm\",modelName=\"NVIDIA H100 80GB HBM3\"} 90\n\
+         DCGM_FI_DEV_GPU_UTIL{gpu=\"1\",pod=\"llama-2\",namespace=\"llm\",modelName=\"NVIDIA H100 80GB HBM3\"} 100\n",
+    );
+    let mut targets: Vec<String> = (1..=2)
         .map(|i| format!("127.0.30.{i}:{EXPORTER_PORT}"))
         .collect();
+    targets.push(format!("127.0.30.9:{EXPORTER_PORT}"));
     let Some((server, base)) = start_prometheus(&targets) else {
         return;
     };
     let http = Http::new(Duration::from_secs(2));
     wait_for(&http, &base, "sum(vllm:num_requests_running)", 32.0).await;
+    wait_for(&http, &base, "sum(DCGM_FI_DEV_GPU_UTIL)", 190.0).await;
 
     let spec = |query: &str| {
         json!({
@@ -168,6 +177,44 @@ async fn a_promql_metric_reads_a_real_prometheus_and_a_failing_one_holds() {
         assert_eq!(c.status("llm/llama")["desiredScale"], 4);
     }
 
+    // GPU telemetry from the same Prometheus (`gpuConfig.promQL`): the series split by
+    // their `pod` label, 95 % mean utilization at a 50 % target on 2 pods.
+    cluster.lock().unwrap().scalers.insert(
+        "llm/llama".to_string(),
+        scaler_object(
+            "llm",
+            "llama",
+            "u",
+            json!({
+                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "llama"},
+                "minReplicas": 1, "maxReplicas": 8, "scalingStrategy": "HPA",
+                "metricsSources": [{"metricSourceType": "pod", "targetMetric": "gpu_utilization",
+                                    "targetValue": "50", "port": EXPORTER_PORT.to_string()}],
+                "gpuConfig": {"enabled": true, "promQL": "{__name__=~\"DCGM_FI_.*\",namespace=\"llm\"}"}
+            }),
+        ),
+    );
+    cluster
+        .lock()
+        .unwrap()
+        .deployments
+        .insert("llm/llama".to_string(), (2, 2, "app=llama".to_string()));
+    operator.step(T0 + 20 * SECOND).await.unwrap();
+    {
+        let c = cluster.lock().unwrap();
+        assert_eq!(
+            c.condition("llm/llama", "MetricsAvailable")["status"],
+            "True",
+            "{}",
+            c.status("llm/llama")
+        );
+        assert_eq!(c.replicas("llm/llama"), 4, "{}", c.status("llm/llama"));
+        let gpu = &c.status("llm/llama")["gpuStatus"];
+        assert_eq!(gpu["totalGPUs"], 2, "{gpu}");
+        assert_eq!(gpu["gpuType"], "NVIDIA H100 80GB HBM3", "{gpu}");
+        assert_eq!(gpu["averageGpuUtilization"], 95.0, "{gpu}");
+    }
+
     // The server gone: connection refused, named; still holding.
     cluster.lock().unwrap().scalers.insert(
         "llm/llama".to_string(),
@@ -179,4 +226,5 @@ async fn a_promql_metric_reads_a_real_prometheus_and_a_failing_one_holds() {
     let message = c.message("llm/llama", "MetricsAvailable");
     assert!(message.contains(&base), "{message}");
     assert_eq!(c.replicas("llm/llama"), 4);
+    drop(dcgm);
 }

@@ -580,6 +580,50 @@ async fn gpu_telemetry_comes_from_each_nodes_dcgm_exporter_split_by_pod() {
 }
 
 #[tokio::test]
+async fn gpu_config_dcgm_endpoint_names_where_each_nodes_exporter_listens() {
+    let mut spec = hpa_spec("Active", "llama");
+    spec["metricsSources"] = json!([{"metricSourceType": "pod", "targetMetric": "gpu_utilization",
+                                     "targetValue": "50", "port": PORT.to_string()}]);
+    // Not the operator's --dcgm-port (9400): the manifest's endpoint decides.
+    spec["gpuConfig"] = json!({"enabled": true, "dcgmEndpoint": "http://{hostIP}:9555/metrics"});
+    let f = Fixture::new(17, 0.0, &[("llama", spec)]).await;
+    let node = "127.0.17.200";
+    {
+        let mut c = f.cluster();
+        for pod in c.pods.get_mut(NS).unwrap() {
+            pod["status"]["hostIP"] = json!(node);
+        }
+    }
+    let dcgm = Exporter::start(node, 9555).await;
+    dcgm.set_text(
+        "# TYPE DCGM_FI_DEV_GPU_UTIL gauge\n\
+         DCGM_FI_DEV_GPU_UTIL{gpu=\"0\",pod=\"llama-1\",namespace=\"llm\",modelName=\"NVIDIA L4\"} 90\n\
+         DCGM_FI_DEV_GPU_UTIL{gpu=\"1\",pod=\"llama-2\",namespace=\"llm\",modelName=\"NVIDIA L4\"} 100\n\
+         # TYPE DCGM_FI_PROF_PIPE_TENSOR_ACTIVE gauge\n\
+         DCGM_FI_PROF_PIPE_TENSOR_ACTIVE{gpu=\"0\",pod=\"llama-1\",namespace=\"llm\"} 0.3\n\
+         DCGM_FI_PROF_PIPE_TENSOR_ACTIVE{gpu=\"1\",pod=\"llama-2\",namespace=\"llm\"} 0.5\n",
+    );
+    let mut operator = f.operator(Settings::default());
+    operator.step(T0).await.unwrap();
+    {
+        let c = f.cluster();
+        assert_eq!(c.replicas(TARGET), 4, "{}", c.status(TARGET));
+        let gpu = &c.status(TARGET)["gpuStatus"];
+        assert_eq!(gpu["totalGPUs"], 2, "{gpu}");
+        assert_eq!(gpu["gpuType"], "NVIDIA L4", "{gpu}");
+        assert_eq!(gpu["averageComputeUtilization"], 40.0, "{gpu}");
+    }
+    drop(dcgm);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    operator.step(T0 + 15 * SECOND).await.unwrap();
+    let message = f.cluster().message(TARGET, "MetricsAvailable");
+    assert!(
+        message.starts_with("dcgm 127.0.17.200: http://127.0.17.200:9555/metrics"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
 async fn custom_and_external_metrics_come_from_the_metrics_apis() {
     let mut spec = hpa_spec("Active", "llama");
     spec["maxReplicas"] = json!(10);

@@ -100,6 +100,7 @@ fn scrape(c: &mut Criterion) {
         fb_used_mib: 73_000.0,
         fb_free_mib: 8_000.0,
         power_watts: 620.5,
+        tensor_active: 0.25,
     };
     c.bench_function("fleet/scrape_one_replica_full", |b| {
         b.iter(|| {

@@ -134,10 +134,15 @@ impl StepCostModel {
     pub fn step_fs(&self, shape: &StepShape) -> Fs {
         let memory =
             self.weight_fs(shape.tokens) + self.kv_fs_per_token * shape.kv_read_tokens as Fs;
-        let compute = self.linear_fs_per_token * shape.tokens as Fs
+        memory.max(self.compute_fs(shape)) + self.fixed_fs(shape.tokens, shape.seqs)
+    }
+
+    /// The compute side of a step's roofline: the time its matrix math keeps the
+    /// tensor cores busy (the DCGM tensor-pipe activity the fleet exports).
+    pub fn compute_fs(&self, shape: &StepShape) -> Fs {
+        self.linear_fs_per_token * shape.tokens as Fs
             + self.lm_head_fs_per_seq * shape.seqs as Fs
-            + self.attention_fs_per_pair * shape.attention_pairs as Fs;
-        memory.max(compute) + self.fixed_fs(shape.tokens, shape.seqs)
+            + self.attention_fs_per_pair * shape.attention_pairs as Fs
     }
 
     /// The cost of a pure-decode run of `seqs` sequences whose contexts after the run's
@@ -174,6 +179,8 @@ pub struct DecodeRun {
     second: (Fs, Fs),
     cross: Fs,
     fixed: Fs,
+    /// The compute line alone, `c + d j`.
+    compute: (Fs, Fs),
 }
 
 impl DecodeRun {
@@ -195,7 +202,13 @@ impl DecodeRun {
             second,
             cross,
             fixed,
+            compute: (c, d),
         }
+    }
+
+    /// The compute time ([`StepCostModel::compute_fs`]) of the run's first `steps` steps.
+    pub fn compute_fs(&self, steps: u64) -> Fs {
+        sum_line(self.compute.0, self.compute.1, 0, steps as Fs)
     }
 
     /// Time of the run's first `steps` steps.
@@ -429,6 +442,18 @@ mod tests {
                 })
                 .sum();
             assert_eq!(model.decode_run_fs(seqs, context0, steps), stepwise);
+            let compute: Fs = (0..steps)
+                .map(|j| {
+                    let context = context0 + j * seqs;
+                    model.compute_fs(&StepShape {
+                        tokens: seqs,
+                        seqs,
+                        kv_read_tokens: context,
+                        attention_pairs: context,
+                    })
+                })
+                .sum();
+            assert_eq!(model.decode_run(seqs, context0).compute_fs(steps), compute);
         }
     }
 

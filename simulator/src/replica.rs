@@ -109,6 +109,8 @@ pub struct ReplicaState {
     pub waiting: u32,
     pub kv_used_blocks: u64,
     pub kv_total_blocks: u64,
+    /// Compute time of every step finished by then, femtoseconds (per GPU).
+    pub compute_fs: Fs,
 }
 
 /// When the replica wants its next [`Replica::on_step_end`], and the generation that
@@ -164,6 +166,18 @@ struct Run {
     steps: u64,
     end_fs: Fs,
     kind: RunKind,
+    /// The compute time of a single step (decode runs compute theirs per step count).
+    single_compute_fs: Fs,
+}
+
+impl Run {
+    /// Compute time of the run's first `steps` steps.
+    fn compute_fs(&self, steps: u64) -> Fs {
+        match &self.kind {
+            RunKind::Single => self.single_compute_fs * steps.min(1) as Fs,
+            RunKind::Decode { cost, .. } => cost.compute_fs(steps),
+        }
+    }
 }
 
 /// Block arithmetic per request on the hot paths: shifts and masks when the block size
@@ -371,6 +385,8 @@ pub struct Replica {
     done: Vec<u64>,
     generation: u64,
     steps_taken: u64,
+    /// Compute time of every finished run (the tensor-pipe activity's numerator).
+    compute_done_fs: Fs,
     preemptions: u64,
     prefill_tokens: u64,
     reused_tokens: u64,
@@ -417,6 +433,7 @@ impl Replica {
             done: Vec::new(),
             generation: 0,
             steps_taken: 0,
+            compute_done_fs: 0,
             preemptions: 0,
             prefill_tokens: 0,
             reused_tokens: 0,
@@ -576,6 +593,7 @@ impl Replica {
         let run = self.run.take().expect("checked above");
         let end_us = event_time(run.end_fs);
         self.steps_taken += run.steps;
+        self.compute_done_fs += run.compute_fs(run.steps);
         let math = BlockMath::new(self.config.block_size);
         self.collect_ungrouped();
         let picks = std::mem::take(&mut self.picks);
@@ -667,25 +685,28 @@ impl Replica {
     /// State as vLLM's metrics would report it at `now_us` (mid-run KV growth included).
     pub fn state_at(&self, now_us: TimeUs) -> ReplicaState {
         let mut used = self.pool.used();
-        if let Some(Run {
-            kind: RunKind::Decode { seqs, cost },
-            start_fs,
-            steps,
-            ..
-        }) = &self.run
-        {
-            let slack = &self.slack;
-            // Steps whose boundary event is at or before now are done; the next one has
-            // already allocated its blocks.
+        let mut compute_fs = self.compute_done_fs;
+        if let Some(run) = &self.run {
             let limit = Fs::from(now_us) * FS_PER_US;
-            let low = cost.steps_within(limit - start_fs, steps - 1);
-            used += extra_blocks(slack, *seqs, low, BlockMath::new(self.config.block_size));
+            if let RunKind::Decode { seqs, cost } = &run.kind {
+                // Steps whose boundary event is at or before now are done; the next one
+                // has already allocated its blocks.
+                let low = cost.steps_within(limit - run.start_fs, run.steps - 1);
+                used += extra_blocks(
+                    &self.slack,
+                    *seqs,
+                    low,
+                    BlockMath::new(self.config.block_size),
+                );
+                compute_fs += cost.compute_fs(low);
+            }
         }
         ReplicaState {
             running: self.running.len() as u32,
             waiting: self.waiting.len() as u32,
             kv_used_blocks: used,
             kv_total_blocks: self.pool.total(),
+            compute_fs,
         }
     }
 
@@ -1020,6 +1041,7 @@ impl Replica {
             steps: 1,
             end_fs,
             kind: RunKind::Single,
+            single_compute_fs: self.cost.compute_fs(&tally.shape),
         }
     }
 
@@ -1052,6 +1074,7 @@ impl Replica {
             steps,
             end_fs,
             kind: RunKind::Decode { seqs, cost },
+            single_compute_fs: 0,
         }
     }
 

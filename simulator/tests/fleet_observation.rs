@@ -30,6 +30,7 @@ fn replica_scrapes(index: u32) -> (Scrape, Scrape) {
         fb_used_mib: 73_000.0,
         fb_free_mib: 8_000.0,
         power_watts: 412.25,
+        tensor_active: 0.25,
     };
     (
         exporter::vllm_scrape("llama-3.1-8b", gauges, &counters, |_| true),
@@ -91,8 +92,10 @@ fn text_round_trip_gives_the_direct_observation() {
         assert_eq!(from_structs, from_text, "{name}");
         assert!(!from_text.pod_metrics.is_empty(), "{name} reads its metric");
         assert_eq!(from_text.gpu.len(), 3);
-        assert_eq!(from_text.gpu["llm-1"].utilization_percent, 38.0);
-        assert_eq!(from_text.gpu["llm-1"].memory_used_mib, 146_000.0);
+        let devices = &from_text.gpu["llm-1"].devices;
+        assert_eq!(devices.len(), 2, "one device per GPU of the TP-2 replica");
+        assert_eq!(devices[0].utilization_percent, Some(38.0));
+        assert_eq!(devices[1].memory_used_mib, Some(73_000.0));
     }
     let hpa = Observer::new(&spec("hpa"), 15_000_000).observe(0, 4, &pods(&statuses, &text));
     let waiting = &hpa.pod_metrics["num_requests_waiting"];

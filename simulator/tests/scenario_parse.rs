@@ -183,6 +183,10 @@ fn validation_errors_name_the_field() {
             "fleet.model",
         ),
         (
+            generated("  price_per_gpu_hour: 2\n  dcgm_outages: [{ from: 5m, to: 1m }]"),
+            "fleet.dcgm_outages[0]",
+        ),
+        (
             generated("  price_per_gpu_hour: 2").replace("ttft_s: 2,", "ttft_s: 0,"),
             "slo.ttft_s",
         ),
@@ -328,11 +332,13 @@ fn fleet_knobs_map_to_the_fleet_config() {
   drain_grace: 1m
   scrape_interval: 1s
   sync_period: 2s
-  scrape_delay: 500ms",
+  scrape_delay: 500ms
+  dcgm_outages: [{ from: 10m, to: 15m }]",
         ),
     )
     .unwrap();
     let fleet = &scenario.fleet;
+    assert_eq!(fleet.dcgm_outages, vec![(600_000_000, 900_000_000)]);
     assert_eq!(fleet.routing, RoutingPolicy::KvAware);
     assert_eq!(fleet.engine.max_num_seqs, 64);
     assert_eq!(fleet.engine.num_gpu_blocks, Some(2588));

@@ -64,7 +64,7 @@ use crate::metrics::prometheus::{Histogram, MetricKind, Scrape};
 use crate::metrics::resource_usage;
 use crate::metrics::signals::{self, ModelServer, Reading, Signal};
 use crate::metrics::window;
-use engine::observation::{GpuSample, Observation, PodSample, PodStatus, ServingSample};
+use engine::observation::{GpuDevice, GpuSample, Observation, PodSample, PodStatus, ServingSample};
 use engine::spec::{self, MetricSourceType, ResolvedMetric, ResolvedSpec, ScalingStrategy};
 use engine::time::Micros;
 use std::collections::BTreeMap;
@@ -846,21 +846,26 @@ fn gpu_mean(scrape: &Scrape, field: &str) -> Option<f64> {
     scrape.mean(field, &[])
 }
 
-/// The pod's GPUs: utilization averaged, memory and power added.
+/// The pod's GPUs, one device per GPU (or MIG instance) in its DCGM series.
 fn gpu_sample(scrape: &Scrape) -> Option<GpuSample> {
-    let utilization = scrape.mean(dcgm::GPU_UTIL, &[]);
-    let used = scrape.sum(dcgm::FB_USED, &[]);
-    let free = scrape.sum(dcgm::FB_FREE, &[]);
-    let power = scrape.sum(dcgm::POWER_USAGE, &[]);
-    if utilization.is_none() && used.is_none() && free.is_none() && power.is_none() {
-        return None;
-    }
-    Some(GpuSample {
-        utilization_percent: utilization.unwrap_or(0.0),
-        memory_used_mib: used.unwrap_or(0.0),
-        memory_free_mib: free.unwrap_or(0.0),
-        power_watts: power.unwrap_or(0.0),
-    })
+    let devices: Vec<GpuDevice> = dcgm::gpu_samples(scrape)
+        .into_iter()
+        .map(|gpu| GpuDevice {
+            id: match (&gpu.id.gpu, &gpu.id.mig_instance) {
+                (Some(index), Some(mig)) => format!("{index}/{mig}"),
+                (Some(index), None) => index.clone(),
+                (None, _) => gpu.id.uuid.clone().unwrap_or_default(),
+            },
+            model: gpu.model_name.clone(),
+            utilization_percent: gpu.field(dcgm::GPU_UTIL),
+            memory_used_mib: gpu.fb_used_mib(),
+            memory_free_mib: gpu.fb_free_mib(),
+            power_watts: gpu.power_w(),
+            power_limit_watts: gpu.field(dcgm::POWER_LIMIT),
+            tensor_active: gpu.field(dcgm::TENSOR_ACTIVE),
+        })
+        .collect();
+    (!devices.is_empty()).then_some(GpuSample { devices })
 }
 
 #[cfg(test)]
@@ -963,7 +968,14 @@ mod tests {
         assert_eq!(obs.pod_metrics["concurrency"]["a"].window, 15);
         assert!(!obs.pod_metrics["concurrency"].contains_key("b"));
         assert_eq!(obs.pods.len(), 2);
-        assert_eq!(obs.gpu["a"].memory_used_mib, 140000.0);
+        // One device per GPU of the pod, each with its own reading.
+        let devices = &obs.gpu["a"].devices;
+        assert_eq!(devices.len(), 2);
+        assert_eq!((devices[0].id.as_str(), devices[1].id.as_str()), ("0", "1"));
+        assert_eq!(devices[0].utilization_percent, Some(80.0));
+        assert_eq!(devices[1].utilization_percent, Some(40.0));
+        assert_eq!(devices[1].memory_used_mib, Some(70000.0));
+        assert_eq!(devices[1].tensor_active, None);
         assert_eq!((obs.now, obs.current_replicas), (10, 2));
     }
 

@@ -37,6 +37,7 @@ pub mod capacity;
 pub mod cold_start;
 pub mod forecast;
 pub mod gate;
+pub mod gpu;
 pub mod hints;
 pub mod patterns;
 pub mod seasonal;
@@ -396,6 +397,27 @@ pub fn decide(
             });
         }
     }
+    // GPU pressure (`gpuConfig`): floors like the guards.
+    let gpu_readings = spec.gpu.enabled.then(|| gpu::read(&spec.gpu, obs));
+    if let Some(readings) = &gpu_readings {
+        for pressure in readings.proposals() {
+            let replicas = pressure.proposal.unwrap_or(0);
+            if !capacity_known && replicas <= current {
+                continue;
+            }
+            if proposal.as_ref().is_none_or(|p| replicas > p.replicas) {
+                proposal = Some(Proposal {
+                    replicas,
+                    reason: Reason::SignalGuard,
+                    decided_by: decider(DeciderKind::Gpu, pressure.rule, replicas),
+                });
+            }
+        }
+        let described = readings.describe();
+        if !described.is_empty() {
+            notes.push(described);
+        }
+    }
     if pattern == Some(Pattern::KvCachePressure) {
         let kv = workload.kv_max.unwrap_or(1.0);
         // Replicas starting count toward the need: adding them again each tick while
@@ -485,6 +507,19 @@ pub fn decide(
             notes.push(format!(
                 "no scale-down: no sample from {}",
                 workload.missing.join(", ")
+            ));
+        } else if let Some(missing) = gpu_readings
+            .as_ref()
+            .map(|r| &r.missing)
+            .filter(|m| !m.is_empty() && workload.ready > 0)
+        {
+            // The GPU source is configured and silent for these replicas: hold, as on
+            // any missing metric (the reading is named in the notes above).
+            proposal.replicas = current;
+            proposal.reason = Reason::PartialMetrics;
+            notes.push(format!(
+                "no scale-down: no GPU reading from {}",
+                missing.join(", ")
             ));
         } else if pattern == Some(Pattern::SteadyState) && proposal.replicas == current - 1 {
             proposal.replicas = current;
@@ -681,6 +716,7 @@ fn sentence(
             DeciderKind::Hint => "hint",
             DeciderKind::Bounds => "bounds:",
             DeciderKind::Budget => "budget",
+            DeciderKind::Gpu => "gpu rule",
         },
         decided_by.name,
         decided_by.replicas

@@ -123,6 +123,18 @@ pub struct GpuConfig {
         skip_serializing_if = "Option::is_none"
     )]
     pub vgpu_support: Option<bool>,
+    /// Where the operator scrapes dcgm-exporter: a URL, in which `{hostIP}` (or
+    /// `{node}`) is replaced by each pod's node IP (dcgm-exporter's DaemonSet on a
+    /// hostPort), scraped once per node; without a placeholder, one URL for every pod
+    /// (a single node, or a proxy in front of the exporters). Default: each pod's node
+    /// on the operator's `--dcgm-port`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dcgm_endpoint: Option<String>,
+    /// Instead of scraping: a PromQL query (against the operator's `--prometheus-url`)
+    /// whose result series are dcgm-exporter fields, each with its `__name__` and `pod`
+    /// (or `exported_pod`) label, e.g. `{__name__=~"DCGM_FI_.*",namespace="llm"}`.
+    #[serde(default, rename = "promQL", skip_serializing_if = "Option::is_none")]
+    pub prom_ql: Option<String>,
 }
 
 impl GpuConfig {
@@ -296,6 +308,8 @@ pub struct ResolvedGpu {
     pub topology_aware: bool,
     pub preferred_gpu_type: Option<String>,
     pub vgpu_support: bool,
+    pub dcgm_endpoint: Option<String>,
+    pub prom_ql: Option<String>,
 }
 
 /// Validated `costConfig`.
@@ -467,6 +481,12 @@ impl GpuConfig {
             0,
             100,
         );
+        if c.dcgm_endpoint.is_some() && c.prom_ql.is_some() {
+            p.push(
+                field(path, "promQL"),
+                "set either dcgmEndpoint or promQL, not both",
+            );
+        }
         ResolvedGpu {
             enabled: c.enabled(),
             memory_threshold_percent: memory,
@@ -474,6 +494,8 @@ impl GpuConfig {
             topology_aware: c.topology_aware(),
             preferred_gpu_type: c.preferred_gpu_type.clone(),
             vgpu_support: c.vgpu_support(),
+            dcgm_endpoint: c.dcgm_endpoint.clone(),
+            prom_ql: c.prom_ql.clone(),
         }
     }
 }

@@ -74,6 +74,17 @@ pub struct GpuSpec {
     pub compute_efficiency: Option<f64>,
 }
 
+impl GpuSpec {
+    /// The name the driver reports (dcgm-exporter's `modelName`): the first alias that
+    /// starts with `NVIDIA `, else the catalog id.
+    pub fn product_name(&self) -> &str {
+        self.aliases
+            .iter()
+            .find(|a| a.starts_with("NVIDIA "))
+            .map_or(self.id.as_str(), String::as_str)
+    }
+}
+
 /// Mixture-of-experts layout of a model.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]

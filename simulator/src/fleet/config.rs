@@ -53,6 +53,11 @@ pub struct FleetConfig {
     pub max_replicas_hard: u32,
     /// Power model of the GPU for the DCGM power field.
     pub power: PowerModel,
+    /// Windows `[from, to)` in which every dcgm-exporter is unreachable: scrapes in them
+    /// carry no GPU fields and the observation names the failed sources (faults to test
+    /// a scaler's GPU rules against). Default none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dcgm_outages: Vec<(TimeUs, TimeUs)>,
     /// Unix time in microseconds of the run's time 0 (the scenario's `trace.start`, or
     /// the trace's own start when it has absolute times): every observation's
     /// `wall_clock` is this plus `now`. `None`: the run has no calendar.
@@ -133,6 +138,7 @@ impl Default for FleetConfig {
             scrape_delay_us: 0,
             max_replicas_hard: 1000,
             power: PowerModel::default(),
+            dcgm_outages: Vec::new(),
             start_unix_us: None,
         }
     }

@@ -248,6 +248,9 @@ pub struct GpuReading {
     pub fb_used_mib: f64,
     pub fb_free_mib: f64,
     pub power_watts: f64,
+    /// Share of the interval the tensor pipe was busy, 0..=1: the steps' roofline
+    /// compute time ÷ the interval.
+    pub tensor_active: f64,
 }
 
 /// dcgm-exporter's lines for the `gpus` GPUs of pod `pod` on node `node`.
@@ -258,7 +261,7 @@ pub fn dcgm_scrape(
     gpus: u32,
     reading: GpuReading,
 ) -> Scrape {
-    let fields: [(&str, &str, f64); 4] = [
+    let fields: [(&str, &str, f64); 5] = [
         (
             dcgm::GPU_UTIL,
             "GPU utilization (in %).",
@@ -275,6 +278,11 @@ pub fn dcgm_scrape(
             reading.fb_free_mib.round(),
         ),
         (dcgm::POWER_USAGE, "Power draw (in W).", reading.power_watts),
+        (
+            dcgm::TENSOR_ACTIVE,
+            "Ratio of cycles the tensor (HMMA) pipe is active.",
+            (reading.tensor_active * 1e4).round() / 1e4,
+        ),
     ];
     let families = fields
         .iter()
@@ -299,7 +307,8 @@ pub fn dcgm_scrape(
     Scrape { families }
 }
 
-/// Busy time of a replica's GPUs (some request in the engine), for `DCGM_FI_DEV_GPU_UTIL`.
+/// Busy time of a replica's GPUs (some request in the engine), for `DCGM_FI_DEV_GPU_UTIL`,
+/// and its compute time at the previous scrape, for the tensor-pipe activity.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct BusyClock {
     since: Option<TimeUs>,
@@ -307,6 +316,7 @@ pub struct BusyClock {
     /// Busy total at the previous scrape, and its time.
     scraped_total_us: TimeUs,
     scraped_at: Option<TimeUs>,
+    scraped_compute_fs: crate::perf::Fs,
 }
 
 impl BusyClock {
@@ -322,17 +332,30 @@ impl BusyClock {
         }
     }
 
-    /// Percent of the time since the previous scrape (or `start`) the GPUs were busy.
-    pub fn utilization_since_last(&mut self, now: TimeUs, start: TimeUs) -> f64 {
+    /// Since the previous scrape (or `start`): the percent of the time the GPUs were
+    /// busy, and the share of it the tensor pipe was (from the replica's cumulative
+    /// compute time `compute_fs`).
+    pub fn since_last(
+        &mut self,
+        now: TimeUs,
+        start: TimeUs,
+        compute_fs: crate::perf::Fs,
+    ) -> (f64, f64) {
         let total = self.total_us + self.since.map_or(0, |since| now - since);
         let from = self.scraped_at.unwrap_or(start);
         let busy = total - self.scraped_total_us;
+        let compute = compute_fs - self.scraped_compute_fs;
         self.scraped_total_us = total;
         self.scraped_at = Some(now);
+        self.scraped_compute_fs = compute_fs;
         if now > from {
-            (100.0 * busy as f64 / (now - from) as f64).clamp(0.0, 100.0)
+            let interval_fs = ((now - from) as f64) * crate::perf::FS_PER_US as f64;
+            (
+                (100.0 * busy as f64 / (now - from) as f64).clamp(0.0, 100.0),
+                (compute as f64 / interval_fs).clamp(0.0, 1.0),
+            )
         } else {
-            0.0
+            (0.0, 0.0)
         }
     }
 }
@@ -369,10 +392,11 @@ mod tests {
             fb_used_mib: 72000.0,
             fb_free_mib: 9000.0,
             power_watts: 345.5,
+            tensor_active: 0.3125,
         };
         let gpus = dcgm_scrape("llm-3", "node-3", "NVIDIA H100 80GB HBM3", 2, reading);
         assert_eq!(parse_text(&render_text(&gpus)).unwrap(), gpus);
-        assert_eq!(gpus.sample_count(), 8);
+        assert_eq!(gpus.sample_count(), 10);
     }
 
     #[test]
@@ -381,7 +405,8 @@ mod tests {
         clock.set(10, true);
         clock.set(30, false);
         clock.set(90, true);
-        assert_eq!(clock.utilization_since_last(100, 0), 30.0);
-        assert_eq!(clock.utilization_since_last(200, 0), 100.0);
+        let fs = crate::perf::FS_PER_US;
+        assert_eq!(clock.since_last(100, 0, 25 * fs), (30.0, 0.25));
+        assert_eq!(clock.since_last(200, 0, 75 * fs), (100.0, 0.5));
     }
 }

@@ -341,7 +341,7 @@ where
             |name| options.full_scrapes || observer.is_some_and(|o| o.reads_family(name)),
             options.full_scrapes || observer.is_some_and(|o| o.reads_gpu()),
             model.id.clone(),
-            gpu.id.clone(),
+            gpu.product_name().to_string(),
             gpu.memory_bytes / 1_048_576.0,
         );
         Ok(Self {
@@ -902,6 +902,9 @@ where
                 unreachable!("matched above");
             };
             control.observer.set_cost(cost);
+            control
+                .observer
+                .set_source_errors(self.scraper.gpu_errors().clone());
             let (record, observation) = control.tick(now, self.desired as i32, &pods);
             let wall = self.config.start_unix_us.map_or(now, |start| start + now);
             self.status.update(
@@ -981,6 +984,10 @@ where
             .last_observation
             .as_ref()
             .and_then(|obs| engine::status::cost_status(spec, &snapshot, obs));
+        status.gpu_status = self
+            .last_observation
+            .as_ref()
+            .and_then(|obs| engine::status::gpu_status(spec, obs));
         Some(status)
     }
 

@@ -35,6 +35,8 @@ pub(super) struct Scraper {
     model_name: String,
     gpu_name: String,
     fb_total_mib: f64,
+    /// Per GPU source the latest scrape could not read (`dcgm NODE`), why.
+    gpu_errors: std::collections::BTreeMap<String, String>,
 }
 
 /// Latency histograms of the vLLM exporter, in [`Scraper::latency_histograms`] order.
@@ -64,7 +66,13 @@ impl Scraper {
             model_name,
             gpu_name,
             fb_total_mib,
+            gpu_errors: std::collections::BTreeMap::new(),
         }
+    }
+
+    /// The GPU sources the latest scrape could not read, source → why.
+    pub(super) fn gpu_errors(&self) -> &std::collections::BTreeMap<String, String> {
+        &self.gpu_errors
     }
 
     /// Whether the TTFT, inter-token-latency and queue-time histograms are exported: a
@@ -88,6 +96,12 @@ impl Scraper {
         let memory_fraction = config.engine.gpu_memory_utilization.clamp(0.0, 1.0);
         let fb_used = self.fb_total_mib * memory_fraction;
         let power = &config.power;
+        self.gpu_errors.clear();
+        let dcgm_down = self.gpu
+            && config
+                .dcgm_outages
+                .iter()
+                .any(|&(from, to)| from <= now && now < to);
         for index in 0..replicas.live().len() {
             let slot = replicas.live()[index];
             let entry = replicas.slot_mut(slot);
@@ -104,21 +118,29 @@ impl Scraper {
                     state.kv_used_blocks as f64 / state.kv_total_blocks as f64
                 },
             };
-            let utilization = entry
-                .busy
-                .utilization_since_last(now, entry.startup.ready_us);
+            let (utilization, tensor_active) =
+                entry
+                    .busy
+                    .since_last(now, entry.startup.ready_us, state.compute_fs);
             let reading = GpuReading {
                 utilization_pct: utilization,
                 fb_used_mib: fb_used,
                 fb_free_mib: self.fb_total_mib - fb_used,
                 power_watts: power.idle_watts
                     + (power.max_watts - power.idle_watts) * utilization / 100.0,
+                tensor_active,
             };
             let kept = &self.kept_families;
             let engine = exporter::vllm_scrape(&self.model_name, gauges, &entry.counters, |name| {
                 kept.contains(&name)
             });
-            let gpu = self.gpu.then(|| {
+            if dcgm_down {
+                self.gpu_errors.insert(
+                    format!("dcgm {}", entry.node),
+                    "connection refused (dcgm-exporter outage in the scenario)".to_string(),
+                );
+            }
+            let gpu = (self.gpu && !dcgm_down).then(|| {
                 exporter::dcgm_scrape(
                     &entry.pod,
                     &entry.node,

@@ -193,6 +193,16 @@ pub(crate) struct FleetSection {
     pub max_replicas_hard: Option<u32>,
     #[serde(default)]
     pub power: Option<crate::fleet::PowerModel>,
+    #[serde(default)]
+    pub dcgm_outages: Vec<OutageSection>,
+}
+
+/// `fleet.dcgm_outages[]`: a window in which every dcgm-exporter is unreachable.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct OutageSection {
+    pub from: DurationValue,
+    pub to: DurationValue,
 }
 
 /// `fleet.pricing:` a price from the built-in instance table.

@@ -255,6 +255,19 @@ impl Context {
                 ),
             ));
         }
+        let mut dcgm_outages = Vec::with_capacity(raw.dcgm_outages.len());
+        for (index, outage) in raw.dcgm_outages.iter().enumerate() {
+            let (from, to) = (outage.from.0, outage.to.0);
+            if !(0 <= from && from < to) {
+                return Err(ScenarioError::at(
+                    self.at(format!("fleet.dcgm_outages[{index}]")),
+                    format!(
+                        "`from` must be at least 0 and before `to` (found {from} us to {to} us)"
+                    ),
+                ));
+            }
+            dcgm_outages.push((from, to));
+        }
         Ok(FleetConfig {
             gpu: gpu.id.clone(),
             model: catalog
@@ -276,6 +289,7 @@ impl Context {
             scrape_delay_us: duration(raw.scrape_delay, defaults.scrape_delay_us),
             max_replicas_hard,
             power,
+            dcgm_outages,
             // Set once the trace is resolved (see `calendar`).
             start_unix_us: None,
         })

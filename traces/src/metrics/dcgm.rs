@@ -19,6 +19,11 @@ pub const FB_USED: &str = "DCGM_FI_DEV_FB_USED";
 pub const FB_FREE: &str = "DCGM_FI_DEV_FB_FREE";
 /// Power draw, W.
 pub const POWER_USAGE: &str = "DCGM_FI_DEV_POWER_USAGE";
+/// Ratio of cycles the tensor (HMMA) pipe was active, 0..=1 (profiling field, in the
+/// default list).
+pub const TENSOR_ACTIVE: &str = "DCGM_FI_PROF_PIPE_TENSOR_ACTIVE";
+/// The enforced power-management limit, W (not in the default list).
+pub const POWER_LIMIT: &str = "DCGM_FI_DEV_POWER_MGMT_LIMIT";
 /// Memory copy utilisation, percent.
 pub const MEM_COPY_UTIL: &str = "DCGM_FI_DEV_MEM_COPY_UTIL";
 

@@ -100,6 +100,77 @@ pub fn prometheus_query(body: &str) -> Result<f64, WorkloadValueError> {
     }
 }
 
+/// The series of a Prometheus instant-query vector as a scrape: each series a gauge
+/// sample named by its `__name__` label, with its other labels (a query for raw
+/// exporter series, such as dcgm-exporter's fields, reads back as that exporter's
+/// scrape). A series without `__name__` (the result of an expression) is an error, as
+/// is an empty vector.
+pub fn prometheus_series(body: &str) -> Result<super::prometheus::Scrape, WorkloadValueError> {
+    use super::prometheus::{MetricFamily, MetricKind, Sample, Scrape};
+    let root: Value =
+        serde_json::from_str(body).map_err(|e| WorkloadValueError::Json(e.to_string()))?;
+    if root.get("status").and_then(Value::as_str) != Some("success") {
+        // The single-value reader words every failure; reuse it.
+        prometheus_query(body)?;
+        return Err(shape("a \"status\" of success", &root));
+    }
+    let data = root
+        .get("data")
+        .ok_or_else(|| shape("a \"data\" object", &root))?;
+    if data.get("resultType").and_then(Value::as_str) != Some("vector") {
+        return Err(shape(
+            "resultType vector (an instant query of series)",
+            data,
+        ));
+    }
+    let series = data
+        .get("result")
+        .and_then(Value::as_array)
+        .ok_or_else(|| shape("a vector (a list of series)", data))?;
+    if series.is_empty() {
+        return Err(WorkloadValueError::Empty);
+    }
+    let mut scrape = Scrape::default();
+    for one in series {
+        let metric = one
+            .get("metric")
+            .and_then(Value::as_object)
+            .ok_or_else(|| shape("a series with a \"metric\" object", one))?;
+        let name = metric
+            .get("__name__")
+            .and_then(Value::as_str)
+            .ok_or_else(|| shape("a series with a __name__ label", one))?
+            .to_string();
+        let mut labels: Vec<(String, String)> = metric
+            .iter()
+            .filter(|(key, _)| key.as_str() != "__name__")
+            .map(|(key, value)| (key.clone(), value.as_str().unwrap_or_default().to_string()))
+            .collect();
+        labels.sort();
+        let value = sample_value(
+            one.get("value")
+                .ok_or_else(|| shape("a series with \"value\"", one))?,
+        )?;
+        let sample = Sample {
+            name: name.clone(),
+            labels,
+            value,
+            timestamp_ms: None,
+        };
+        match scrape.families.iter_mut().find(|f| f.name == name) {
+            Some(family) => family.samples.push(sample),
+            None => scrape.families.push(MetricFamily {
+                name,
+                help: None,
+                unit: None,
+                kind: MetricKind::Gauge,
+                samples: vec![sample],
+            }),
+        }
+    }
+    Ok(scrape)
+}
+
 /// `[<unix time>, "<value>"]`.
 fn sample_value(sample: &Value) -> Result<f64, WorkloadValueError> {
     match sample.as_array().map(Vec::as_slice) {
@@ -138,6 +209,43 @@ pub fn external_json(body: &str) -> Result<f64, WorkloadValueError> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_vector_of_exporter_series_reads_back_as_their_scrape() {
+        let body = r#"{"status":"success","data":{"resultType":"vector","result":[
+            {"metric":{"__name__":"DCGM_FI_DEV_FB_USED","gpu":"0","pod":"llm-0"},"value":[1,"70000"]},
+            {"metric":{"__name__":"DCGM_FI_DEV_FB_USED","gpu":"1","pod":"llm-0"},"value":[1,"71000"]},
+            {"metric":{"__name__":"DCGM_FI_PROF_PIPE_TENSOR_ACTIVE","gpu":"0","pod":"llm-0"},"value":[1,"0.25"]}]}}"#;
+        let scrape = super::prometheus_series(body).unwrap();
+        assert_eq!(scrape.families.len(), 2);
+        assert_eq!(scrape.families[0].samples.len(), 2);
+        assert_eq!(scrape.families[0].samples[1].value, 71000.0);
+        assert_eq!(
+            scrape.families[1].samples[0].labels,
+            vec![
+                ("gpu".to_string(), "0".to_string()),
+                ("pod".to_string(), "llm-0".to_string())
+            ]
+        );
+    }
+
+    #[test]
+    fn series_without_a_name_or_an_error_body_are_refused_with_why() {
+        let unnamed = r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"pod":"a"},"value":[1,"3"]}]}}"#;
+        let why = super::prometheus_series(unnamed).unwrap_err().to_string();
+        assert!(why.contains("__name__"), "{why}");
+        let error = r#"{"status":"error","errorType":"bad_data","error":"parse error"}"#;
+        let why = super::prometheus_series(error).unwrap_err().to_string();
+        assert!(
+            why.contains("bad_data") && why.contains("parse error"),
+            "{why}"
+        );
+        let empty = r#"{"status":"success","data":{"resultType":"vector","result":[]}}"#;
+        assert_eq!(
+            super::prometheus_series(empty).unwrap_err(),
+            super::WorkloadValueError::Empty
+        );
+    }
+
     use super::*;
     use proptest::prelude::*;
 
