@@ -16,6 +16,7 @@
 
 pub mod activator;
 pub mod log;
+pub mod pricing;
 pub mod record;
 pub mod scrape_plan;
 pub mod timing;

@@ -120,6 +120,15 @@ pub async fn list_pods(
         .items)
 }
 
+/// The node `name`, or `None` where it does not exist (any other failure is an error).
+pub async fn get_node(
+    client: &Client,
+    name: &str,
+) -> Result<Option<k8s_openapi::api::core::v1::Node>, kube::Error> {
+    let api: Api<k8s_openapi::api::core::v1::Node> = Api::all(client.clone());
+    api.get_opt(name).await
+}
+
 /// The resource metrics API's `PodMetricsList` of the selected pods, as text
 /// (`traces::metrics::resource_usage` parses it).
 pub async fn pod_metrics(

@@ -17,6 +17,7 @@ pub mod leader;
 pub mod metrics;
 pub mod operator;
 pub mod pods;
+pub mod prices;
 pub mod resource;
 pub mod runner;
 pub mod serve;

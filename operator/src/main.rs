@@ -50,6 +50,10 @@ struct Args {
     /// that read GPU telemetry).
     #[arg(long, default_value_t = 9400)]
     dcgm_port: u16,
+    /// A price file overriding the built-in catalog's rows (the layout of
+    /// control/src/pricing.yaml), for scalers with `costConfig.enabled`.
+    #[arg(long, value_name = "FILE")]
+    price_catalog: Option<PathBuf>,
     /// Save learning to each scaler's ConfigMap this often, in seconds.
     #[arg(long, default_value_t = 300)]
     save_every_s: i64,
@@ -92,6 +96,11 @@ async fn main() -> anyhow::Result<()> {
         },
         prometheus_url: args.prometheus_url.clone(),
         dcgm_port: args.dcgm_port,
+        prices: Arc::new(match &args.price_catalog {
+            Some(path) => control::pricing::PriceCatalog::builtin_with_file(path)
+                .context("--price-catalog")?,
+            None => control::pricing::PriceCatalog::builtin().clone(),
+        }),
         instance: instance.clone(),
         metrics: metrics.clone(),
     };

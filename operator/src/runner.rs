@@ -45,6 +45,9 @@ pub struct Context {
     /// Port of the DCGM exporter on each node, scraped for scalers that read GPU
     /// telemetry (`gpuConfig.enabled` or a GPU metric).
     pub dcgm_port: u16,
+    /// The price catalog (built-in, or overridden by `--price-catalog`) for scalers
+    /// with `costConfig.enabled`.
+    pub prices: std::sync::Arc<control::pricing::PriceCatalog>,
     /// The operator's pod name, as `reportingInstance` of its Events.
     pub instance: String,
     pub metrics: std::sync::Arc<OperatorMetrics>,
@@ -69,6 +72,8 @@ pub struct Runner {
     /// Whether the status says so since the manifest changed (invalid manifests are
     /// reported once, not every second).
     reported_invalid: bool,
+    /// The fleet's spend so far, for `costConfig`.
+    spend: crate::prices::SpendMeter,
 }
 
 impl std::fmt::Debug for Runner {
@@ -154,6 +159,7 @@ impl Runner {
             resolved: None,
             scrape_log,
             reported_invalid: false,
+            spend: crate::prices::SpendMeter::default(),
         }
     }
 
@@ -254,7 +260,23 @@ impl Runner {
                 return self.cannot_scale(ctx, "FailedListPods", note, now).await;
             }
         };
-        let statuses: Vec<_> = pods.iter().map(crate::pods::pod_status).collect();
+        let mut statuses: Vec<_> = pods.iter().map(crate::pods::pod_status).collect();
+        let mut price_errors = BTreeMap::new();
+        let cost = if control.scaler.spec().cost.enabled {
+            price_fleet(
+                ctx,
+                control.scaler.spec(),
+                &pods,
+                &mut statuses,
+                &mut self.spend,
+                now,
+                &mut price_errors,
+            )
+            .await
+        } else {
+            None
+        };
+        control.observer.set_cost(cost);
         let addresses: Vec<PodAddress> = pods.iter().filter_map(crate::pods::pod_address).collect();
         let plan = scrape_plan::plan(control.scaler.spec(), &addresses);
         let mut gathered = sources::gather(
@@ -285,6 +307,7 @@ impl Runner {
             control.observer.set_workload_value(metric, value.clone());
         }
         let mut errors = gathered.errors.clone();
+        errors.extend(price_errors);
         read_metrics_apis(
             ctx,
             control,
@@ -575,4 +598,61 @@ fn open_append(path: &std::path::Path) -> Option<std::fs::File> {
         .append(true)
         .open(path)
         .ok()
+}
+
+/// Prices the fleet for `costConfig`: reads each pod's node (once per node), marks the
+/// pods on spot capacity, and returns the cost observation; a node or price that cannot
+/// be read is named in `errors` (`node NAME`, `price`), and then the scaler gets no
+/// prices (its budget is not applied, and the decision says so).
+async fn price_fleet(
+    ctx: &Context,
+    spec: &engine::spec::ResolvedSpec,
+    pods: &[k8s_openapi::api::core::v1::Pod],
+    statuses: &mut [engine::observation::PodStatus],
+    spend: &mut crate::prices::SpendMeter,
+    now: Micros,
+    errors: &mut BTreeMap<String, String>,
+) -> Option<engine::observation::CostObservation> {
+    let Some(provider) = spec.cost.cloud_provider else {
+        errors.insert(
+            "price".to_string(),
+            "costConfig.cloudProvider is not set: no catalog to price nodes from".to_string(),
+        );
+        return None;
+    };
+    let mut nodes: BTreeMap<String, crate::prices::NodeFacts> = BTreeMap::new();
+    let mut priced = Vec::with_capacity(pods.len());
+    for (pod, status) in pods.iter().zip(statuses.iter_mut()) {
+        let Some(node) = pod.spec.as_ref().and_then(|s| s.node_name.clone()) else {
+            continue;
+        };
+        if !nodes.contains_key(&node) {
+            match cluster::get_node(&ctx.client, &node).await {
+                Ok(Some(object)) => {
+                    nodes.insert(node.clone(), crate::prices::node_facts(&object));
+                }
+                Ok(None) => {
+                    errors.insert(format!("node {node}"), "not found".to_string());
+                    continue;
+                }
+                Err(error) => {
+                    ctx.metrics.error("get_node");
+                    errors.insert(format!("node {node}"), error.to_string());
+                    continue;
+                }
+            }
+        }
+        let facts = nodes[&node].clone();
+        status.spot = facts.spot;
+        priced.push((status.name.clone(), crate::prices::pod_gpus(pod), facts));
+    }
+    match crate::prices::replica_prices(&ctx.prices, provider.as_str(), &priced) {
+        Ok(prices) => Some(crate::prices::cost_observation(
+            statuses, &prices, spend, now,
+        )),
+        Err(why) => {
+            errors.insert("price".to_string(), why);
+            None
+        }
+    }
 }

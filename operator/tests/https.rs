@@ -154,6 +154,7 @@ fn operator(cluster: &common::Shared, http: Http) -> Operator {
         http,
         prometheus_url: None,
         dcgm_port: 9400,
+        prices: std::sync::Arc::new(control::pricing::PriceCatalog::builtin().clone()),
         instance: "test".to_string(),
         metrics: Arc::new(OperatorMetrics::default()),
     };

@@ -138,6 +138,7 @@ async fn a_promql_metric_reads_a_real_prometheus_and_a_failing_one_holds() {
         http: http.clone(),
         prometheus_url: Some(base.clone()),
         dcgm_port: 9400,
+        prices: std::sync::Arc::new(control::pricing::PriceCatalog::builtin().clone()),
         instance: "test".to_string(),
         metrics: Arc::new(OperatorMetrics::default()),
     };

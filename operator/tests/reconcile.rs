@@ -69,6 +69,7 @@ impl Fixture {
             http: Http::new(Duration::from_millis(1000)),
             prometheus_url: None,
             dcgm_port: 9400,
+            prices: std::sync::Arc::new(control::pricing::PriceCatalog::builtin().clone()),
             instance: "test-operator".to_string(),
             metrics: self.metrics.clone(),
         };
@@ -586,8 +587,8 @@ async fn gpu_config_dcgm_endpoint_names_where_each_nodes_exporter_listens() {
                                      "targetValue": "50", "port": PORT.to_string()}]);
     // Not the operator's --dcgm-port (9400): the manifest's endpoint decides.
     spec["gpuConfig"] = json!({"enabled": true, "dcgmEndpoint": "http://{hostIP}:9555/metrics"});
-    let f = Fixture::new(17, 0.0, &[("llama", spec)]).await;
-    let node = "127.0.17.200";
+    let f = Fixture::new(21, 0.0, &[("llama", spec)]).await;
+    let node = "127.0.21.200";
     {
         let mut c = f.cluster();
         for pod in c.pods.get_mut(NS).unwrap() {
@@ -618,7 +619,7 @@ async fn gpu_config_dcgm_endpoint_names_where_each_nodes_exporter_listens() {
     operator.step(T0 + 15 * SECOND).await.unwrap();
     let message = f.cluster().message(TARGET, "MetricsAvailable");
     assert!(
-        message.starts_with("dcgm 127.0.17.200: http://127.0.17.200:9555/metrics"),
+        message.starts_with("dcgm 127.0.21.200: http://127.0.21.200:9555/metrics"),
         "{message}"
     );
 }
@@ -710,6 +711,104 @@ async fn a_budscaler_status_shows_what_it_learned_and_when_it_was_saved() {
     assert_eq!(
         learning["lastSaved"], "2026-12-04T10:00:30Z",
         "saved at the third tick, shown from the fourth"
+    );
+}
+
+/// `costConfig` live: each pod's node says its instance type and capacity type, the
+/// shared catalog prices it, the budget caps the count, and the status shows the cost.
+#[tokio::test]
+async fn a_budget_prices_pods_from_their_nodes_and_caps_the_count() {
+    let spec = json!({
+        "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "llama"},
+        "minReplicas": 1, "maxReplicas": 8, "scalingStrategy": "BudScaler",
+        "metricsSources": [{"metricSourceType": "inferenceEngine", "targetMetric": "num_requests_running",
+                            "targetValue": "4", "inferenceEngineConfig": {"engineType": "vllm", "metricsPort": PORT}}],
+        "costConfig": {"enabled": true, "cloudProvider": "aws", "budgetPerHour": "30"}
+    });
+    // 16 running on each of 2 pods at 4 per replica: the guard asks for 8.
+    let f = Fixture::new(22, 16.0, &[("bud", spec)]).await;
+    {
+        let mut c = f.cluster();
+        for (i, pod) in c.pods.get_mut(NS).unwrap().iter_mut().enumerate() {
+            pod["spec"] = json!({"nodeName": format!("node-{i}"), "containers": [
+                {"name": "vllm", "resources": {"limits": {"nvidia.com/gpu": "2"}}}]});
+        }
+        c.nodes.insert(
+            "node-0".to_string(),
+            json!({"metadata": {"name": "node-0", "labels": {
+                "node.kubernetes.io/instance-type": "p5.48xlarge"}}}),
+        );
+        c.nodes.insert(
+            "node-1".to_string(),
+            json!({"metadata": {"name": "node-1", "labels": {
+                "node.kubernetes.io/instance-type": "p5.48xlarge",
+                "karpenter.sh/capacity-type": "spot"}}}),
+        );
+    }
+    let mut operator = f.operator(Settings::default());
+    ticks(&mut operator, 2).await;
+    let c = f.cluster();
+    // A replica of 2 of the 8 GPUs: 55.04 / 4 = 13.76 on demand, 24.80 / 4 = 6.20 spot.
+    let cost = &c.status("llm/bud")["costStatus"];
+    assert_eq!(cost["onDemandInstancesInUse"], 1, "{cost}");
+    assert_eq!(cost["spotInstancesInUse"], 1, "{cost}");
+    let hourly = cost["currentHourlyCost"].as_f64().unwrap();
+    assert!((hourly - (13.76 + 6.20)).abs() < 1e-9, "{cost}");
+    // At the fleet's half-spot mix a replica costs 9.98/h: 30 USD/h buys three, not
+    // the eight the guard asks for.
+    assert_eq!(c.replicas(TARGET), 3, "{}", c.status("llm/bud"));
+    assert!(
+        c.message("llm/bud", "ScalingActive")
+            .contains("8 replicas would cost 79.84/h"),
+        "{}",
+        c.status("llm/bud")
+    );
+    let scaling_limited = c.condition("llm/bud", "ScalingLimited");
+    assert_eq!(
+        scaling_limited["reason"], "BudgetLimit",
+        "{scaling_limited}"
+    );
+    assert!(
+        c.requests.contains(&"GET /api/v1/nodes/node-1".to_string()),
+        "{:?}",
+        c.requests
+    );
+}
+
+/// A node the catalog cannot price: named, and the budget is not applied (said).
+#[tokio::test]
+async fn an_unpriced_node_is_named_and_the_budget_says_it_is_not_applied() {
+    let spec = json!({
+        "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "llama"},
+        "minReplicas": 1, "maxReplicas": 8, "scalingStrategy": "BudScaler",
+        "metricsSources": [{"metricSourceType": "inferenceEngine", "targetMetric": "num_requests_running",
+                            "targetValue": "4", "inferenceEngineConfig": {"engineType": "vllm", "metricsPort": PORT}}],
+        "costConfig": {"enabled": true, "cloudProvider": "aws", "budgetPerHour": "30"}
+    });
+    let f = Fixture::new(23, 16.0, &[("bud", spec)]).await;
+    {
+        let mut c = f.cluster();
+        for pod in c.pods.get_mut(NS).unwrap() {
+            pod["spec"] = json!({"nodeName": "node-x", "containers": [{"name": "vllm"}]});
+        }
+        c.nodes.insert(
+            "node-x".to_string(),
+            json!({"metadata": {"name": "node-x", "labels": {
+                "node.kubernetes.io/instance-type": "x9.mega"}}}),
+        );
+    }
+    let mut operator = f.operator(Settings::default());
+    ticks(&mut operator, 2).await;
+    let c = f.cluster();
+    let message = c.message("llm/bud", "MetricsAvailable");
+    assert!(
+        message.contains("price: unknown aws instance `x9.mega`"),
+        "{message}"
+    );
+    let decided = c.message("llm/bud", "ScalingActive");
+    assert!(
+        decided.contains("budget not applied: the driver reports no prices"),
+        "{decided}"
     );
 }
 

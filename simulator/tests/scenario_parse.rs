@@ -270,9 +270,11 @@ fn pricing_tables_give_a_per_gpu_price_and_spot_capacity() {
         &generated("  pricing: { provider: aws, instance: p5.48xlarge, spot: true }"),
     )
     .unwrap();
-    let p5 = scenario::pricing::lookup("aws", "p5.48xlarge").unwrap();
+    let p5 = scenario::pricing::PriceCatalog::builtin()
+        .lookup("aws", "p5.48xlarge")
+        .unwrap();
     assert_eq!(spot.fleet.price_per_gpu_hour, p5.on_demand / 8.0);
-    assert_eq!(spot.fleet.spot_price_per_gpu_hour, Some(p5.spot / 8.0));
+    assert_eq!(spot.fleet.spot_price_per_gpu_hour, p5.spot_per_gpu_hour());
     assert_eq!(spot.fleet.spot.as_ref().map(|s| s.share), Some(1.0));
 
     let single = parse_in(
@@ -296,6 +298,41 @@ fn pricing_tables_give_a_per_gpu_price_and_spot_capacity() {
         Some("fleet.pricing.instance"),
         "an L4 instance for an H100 fleet"
     );
+
+    // A user's catalog: its rows replace the built-in ones; one without a spot price
+    // refuses spot placement, naming the instance.
+    std::fs::write(
+        dir.join("prices.yaml"),
+        "aws:\n  - { instance: p5.48xlarge, gpu: h100-80gb, gpus: 8, on_demand: 40.0, region: us-west-2, as_of: \"2026-11\", source: \"our contract\" }\n",
+    )
+    .unwrap();
+    let contract = parse_in(
+        &dir,
+        &generated("  pricing: { provider: aws, instance: p5.48xlarge, catalog: prices.yaml }"),
+    )
+    .unwrap();
+    assert_eq!(contract.fleet.price_per_gpu_hour, 5.0);
+    let error = parse_in(
+        &dir,
+        &generated(
+            "  pricing: { provider: aws, instance: p5.48xlarge, catalog: prices.yaml, spot: true }",
+        ),
+    )
+    .unwrap_err();
+    assert_eq!(error.field(), Some("fleet.pricing.spot"));
+    assert!(
+        error
+            .to_string()
+            .contains("p5.48xlarge has none in the catalog"),
+        "{error}"
+    );
+    let error = parse_in(
+        &dir,
+        &generated("  pricing: { provider: aws, instance: p5.48xlarge, catalog: nowhere.yaml }"),
+    )
+    .unwrap_err();
+    assert_eq!(error.field(), Some("fleet.pricing.catalog"));
+    assert!(error.to_string().contains("nowhere.yaml"), "{error}");
 
     let error = error_of(&generated(
         "  price_per_gpu_hour: 2\n  spot: { share: 0.5 }",

@@ -35,6 +35,8 @@ pub struct Cluster {
     pub metric_values: BTreeMap<String, Value>,
     /// `namespace` → the resource metrics API's PodMetricsList.
     pub pod_metrics: BTreeMap<String, Value>,
+    /// Node name → Node object.
+    pub nodes: BTreeMap<String, Value>,
     pub events: Vec<Value>,
     /// Every request: `METHOD path`.
     pub requests: Vec<String>,
@@ -288,6 +290,10 @@ fn answer(cluster: &Shared, method: &Method, uri: &http::Uri, body: &[u8]) -> (S
                 scale(ns, name, replicas, replicas, &selector, version),
             )
         }
+        (&Method::GET, ["api", "v1", "nodes", name]) => match c.nodes.get(*name) {
+            Some(node) => (StatusCode::OK, node.clone()),
+            None => not_found(name),
+        },
         (&Method::GET, ["api", "v1", "namespaces", ns, "pods"]) => {
             assert!(
                 query.contains("labelSelector="),

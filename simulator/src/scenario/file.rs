@@ -213,6 +213,9 @@ pub(crate) struct PricingSection {
     pub instance: String,
     #[serde(default)]
     pub spot: bool,
+    /// A price file overriding the built-in catalog's rows (relative to the scenario).
+    #[serde(default)]
+    pub catalog: Option<String>,
 }
 
 /// `fleet.lifecycle:` how long a new replica takes to serve. Each stage is a fixed

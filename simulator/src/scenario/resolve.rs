@@ -314,7 +314,19 @@ impl Context {
                 Ok((price, None, false))
             }
             (Some(pricing), None) => {
-                let instance = pricing::lookup(&pricing.provider, &pricing.instance)
+                let user_catalog;
+                let prices = match &pricing.catalog {
+                    Some(file) => {
+                        user_catalog = pricing::PriceCatalog::builtin_with_file(&self.path(file))
+                            .map_err(|error| {
+                                ScenarioError::at(self.at("fleet.pricing.catalog"), error)
+                            })?;
+                        &user_catalog
+                    }
+                    None => pricing::PriceCatalog::builtin(),
+                };
+                let instance = prices
+                    .lookup(&pricing.provider, &pricing.instance)
                     .map_err(|error| ScenarioError::at(self.at("fleet.pricing"), error))?;
                 let instance_gpu = catalog.gpu(&instance.gpu).ok().map(|g| g.id.as_str());
                 if instance_gpu != Some(gpu_id) {
@@ -324,11 +336,15 @@ impl Context {
                         format!("{} with {} x {}", instance.instance, instance.gpus, instance.gpu),
                     ));
                 }
-                Ok((
-                    instance.per_gpu_hour(false),
-                    Some(instance.per_gpu_hour(true)),
-                    pricing.spot,
-                ))
+                let spot = instance.spot_per_gpu_hour();
+                if pricing.spot && spot.is_none() {
+                    return Err(ScenarioError::invalid(
+                        self.at("fleet.pricing.spot"),
+                        format!("an instance with a spot price ({} has none in the catalog; add one with fleet.pricing.catalog)", instance.instance),
+                        "spot: true",
+                    ));
+                }
+                Ok((instance.on_demand_per_gpu_hour(), spot, pricing.spot))
             }
             (None, None) => catalog_price.map(|price| (price, None, false)).ok_or_else(|| {
                 ScenarioError::invalid(

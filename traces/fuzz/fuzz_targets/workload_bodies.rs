@@ -1,5 +1,5 @@
 //! Fuzzes the parsers of bodies a live driver reads besides scrapes: Prometheus query
-//! responses, external JSON values, the resource metrics API's `PodMetricsList` and
+//! responses (one value, or the series of a GPU query), external JSON values, the resource metrics API's `PodMetricsList` and
 //! the custom and external metrics APIs' value lists.
 //! Any input must give a finite value (or usage) or an error, never a panic.
 
@@ -8,7 +8,7 @@
 use libfuzzer_sys::fuzz_target;
 use traces::metrics::metrics_api::{external_metric_value_list, metric_value_list};
 use traces::metrics::resource_usage::pod_metrics_list;
-use traces::metrics::workload_value::{external_json, prometheus_query};
+use traces::metrics::workload_value::{external_json, prometheus_query, prometheus_series};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
@@ -23,6 +23,9 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(samples) = metric_value_list(text) {
         assert!(samples.values().all(|s| s.value.is_finite()));
+    }
+    if let Ok(scrape) = prometheus_series(text) {
+        assert!(scrape.families.iter().flat_map(|f| &f.samples).all(|s| s.value.is_finite()));
     }
     if let Ok(usage) = pod_metrics_list(text) {
         assert!(usage.values().flat_map(|pods| pods.values()).all(|s| s.value.is_finite()));

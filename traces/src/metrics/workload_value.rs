@@ -309,6 +309,28 @@ mod tests {
             for value in [prometheus_query(&body), external_json(&body)].into_iter().flatten() {
                 prop_assert!(value.is_finite());
             }
+            if let Ok(scrape) = prometheus_series(&body) {
+                prop_assert!(scrape.families.iter().flat_map(|f| &f.samples).all(|s| s.value.is_finite()));
+            }
+        }
+
+        /// A vector of named series reads back with every series, whatever the names,
+        /// labels and values.
+        #[test]
+        fn named_series_read_back_whole(
+            series in proptest::collection::vec(("[A-Z_]{1,12}", "[a-z]{1,6}", -1e6f64..1e6), 1..8)
+        ) {
+            let result: Vec<serde_json::Value> = series
+                .iter()
+                .map(|(name, pod, value)| serde_json::json!({
+                    "metric": {"__name__": name, "pod": pod},
+                    "value": [1, value.to_string()]
+                }))
+                .collect();
+            let body = serde_json::json!({"status": "success", "data": {"resultType": "vector", "result": result}});
+            let scrape = prometheus_series(&body.to_string()).unwrap();
+            let total: usize = scrape.families.iter().map(|f| f.samples.len()).sum();
+            prop_assert_eq!(total, series.len());
         }
     }
 }
