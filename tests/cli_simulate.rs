@@ -377,6 +377,12 @@ fn the_gpu_rule_meets_an_interactive_slo_the_plain_manifest_misses() {
         gpu_status["averageMemoryUtilization"].is_number(),
         "{status}"
     );
+    let prediction = &status["predictionStatus"];
+    assert!(
+        prediction["predictedReplicas"].as_i64().unwrap() >= 1,
+        "{status}"
+    );
+    assert_eq!(prediction["predictionConfidence"], prediction["confidence"]);
     let plain_status = std::fs::read_to_string(out.join("status/budscaler.json")).unwrap();
     assert!(!plain_status.contains("gpuStatus"), "{plain_status}");
 }

@@ -6,7 +6,8 @@
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use engine::Scaler;
 use engine::observation::{
-    CostObservation, LatencyWindow, Observation, PodPhase, PodSample, PodStatus, ServingSample,
+    CostObservation, GpuDevice, GpuSample, LatencyWindow, Observation, PodPhase, PodSample,
+    PodStatus, ServingSample,
 };
 use engine::spec::BudAIScaler;
 use engine::time::{Micros, SECOND};
@@ -110,7 +111,8 @@ spec:
     scaleDown:
       stabilizationWindowSeconds: 300
   kpaConfig: { stableWindow: 60s, panicThresholdPercentage: 200 }
-  costConfig: { enabled: true, budgetPerHour: "200", budgetPerDay: "3000" }
+  costConfig: { enabled: true, budgetPerHour: "200", budgetPerDay: "3000", preferSpotInstances: true, maxSpotPercentage: 50 }
+  gpuConfig: { enabled: true, gpuMemoryThreshold: 80, gpuComputeThreshold: 60 }
 "#;
 
 /// Monday 2024-01-01 00:00 UTC, the wall clock at `now = 0`.
@@ -168,6 +170,7 @@ fn full_observation(now: Micros) -> Observation {
     let mut serving = BTreeMap::new();
     let mut kv = BTreeMap::new();
     let mut ttft = BTreeMap::new();
+    let mut gpu = BTreeMap::new();
     for (i, pod) in pods.iter().enumerate().filter(|(_, p)| p.ready) {
         let share = f * (1.0 + 0.03 * i as f64);
         let waiting = (12.0 * (share - 1.35)).max(0.0).round();
@@ -213,6 +216,20 @@ fn full_observation(now: Micros) -> Observation {
             value,
         };
         kv.insert(pod.name.clone(), sample(kv_use));
+        // Tensor parallel 2: one DCGM reading per GPU.
+        let devices = (0..2)
+            .map(|g| GpuDevice {
+                id: g.to_string(),
+                model: Some("NVIDIA H100 80GB HBM3".to_string()),
+                utilization_percent: Some(100.0),
+                memory_used_mib: Some(72_000.0),
+                memory_free_mib: Some(9_000.0),
+                power_watts: Some(500.0),
+                power_limit_watts: None,
+                tensor_active: Some((0.35 * share + 0.02 * f64::from(g)).min(1.0)),
+            })
+            .collect();
+        gpu.insert(pod.name.clone(), GpuSample { devices });
         ttft.insert(pod.name.clone(), sample(ttft_p90));
     }
     Observation {
@@ -225,6 +242,7 @@ fn full_observation(now: Micros) -> Observation {
         ]),
         wall_clock: Some(EPOCH_UNIX_US + now),
         serving,
+        gpu,
         // Priced as H100s; spend accrues at 8 replicas' rate.
         cost: Some(CostObservation {
             on_demand_per_replica_hour: 6.88,

@@ -205,6 +205,10 @@ pub struct ForecastReading {
     pub predictor: String,
     /// Whether the forecast was confident enough (`minConfidence`) to be used.
     pub used: bool,
+    /// The replicas the forecast alone asks for (once a capacity per replica is
+    /// known): what `predictionStatus.predictedReplicas` shows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<i32>,
 }
 
 /// A traffic pattern detected at this decision.

@@ -324,10 +324,24 @@ pub struct ScalingRecord {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PredictionStatus {
     pub predictor: String,
+    /// Forecast demand (work per second) at the forecast's quantile.
     pub forecast: f64,
     pub horizon_seconds: f64,
     pub confidence: f64,
     pub used: bool,
+    /// The replicas the forecast alone asks for (absent before a capacity per replica
+    /// is known).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predicted_replicas: Option<i32>,
+    /// The seed's name for `confidence`.
+    pub prediction_confidence: f64,
+    /// RFC 3339: when the forecast expects the count to differ from the decision's
+    /// (now + the horizon); absent when it expects no change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_predicted_change: Option<String>,
+    /// The schedule hint active at the decision, by name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active_schedule_hint: Option<String>,
 }
 
 /// What the driver did with a decision.
@@ -384,6 +398,13 @@ impl ScalerStatus {
             horizon_seconds: f.horizon_s,
             confidence: f.confidence,
             used: f.used,
+            predicted_replicas: f.replicas,
+            prediction_confidence: f.confidence,
+            next_predicted_change: f
+                .replicas
+                .filter(|&r| r != decision.desired_replicas)
+                .map(|_| rfc3339(now_unix_us + (f.horizon_s * 1e6).round() as Micros)),
+            active_schedule_hint: decision.schedule_hint.as_ref().map(|h| h.name.clone()),
         });
     }
 
@@ -476,6 +497,62 @@ mod tests {
         let condition = status.condition("MetricsAvailable").unwrap();
         assert_eq!(condition.last_transition_time, "2026-06-01T00:02:00Z");
         assert_eq!(status.conditions.len(), 1);
+    }
+
+    #[test]
+    fn the_prediction_status_says_what_the_forecast_asks_when_and_the_active_hint() {
+        let forecast = |replicas: Option<i32>| crate::decision::ForecastReading {
+            value: 5000.0,
+            point: 4000.0,
+            current: 3000.0,
+            horizon_s: 240.0,
+            quantile: 0.9,
+            confidence: 0.8,
+            predictor: "holt".to_string(),
+            used: true,
+            replicas,
+        };
+        let decision = |replicas: Option<i32>| Decision {
+            at: 0,
+            strategy: crate::spec::ScalingStrategy::BudScaler,
+            current_replicas: 3,
+            desired_replicas: 3,
+            reason: crate::Reason::CurrentDemand,
+            in_panic: false,
+            metrics: Vec::new(),
+            message: String::new(),
+            decided_by: None,
+            forecast: Some(forecast(replicas)),
+            pattern: None,
+            schedule_hint: Some(crate::decision::HintReading {
+                name: "weekday-morning".to_string(),
+                target_replicas: 2,
+                fired_at: 0,
+                until: 0,
+            }),
+            conditions: crate::decision::Conditions::of(None, None, None),
+            desired_spot_replicas: None,
+        };
+        let now = 1_780_272_000_000_000;
+        let mut status = ScalerStatus::default();
+        status.update(&decision(Some(5)), 3, Applied::Yes, now);
+        let prediction = status.prediction_status.clone().unwrap();
+        assert_eq!(prediction.predicted_replicas, Some(5));
+        assert_eq!(prediction.prediction_confidence, 0.8);
+        assert_eq!(
+            prediction.next_predicted_change.as_deref(),
+            Some("2026-06-01T00:04:00Z"),
+            "the forecast asks 5 where the decision is 3: a change due at the horizon"
+        );
+        assert_eq!(
+            prediction.active_schedule_hint.as_deref(),
+            Some("weekday-morning")
+        );
+        status.update(&decision(Some(3)), 3, Applied::Yes, now);
+        let steady = status.prediction_status.unwrap();
+        assert_eq!(steady.next_predicted_change, None);
+        let json = serde_json::to_value(&steady).unwrap();
+        assert!(json["predictedReplicas"].is_number() && json["predictionConfidence"].is_number());
     }
 
     #[test]

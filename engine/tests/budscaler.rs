@@ -1074,3 +1074,29 @@ fn missing_gpu_readings_hold_a_scale_down_and_are_named() {
         without.message
     );
 }
+
+/// The interruption rate against the headroom: at the default 240 s cold start and an
+/// 80 % target, more than 3 notices per spot replica-hour leave more spot capacity
+/// missing than the 20 % headroom covers, and no replica goes on spot, fallback or not.
+#[test]
+fn a_high_interruption_rate_rules_spot_out_and_says_why() {
+    let no_fallback = "  costConfig: { enabled: true, preferSpotInstances: true, maxSpotPercentage: 100, spotFallbackToOnDemand: false }\n";
+    let calm = priced_decision(no_fallback, 0.0, 2, 6);
+    // 6 over 2 spot replicas: 3 per hour × 240 s = 20 %, within the headroom.
+    assert_eq!(
+        calm.desired_spot_replicas,
+        Some(calm.desired_replicas),
+        "{}",
+        calm.message
+    );
+    assert!(!calm.message.contains("no spot"), "{}", calm.message);
+    let stormy = priced_decision(no_fallback, 0.0, 2, 8);
+    assert_eq!(stormy.desired_spot_replicas, Some(0), "{}", stormy.message);
+    assert!(
+        stormy.message.contains(
+            "no spot: 8 interruption(s) in the last hour over 2 spot replica(s) with a 240s cold start leave 27 % of spot capacity missing, more than the 20 % headroom"
+        ),
+        "{}",
+        stormy.message
+    );
+}

@@ -119,7 +119,10 @@ fn every_rendered_object_is_a_valid_typed_kubernetes_object() {
     assert!(allows("scaler.bud.studio", "budaiscalers/status", "patch"));
     assert!(allows("apps", "*/scale", "update"));
     assert!(allows("", "pods", "list"));
-    assert!(allows("", "nodes", "get"), "costConfig prices pods from their nodes");
+    assert!(
+        allows("", "nodes", "get"),
+        "costConfig prices pods from their nodes"
+    );
     assert!(allows("", "configmaps", "patch"));
     assert!(allows("events.k8s.io", "events", "create"));
     assert!(

@@ -927,6 +927,30 @@ mod tests {
         DCGM_FI_DEV_FB_USED{gpu=\"1\",pod=\"a\"} 70000\n";
 
     #[test]
+    fn mig_instances_are_devices_of_their_own_with_their_fields() {
+        let text = "# TYPE DCGM_FI_DEV_FB_USED gauge\n\
+            DCGM_FI_DEV_FB_USED{gpu=\"0\",GPU_I_ID=\"1\",pod=\"a\",modelName=\"NVIDIA A100-SXM4-80GB\"} 9000\n\
+            DCGM_FI_DEV_FB_USED{gpu=\"0\",GPU_I_ID=\"2\",pod=\"a\",modelName=\"NVIDIA A100-SXM4-80GB\"} 1000\n\
+            # TYPE DCGM_FI_DEV_FB_FREE gauge\n\
+            DCGM_FI_DEV_FB_FREE{gpu=\"0\",GPU_I_ID=\"1\",pod=\"a\"} 1000\n\
+            DCGM_FI_DEV_FB_FREE{gpu=\"0\",GPU_I_ID=\"2\",pod=\"a\"} 9000\n\
+            # TYPE DCGM_FI_PROF_PIPE_TENSOR_ACTIVE gauge\n\
+            DCGM_FI_PROF_PIPE_TENSOR_ACTIVE{gpu=\"0\",GPU_I_ID=\"1\",pod=\"a\"} 0.7\n";
+        let scrape = parse_text(text).unwrap();
+        let sample = gpu_sample(&scrape).unwrap();
+        let ids: Vec<&str> = sample.devices.iter().map(|d| d.id.as_str()).collect();
+        assert_eq!(ids, ["0/1", "0/2"]);
+        assert_eq!(sample.devices[0].memory_fraction(), Some(0.9));
+        assert_eq!(sample.devices[1].memory_fraction(), Some(0.1));
+        assert_eq!(sample.devices[0].compute_fraction(), Some(0.7));
+        assert_eq!(sample.devices[1].compute_fraction(), None);
+        assert_eq!(
+            sample.devices[0].model.as_deref(),
+            Some("NVIDIA A100-SXM4-80GB")
+        );
+    }
+
+    #[test]
     fn reads_names_aliases_concurrency_histograms_and_gpus() {
         let spec = spec(serde_json::json!([
             {"metricSourceType": "inferenceEngine", "targetMetric": "num_requests_waiting",

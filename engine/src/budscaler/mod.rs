@@ -607,6 +607,15 @@ pub fn decide(
         confidence: f.confidence,
         predictor: f.predictor.clone(),
         used: f.used,
+        replicas: per_replica.map(|per_replica| {
+            replicas_for_forecast(
+                f.point,
+                f.value,
+                per_replica,
+                utilization,
+                state.capacity.is_learned(),
+            )
+        }),
     });
     let pattern_reading = detected.map(|d| PatternReading {
         name: d.pattern.name().to_string(),
@@ -617,6 +626,13 @@ pub fn decide(
             pattern_effect.clone()
         },
     });
+    let (desired_spot, spot_note) = spot::desired_spot(
+        spec,
+        obs,
+        desired,
+        state.cold_starts.lookahead() as f64 / SECOND as f64,
+    );
+    notes.extend(spot_note);
     let message = sentence(
         current,
         desired,
@@ -657,7 +673,7 @@ pub fn decide(
             }
             conditions
         },
-        desired_spot_replicas: spot::desired_spot(spec, obs, desired),
+        desired_spot_replicas: desired_spot,
     }
 }
 
