@@ -323,18 +323,26 @@ pub struct ScalingRecord {
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PredictionStatus {
-    pub predictor: String,
-    /// Forecast demand (work per second) at the forecast's quantile.
-    pub forecast: f64,
-    pub horizon_seconds: f64,
-    pub confidence: f64,
-    pub used: bool,
+    /// The forecast's predictor, demand (work per second at its quantile), horizon,
+    /// confidence and whether it was used; absent when the decision carried no
+    /// forecast (only a schedule hint).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predictor: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forecast: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub horizon_seconds: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub used: Option<bool>,
     /// The replicas the forecast alone asks for (absent before a capacity per replica
     /// is known).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub predicted_replicas: Option<i32>,
     /// The seed's name for `confidence`.
-    pub prediction_confidence: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prediction_confidence: Option<f64>,
     /// RFC 3339: when the forecast expects the count to differ from the decision's
     /// (now + the horizon); absent when it expects no change.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -392,20 +400,27 @@ impl ScalerStatus {
         ] {
             self.set_condition(kind, condition, &decision.message, &now);
         }
-        self.prediction_status = decision.forecast.as_ref().map(|f| PredictionStatus {
-            predictor: f.predictor.clone(),
-            forecast: f.value,
-            horizon_seconds: f.horizon_s,
-            confidence: f.confidence,
-            used: f.used,
-            predicted_replicas: f.replicas,
-            prediction_confidence: f.confidence,
-            next_predicted_change: f
-                .replicas
-                .filter(|&r| r != decision.desired_replicas)
-                .map(|_| rfc3339(now_unix_us + (f.horizon_s * 1e6).round() as Micros)),
-            active_schedule_hint: decision.schedule_hint.as_ref().map(|h| h.name.clone()),
-        });
+        let hint = decision.schedule_hint.as_ref().map(|h| h.name.clone());
+        self.prediction_status = match &decision.forecast {
+            Some(f) => Some(PredictionStatus {
+                predictor: Some(f.predictor.clone()),
+                forecast: Some(f.value),
+                horizon_seconds: Some(f.horizon_s),
+                confidence: Some(f.confidence),
+                used: Some(f.used),
+                predicted_replicas: f.replicas,
+                prediction_confidence: Some(f.confidence),
+                next_predicted_change: f
+                    .replicas
+                    .filter(|&r| r != decision.desired_replicas)
+                    .map(|_| rfc3339(now_unix_us + (f.horizon_s * 1e6).round() as Micros)),
+                active_schedule_hint: hint,
+            }),
+            None => hint.map(|hint| PredictionStatus {
+                active_schedule_hint: Some(hint),
+                ..PredictionStatus::default()
+            }),
+        };
     }
 
     /// Reports what a driver found outside the decision: a condition of type `kind`
@@ -538,7 +553,7 @@ mod tests {
         status.update(&decision(Some(5)), 3, Applied::Yes, now);
         let prediction = status.prediction_status.clone().unwrap();
         assert_eq!(prediction.predicted_replicas, Some(5));
-        assert_eq!(prediction.prediction_confidence, 0.8);
+        assert_eq!(prediction.prediction_confidence, Some(0.8));
         assert_eq!(
             prediction.next_predicted_change.as_deref(),
             Some("2026-06-01T00:04:00Z"),
@@ -549,10 +564,22 @@ mod tests {
             Some("weekday-morning")
         );
         status.update(&decision(Some(3)), 3, Applied::Yes, now);
-        let steady = status.prediction_status.unwrap();
+        let steady = status.prediction_status.clone().unwrap();
         assert_eq!(steady.next_predicted_change, None);
         let json = serde_json::to_value(&steady).unwrap();
         assert!(json["predictedReplicas"].is_number() && json["predictionConfidence"].is_number());
+        // A hint without a forecast: the section names the hint alone.
+        let mut hint_only = decision(None);
+        hint_only.forecast = None;
+        status.update(&hint_only, 3, Applied::Yes, now);
+        let json = serde_json::to_value(status.prediction_status.clone().unwrap()).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"activeScheduleHint": "weekday-morning"})
+        );
+        hint_only.schedule_hint = None;
+        status.update(&hint_only, 3, Applied::Yes, now);
+        assert_eq!(status.prediction_status, None);
     }
 
     #[test]
