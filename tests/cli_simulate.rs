@@ -459,3 +459,61 @@ fn run_of(summary: &serde_json::Value, name: &str) -> serde_json::Value {
         .unwrap_or_else(|| panic!("no run of {name}"))
         .clone()
 }
+
+/// `fleet.profile`: the fleet's replicas take their step times from an operator
+/// profile (the shared RTX 4090 one; skipped without `../shared`), the scenario as it
+/// ran names it, and a profile for another model is refused naming the field.
+#[test]
+fn a_fleet_runs_on_an_operator_profile() {
+    let profile = repo().join("../shared/data/gpu-profiles/RTX4090/meta-llama/Llama-3.1-8B/bf16");
+    if !profile.join("meta.yaml").exists() {
+        eprintln!(
+            "SKIP: {} not found; needs the shared profiles",
+            profile.display()
+        );
+        return;
+    }
+    let dir = tempdir("profile");
+    let scenario = |model: &str| {
+        format!(
+            "name: profiled
+seed: 3
+trace:
+  generate: {{ pattern: gamma, duration: 2m, rate: 2 }}
+fleet:
+  gpu: rtx-4090
+  model: {model}
+  initial_replicas: 1
+  price_per_gpu_hour: 0.5
+  profile: {}
+slo: {{ ttft_s: 2.0, tpot_s: 0.1 }}
+scalers:
+  - static: {{ replicas: 1 }}
+",
+            profile.display()
+        )
+    };
+    let path = dir.join("profiled.yaml");
+    std::fs::write(&path, scenario("llama-3.1-8b")).unwrap();
+    let out = dir.join("out");
+    let summary = simulate_quietly(&path, &out);
+    let run = run_of(&summary, "static");
+    assert!(run["completed"].as_u64().unwrap() > 100, "{run}");
+    let ran = std::fs::read_to_string(out.join("scenario.yaml")).unwrap();
+    assert!(ran.contains("gpu-profiles/RTX4090"), "{ran}");
+
+    std::fs::write(&path, scenario("llama-3.1-70b")).unwrap();
+    let output = budscaler()
+        .args(["simulate", "--quiet"])
+        .arg(&path)
+        .arg("--out")
+        .arg(dir.join("out2"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("fleet.profile") && stderr.contains("meta.yaml"),
+        "{stderr}"
+    );
+}

@@ -55,3 +55,52 @@ fn a_missing_recording_is_bad_input() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
 }
+
+/// `--profile`: step times from the RTX 4090's operator profile; the report says which
+/// model ran and how its fit reproduces the profile's rows; a profile of another
+/// degree than the recording's is bad input naming it.
+#[test]
+fn the_recording_replays_on_its_gpus_operator_profile() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
+    let dir = data.join("vllm-recordings/rtx4090-llama-3.1-8b");
+    let profile = data.join("gpu-profiles/RTX4090/meta-llama/Llama-3.1-8B/bf16");
+    if !dir.exists() || !profile.exists() {
+        eprintln!("skipped: the shared recording or profile is absent");
+        return;
+    }
+    let run = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_budscaler"))
+            .args(["validate-recording", dir.to_str().unwrap(), "--profile"])
+            .arg(&profile)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let output = run(&["--format", "json"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["setup"]["step_model"], "profile");
+    assert!(
+        report["setup"]["profile_fit"]["decode"]["mean"]
+            .as_f64()
+            .unwrap()
+            < 0.1
+    );
+    let text = run(&[]);
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        stdout.contains("step model: profile (attention fit over"),
+        "{stdout}"
+    );
+    let wrong = run(&["--tensor-parallel", "2"]);
+    assert_eq!(wrong.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&wrong.stderr);
+    assert!(
+        stderr.contains("tensor parallelism 2 was not profiled"),
+        "{stderr}"
+    );
+}

@@ -58,7 +58,8 @@ fn fleet() -> Vec<Replica> {
         reserve_full_sequence: true,
         watermark_blocks: 0,
     };
-    let cost = StepCostModel::new(gpu, model, &catalog.defaults, 1);
+    let cost: simulator::perf::SharedStepModel =
+        std::sync::Arc::new(StepCostModel::new(gpu, model, &catalog.defaults, 1));
     (0..REPLICAS)
         .map(|_| Replica::new(config.clone(), cost.clone(), StepMode::Fast))
         .collect()

@@ -10,7 +10,7 @@
 //!    while the budget, `max_num_seqs` and free KV blocks allow (with
 //!    `reserve_full_sequence`, vLLM's `scheduler_reserve_full_isl`, the whole prompt must
 //!    fit, not just its first chunk); the first that does not fit stops admission;
-//! 3. the step takes [`StepCostModel::step_fs`]; a request whose computed tokens catch
+//! 3. the step takes [`crate::perf::StepModel::step_fs`]; a request whose computed tokens catch
 //!    up with its known tokens emits one output token.
 //!
 //! Fast path: when a step is pure decode and admission is blocked, the next steps are
@@ -29,7 +29,7 @@
 //! preempt or exhaust the token budget; it gets every request's true state back first.
 
 use crate::kv::{BlockPool, SegmentId};
-use crate::perf::{DecodeRun, FS_PER_US, Fs, StepCostModel, StepShape};
+use crate::perf::{DecodeRun, FS_PER_US, Fs, SharedStepModel, StepShape};
 use crate::prefix::PrefixCache;
 use crate::queue::TimeUs;
 use std::cmp::Reverse;
@@ -271,6 +271,8 @@ impl Tally {
         // New token i (1-based) attends to `before + i` positions.
         self.shape.attention_pairs += new * before + new * (new + 1) / 2;
         if seq.scheduled == 1 && seq.computed + 1 == seq.num_tokens() && seq.generated > 0 {
+            self.shape.decode_seqs += 1;
+            self.shape.decode_context += before + new;
             self.decodes += 1;
             self.remaining = self.remaining.min(u64::from(seq.output - seq.generated));
             slack[math.slack(seq.computed + 1)] += 1;
@@ -365,7 +367,7 @@ impl DecodeGroup {
 #[derive(Debug, Clone)]
 pub struct Replica {
     config: ServingConfig,
-    cost: StepCostModel,
+    cost: SharedStepModel,
     mode: StepMode,
     pool: BlockPool,
     prefix: Option<PrefixCache>,
@@ -404,7 +406,7 @@ fn event_time(fs: Fs) -> TimeUs {
 
 impl Replica {
     /// An idle replica at time zero.
-    pub fn new(config: ServingConfig, cost: StepCostModel, mode: StepMode) -> Self {
+    pub fn new(config: ServingConfig, cost: SharedStepModel, mode: StepMode) -> Self {
         let pool = BlockPool::new(config.num_gpu_blocks);
         let residues = vec![0; config.block_size as usize];
         let hashed = config.enable_prefix_caching
@@ -850,6 +852,8 @@ impl Replica {
             tally.shape.seqs += count;
             tally.shape.kv_read_tokens += context + count;
             tally.shape.attention_pairs += context + count;
+            tally.shape.decode_seqs += count;
+            tally.shape.decode_context += context + count;
             tally.decodes += count as usize;
             let Reverse(key) = *group.finishing.peek().expect("members");
             let (first_done, _) = DecodeGroup::unpack_finish(key);

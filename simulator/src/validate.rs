@@ -28,6 +28,8 @@ pub enum ValidateError {
     },
     #[error("the recording has no requests")]
     Empty,
+    #[error(transparent)]
+    Profile(#[from] crate::perf::profile::ProfileError),
 }
 
 /// Choices a user makes when the recording does not say.
@@ -43,6 +45,9 @@ pub struct ValidateOptions {
     pub estimate_kv_blocks: bool,
     /// Step one engine step per event (slow reference) instead of the fast path.
     pub reference_mode: bool,
+    /// An operator profile folder (`meta.yaml` and `tp<N>/`): step times from it
+    /// instead of the roofline.
+    pub profile: Option<std::path::PathBuf>,
 }
 
 /// A real value, the simulated one and the relative error `(sim - real) / real` in percent.
@@ -120,6 +125,12 @@ pub struct Setup {
     pub kv_blocks_source: &'static str,
     /// The catalog estimate, for comparison with the recorded value.
     pub kv_blocks_estimated: u64,
+    /// `roofline` or `profile`: the step model the replica ran.
+    pub step_model: String,
+    /// With a profile: the attention fit's mean and p90 relative error against the
+    /// profile's own rows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile_fit: Option<ProfileFit>,
     pub max_num_seqs: u32,
     pub max_num_batched_tokens: u32,
     pub block_size: u32,
@@ -129,6 +140,17 @@ pub struct Setup {
     pub sim_reused_tokens: u64,
     pub sim_steps: u64,
     pub sim_events: u64,
+}
+
+/// How well a profile's fit reproduces its own rows.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ProfileFit {
+    pub attention_rows: usize,
+    pub attention_mean_error: f64,
+    pub attention_p90_error: f64,
+    pub decode: crate::perf::profile::FitError,
+    pub prefill: crate::perf::profile::FitError,
+    pub mixed: crate::perf::profile::FitError,
 }
 
 /// The `validate-recording --format json` document (CONTRACTS.md), plus `setup`.
@@ -206,7 +228,37 @@ pub fn validate(
         reserve_full_sequence: reserve_full_sequence(&meta.raw),
         watermark_blocks: 0,
     };
-    let cost = StepCostModel::new(gpu, model, &catalog.defaults, tensor_parallel);
+    let (cost, profile_fit): (crate::perf::SharedStepModel, Option<ProfileFit>) =
+        match &options.profile {
+            Some(dir) => {
+                let profile = crate::perf::profile::ProfileModel::load(
+                    dir,
+                    model,
+                    tensor_parallel,
+                    &catalog.defaults,
+                )?;
+                let report = profile.fit_report();
+                let fit = ProfileFit {
+                    attention_rows: report.attention_rows,
+                    attention_mean_error: report.attention_mean_error,
+                    attention_p90_error: report.attention_p90_error,
+                    decode: report.decode,
+                    prefill: report.prefill,
+                    mixed: report.mixed,
+                };
+                (std::sync::Arc::new(profile), Some(fit))
+            }
+            None => (
+                std::sync::Arc::new(StepCostModel::new(
+                    gpu,
+                    model,
+                    &catalog.defaults,
+                    tensor_parallel,
+                )),
+                None,
+            ),
+        };
+    let step_model = cost.name().to_string();
     let mode = if options.reference_mode {
         StepMode::Reference
     } else {
@@ -279,6 +331,8 @@ pub fn validate(
             kv_blocks,
             kv_blocks_source,
             kv_blocks_estimated: estimated,
+            step_model,
+            profile_fit,
             max_num_seqs: engine.max_num_seqs,
             max_num_batched_tokens: engine.max_num_batched_tokens,
             block_size: engine.block_size,

@@ -72,12 +72,12 @@ fn load(setup: &Setup) -> Vec<Request> {
 
 fn simulate(setup: &Setup, mode: StepMode) -> SimOutput {
     let catalog = Catalog::builtin();
-    let cost = StepCostModel::new(
+    let cost: simulator::perf::SharedStepModel = std::sync::Arc::new(StepCostModel::new(
         catalog.gpu("rtx-4090").unwrap(),
         catalog.model("llama-3.1-8b").unwrap(),
         &catalog.defaults,
         1,
-    );
+    ));
     let config = ServingConfig {
         max_num_seqs: setup.max_num_seqs,
         max_num_batched_tokens: setup.max_num_batched_tokens,

@@ -88,6 +88,8 @@ fn errors(catalog: &Catalog) -> Option<BTreeMap<String, (f64, f64, usize)>> {
             seqs: *batch,
             kv_read_tokens: batch * prompt,
             attention_pairs: batch * prompt * (prompt + 1) / 2,
+            decode_seqs: 0,
+            decode_context: 0,
         };
         let context = prompt + token / 2;
         let decode = StepShape {
@@ -95,6 +97,8 @@ fn errors(catalog: &Catalog) -> Option<BTreeMap<String, (f64, f64, usize)>> {
             seqs: *batch,
             kv_read_tokens: batch * context,
             attention_pairs: batch * context,
+            decode_seqs: *batch,
+            decode_context: batch * context,
         };
         let predicted_prompt_ms = cost.step_fs(&prefill) as f64 / 1e12;
         let predicted_token_ms = cost.step_fs(&decode) as f64 / 1e12;

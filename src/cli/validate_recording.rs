@@ -42,6 +42,10 @@ pub struct Args {
     /// Simulate every engine step as its own event (slow; for checking the fast path).
     #[arg(long)]
     reference: bool,
+    /// An operator profile folder (`meta.yaml` and `tp<N>/`, the layout of
+    /// data/gpu-profiles/): step times come from it instead of the roofline.
+    #[arg(long, value_name = "PROFILE_DIR")]
+    profile: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -62,6 +66,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         tensor_parallel: args.tensor_parallel,
         estimate_kv_blocks: args.estimate_kv_blocks,
         reference_mode: args.reference,
+        profile: args.profile.clone(),
     };
     let name = args.dir.display().to_string();
     let (report, _) = validate(&recording, &name, &catalog, &options)
@@ -95,6 +100,21 @@ fn print_text(report: &ValidationReport, threshold: f64) {
         setup.kv_blocks_source,
         setup.kv_blocks_estimated,
     );
+    match &setup.profile_fit {
+        Some(fit) => println!(
+            "step model: profile (attention fit over {} rows: mean error {:.1} %, p90 {:.1} %; decode rows {:.1} / {:.1} %, prefill {:.1} / {:.1} %, both {:.1} / {:.1} %)",
+            fit.attention_rows,
+            fit.attention_mean_error * 100.0,
+            fit.attention_p90_error * 100.0,
+            fit.decode.mean * 100.0,
+            fit.decode.p90 * 100.0,
+            fit.prefill.mean * 100.0,
+            fit.prefill.p90 * 100.0,
+            fit.mixed.mean * 100.0,
+            fit.mixed.p90 * 100.0
+        ),
+        None => println!("step model: {}", setup.step_model),
+    }
     println!(
         "{:<14} {:>12} {:>12} {:>9}",
         "metric", "real", "sim", "error"

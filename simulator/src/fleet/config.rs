@@ -53,6 +53,10 @@ pub struct FleetConfig {
     pub max_replicas_hard: u32,
     /// Power model of the GPU for the DCGM power field.
     pub power: PowerModel,
+    /// An operator profile folder (`meta.yaml` and `tp<N>/`): step times from it
+    /// instead of the roofline (`perf::profile`). Default none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<std::path::PathBuf>,
     /// Windows `[from, to)` in which every dcgm-exporter is unreachable: scrapes in them
     /// carry no GPU fields and the observation names the failed sources (faults to test
     /// a scaler's GPU rules against). Default none.
@@ -72,7 +76,7 @@ impl FleetConfig {
     pub fn replica_setup(
         &self,
         catalog: &crate::Catalog,
-    ) -> Result<(crate::ServingConfig, crate::StepCostModel), super::FleetError> {
+    ) -> Result<(crate::ServingConfig, crate::perf::SharedStepModel), super::FleetError> {
         let gpu = catalog.gpu(&self.gpu)?;
         let model = catalog.model(&self.model)?;
         if self.tensor_parallel == 0 {
@@ -112,7 +116,27 @@ impl FleetConfig {
             reserve_full_sequence: args.reserve_full_sequence,
             watermark_blocks: 0,
         };
-        let cost = crate::StepCostModel::new(gpu, model, &catalog.defaults, self.tensor_parallel);
+        let cost: crate::perf::SharedStepModel = match &self.profile {
+            Some(profile) => std::sync::Arc::new(
+                crate::perf::profile::ProfileModel::load(
+                    profile,
+                    model,
+                    self.tensor_parallel,
+                    &catalog.defaults,
+                )
+                .map_err(|error| super::FleetError::Config {
+                    field: "profile",
+                    expected: "a usable operator profile",
+                    found: error.to_string(),
+                })?,
+            ),
+            None => std::sync::Arc::new(crate::StepCostModel::new(
+                gpu,
+                model,
+                &catalog.defaults,
+                self.tensor_parallel,
+            )),
+        };
         Ok((engine, cost))
     }
 }
@@ -139,6 +163,7 @@ impl Default for FleetConfig {
             max_replicas_hard: 1000,
             power: PowerModel::default(),
             dcgm_outages: Vec::new(),
+            profile: None,
             start_unix_us: None,
         }
     }

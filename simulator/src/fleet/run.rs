@@ -29,7 +29,7 @@ use super::result::{DecisionRecord, RequestRecord, RequestStatus, RunResult, Tic
 use super::scraper::Scraper;
 use super::sink::{Collect, RequestSink, SinkError};
 use crate::catalog::Catalog;
-use crate::perf::StepCostModel;
+use crate::perf::SharedStepModel;
 use crate::queue::{EventQueue, Phase, TimeUs};
 use crate::replica::{NewRequest, Progress, ProgressKind, Replica, ServingConfig, StepMode, Wake};
 use crate::rng::{Component, stream};
@@ -272,7 +272,7 @@ struct Fleet<'a, I, S> {
     control: Control,
     seed: u64,
     engine: ServingConfig,
-    cost: StepCostModel,
+    cost: SharedStepModel,
     weight_bytes: f64,
     queue: EventQueue<Event>,
     /// Requests read and not final. Looked up by handle, never iterated; replicas, the

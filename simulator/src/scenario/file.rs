@@ -195,6 +195,8 @@ pub(crate) struct FleetSection {
     pub power: Option<crate::fleet::PowerModel>,
     #[serde(default)]
     pub dcgm_outages: Vec<OutageSection>,
+    #[serde(default)]
+    pub profile: Option<String>,
 }
 
 /// `fleet.dcgm_outages[]`: a window in which every dcgm-exporter is unreachable.

@@ -268,6 +268,23 @@ impl Context {
             }
             dcgm_outages.push((from, to));
         }
+        let profile = match &raw.profile {
+            Some(written) => {
+                let dir = self.path(written);
+                let model_spec = catalog
+                    .model(&raw.model)
+                    .map_err(|error| ScenarioError::at(self.at("fleet.model"), error))?;
+                crate::perf::profile::ProfileModel::load(
+                    &dir,
+                    model_spec,
+                    tensor_parallel,
+                    &catalog.defaults,
+                )
+                .map_err(|error| ScenarioError::at(self.at("fleet.profile"), error))?;
+                Some(dir)
+            }
+            None => None,
+        };
         Ok(FleetConfig {
             gpu: gpu.id.clone(),
             model: catalog
@@ -290,6 +307,7 @@ impl Context {
             max_replicas_hard,
             power,
             dcgm_outages,
+            profile,
             // Set once the trace is resolved (see `calendar`).
             start_unix_us: None,
         })

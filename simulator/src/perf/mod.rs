@@ -1,19 +1,21 @@
-//! Step-time model: how long one engine step takes, from the roofline of the GPU.
-//!
-//! A step reads every weight once (but for the input
-//! embedding, of which it gathers only its tokens' rows) plus the KV cache of every scheduled sequence, and does
-//! `2 x active body params` FLOPs per token, the LM head once per sequence, plus attention. Its time is the larger of the
-//! memory time and the compute time (they overlap on the GPU), plus engine overhead and,
-//! with tensor parallelism, two all-reduces per layer. Everything per GPU is divided by
-//! `tensor_parallel`.
+//! Step-time models: how long one engine step takes. The replica asks one
+//! [`StepModel`] for every step and every run of decode steps, so models slot in side by
+//! side: the roofline of the GPU ([`roofline`]) and a GPU's measured operator profile
+//! ([`profile`]).
 //!
 //! Why integers: costs are in femtoseconds (`i128`) and every term is an integer
 //! coefficient times an integer count, so the cost of a run of decode steps, whose KV
 //! grows by one token per sequence per step, has an exact closed form
-//! ([`StepCostModel::decode_run_fs`]) equal to the step-by-step sum. That is what lets
-//! the replica skip decode steps without drifting from the reference mode.
+//! ([`DecodeRun::time_fs`]) equal to the step-by-step sum. That is what lets the replica
+//! skip decode steps without drifting from the reference mode; a model keeps it by
+//! costing a decode step as the larger of two lines in the step index.
 
-use crate::catalog::{GpuDefaults, GpuSpec, ModelSpec};
+pub mod profile;
+pub mod roofline;
+
+pub use roofline::StepCostModel;
+
+use crate::catalog::{GpuSpec, ModelSpec};
 
 /// Femtoseconds: the unit of step costs and replica clocks.
 pub type Fs = i128;
@@ -31,144 +33,28 @@ pub struct StepShape {
     pub kv_read_tokens: u64,
     /// Attention (query, key) pairs: for each new token, the context it attends to.
     pub attention_pairs: u64,
+    /// Sequences that are plain decodes (one new token after their first), and their
+    /// contexts after the step, summed: the rest of the step is prefill.
+    pub decode_seqs: u64,
+    pub decode_context: u64,
 }
 
-/// Step-time coefficients for one (GPU, model, tensor-parallel) replica.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StepCostModel {
-    dense_weight_fs: Fs,
-    expert_weight_fs: Fs,
-    moe: Option<(f64, f64)>,
-    kv_fs_per_token: Fs,
-    linear_fs_per_token: Fs,
-    lm_head_fs_per_seq: Fs,
-    attention_fs_per_pair: Fs,
-    step_overhead_fs: Fs,
-    per_sequence_fs: Fs,
-    comm_fs_per_step: Fs,
-    comm_fs_per_token: Fs,
-}
-
-fn to_fs(seconds: f64) -> Fs {
-    (seconds * 1e15).round() as Fs
-}
-
-impl StepCostModel {
-    /// Coefficients from catalog facts. `tensor_parallel` must be at least 1.
-    pub fn new(
-        gpu: &GpuSpec,
-        model: &ModelSpec,
-        defaults: &GpuDefaults,
-        tensor_parallel: u32,
-    ) -> Self {
-        let tp = f64::from(tensor_parallel.max(1));
-        let bandwidth = gpu.memory_bandwidth_bytes_per_s
-            * gpu.memory_efficiency.unwrap_or(defaults.memory_efficiency);
-        let flops = gpu.bf16_flops
-            * gpu
-                .compute_efficiency
-                .unwrap_or(defaults.compute_efficiency);
-        let dtype = f64::from(model.dtype_bytes);
-        let (dense_params, expert_params, moe) = match &model.moe {
-            Some(moe) => (
-                model.params_read_per_step() - moe.expert_params,
-                moe.expert_params,
-                Some((f64::from(moe.experts), f64::from(moe.experts_per_token))),
-            ),
-            None => (model.params_read_per_step(), 0.0, None),
-        };
-        let attention_width =
-            f64::from(model.heads) * f64::from(model.head_dim) * f64::from(model.layers);
-        // Ring all-reduce moves 2 (tp - 1) / tp of the message per GPU; two per layer
-        // (after attention and after the MLP), each of `tokens x hidden x dtype` bytes.
-        let (comm_per_step, comm_per_token) = if tensor_parallel > 1 {
-            let calls = 2.0 * f64::from(model.layers);
-            let bytes_per_token = f64::from(model.hidden) * dtype * 2.0 * (tp - 1.0) / tp;
-            (
-                calls * defaults.allreduce_latency_us * 1e-6,
-                calls * bytes_per_token / gpu.interconnect_bytes_per_s,
-            )
-        } else {
-            (0.0, 0.0)
-        };
-        Self {
-            dense_weight_fs: to_fs(dense_params * dtype / tp / bandwidth),
-            expert_weight_fs: to_fs(expert_params * dtype / tp / bandwidth),
-            moe,
-            kv_fs_per_token: to_fs(model.kv_bytes_per_token() as f64 / tp / bandwidth),
-            linear_fs_per_token: to_fs(2.0 * model.body_params_active() / tp / flops),
-            // Logits are computed for the last position of every scheduled sequence.
-            lm_head_fs_per_seq: to_fs(2.0 * model.embedding_params() / tp / flops),
-            // QK^T and AV: 2 multiply-adds per (query, key) pair per attention width.
-            attention_fs_per_pair: to_fs(4.0 * attention_width / tp / flops),
-            step_overhead_fs: to_fs(defaults.step_overhead_us * 1e-6),
-            per_sequence_fs: to_fs(defaults.per_sequence_overhead_us * 1e-6),
-            comm_fs_per_step: to_fs(comm_per_step),
-            comm_fs_per_token: to_fs(comm_per_token),
-        }
-    }
-
-    /// Weight-read time of a step with `tokens` tokens: all dense weights, and for MoE the
-    /// expected share of experts at least one token routes to.
-    fn weight_fs(&self, tokens: u64) -> Fs {
-        match self.moe {
-            None => self.dense_weight_fs,
-            Some((experts, per_token)) => {
-                let untouched = (1.0 - per_token / experts).powf(tokens as f64);
-                self.dense_weight_fs
-                    + (self.expert_weight_fs as f64 * (1.0 - untouched)).round() as Fs
-            }
-        }
-    }
-
-    fn fixed_fs(&self, tokens: u64, seqs: u64) -> Fs {
-        let comm = if tokens > 0 {
-            self.comm_fs_per_step + self.comm_fs_per_token * tokens as Fs
-        } else {
-            0
-        };
-        self.step_overhead_fs + self.per_sequence_fs * seqs as Fs + comm
-    }
-
+/// A step-time model: what the replica asks of one.
+pub trait StepModel: std::fmt::Debug + Send + Sync {
+    /// `roofline`, `profile`, …: named in validation reports.
+    fn name(&self) -> &str;
     /// Time of one step of the given shape.
-    pub fn step_fs(&self, shape: &StepShape) -> Fs {
-        let memory =
-            self.weight_fs(shape.tokens) + self.kv_fs_per_token * shape.kv_read_tokens as Fs;
-        memory.max(self.compute_fs(shape)) + self.fixed_fs(shape.tokens, shape.seqs)
-    }
-
-    /// The compute side of a step's roofline: the time its matrix math keeps the
-    /// tensor cores busy (the DCGM tensor-pipe activity the fleet exports).
-    pub fn compute_fs(&self, shape: &StepShape) -> Fs {
-        self.linear_fs_per_token * shape.tokens as Fs
-            + self.lm_head_fs_per_seq * shape.seqs as Fs
-            + self.attention_fs_per_pair * shape.attention_pairs as Fs
-    }
-
-    /// The cost of a pure-decode run of `seqs` sequences whose contexts after the run's
-    /// first step sum to `context0` tokens: step `j` reads `context0 + j x seqs` KV
-    /// tokens. [`DecodeRun::time_fs`] is exactly the sum of [`Self::step_fs`] over it.
-    pub fn decode_run(&self, seqs: u64, context0: u64) -> DecodeRun {
-        let n = seqs as Fs;
-        let memory0 = self.weight_fs(seqs) + self.kv_fs_per_token * context0 as Fs;
-        let memory_slope = self.kv_fs_per_token * n;
-        let compute0 = (self.linear_fs_per_token + self.lm_head_fs_per_seq) * n
-            + self.attention_fs_per_pair * context0 as Fs;
-        let compute_slope = self.attention_fs_per_pair * n;
-        DecodeRun::new(
-            memory0,
-            memory_slope,
-            compute0,
-            compute_slope,
-            self.fixed_fs(seqs, seqs),
-        )
-    }
-
-    /// Time of the first `steps` steps of [`Self::decode_run`]`(seqs, context0)`.
-    pub fn decode_run_fs(&self, seqs: u64, context0: u64, steps: u64) -> Fs {
-        self.decode_run(seqs, context0).time_fs(steps)
-    }
+    fn step_fs(&self, shape: &StepShape) -> Fs;
+    /// The step's tensor-core time (the DCGM tensor-pipe activity's numerator).
+    fn compute_fs(&self, shape: &StepShape) -> Fs;
+    /// The pure-decode run of `seqs` sequences whose contexts after the run's first
+    /// step sum to `context0`: step `j` reads `context0 + j x seqs` KV tokens.
+    /// [`DecodeRun::time_fs`] must equal the sum of [`Self::step_fs`] over it.
+    fn decode_run(&self, seqs: u64, context0: u64) -> DecodeRun;
 }
+
+/// A model shared by every replica of a fleet.
+pub type SharedStepModel = std::sync::Arc<dyn StepModel>;
 
 /// Step costs `max(a + b j, c + d j) + fixed` of a decode run, ready to sum in O(1)
 /// without division (the crossing of the two lines is found once).
@@ -184,7 +70,15 @@ pub struct DecodeRun {
 }
 
 impl DecodeRun {
-    fn new(a: Fs, b: Fs, c: Fs, d: Fs, fixed: Fs) -> Self {
+    /// A run whose step `j` costs `max(a + b j, c + d j) + fixed`, the compute time
+    /// being the second line's (the roofline's compute side).
+    pub fn new(a: Fs, b: Fs, c: Fs, d: Fs, fixed: Fs) -> Self {
+        Self::with_compute(a, b, c, d, fixed, (c, d))
+    }
+
+    /// As [`Self::new`], with the compute time of step `j` given apart as
+    /// `compute.0 + compute.1 j`.
+    pub fn with_compute(a: Fs, b: Fs, c: Fs, d: Fs, fixed: Fs, compute: (Fs, Fs)) -> Self {
         // g(j) = (a + b j) - (c + d j) is linear: the first line wins on a prefix or a suffix.
         let (gap, slope) = (a - c, b - d);
         let (first, second, cross) = if slope == 0 {
@@ -202,11 +96,11 @@ impl DecodeRun {
             second,
             cross,
             fixed,
-            compute: (c, d),
+            compute,
         }
     }
 
-    /// The compute time ([`StepCostModel::compute_fs`]) of the run's first `steps` steps.
+    /// The compute time ([`StepModel::compute_fs`]) of the run's first `steps` steps.
     pub fn compute_fs(&self, steps: u64) -> Fs {
         sum_line(self.compute.0, self.compute.1, 0, steps as Fs)
     }
@@ -384,77 +278,7 @@ mod tests {
     use crate::catalog::Catalog;
 
     fn model_4090() -> StepCostModel {
-        let catalog = Catalog::builtin();
-        StepCostModel::new(
-            catalog.gpu("rtx-4090").unwrap(),
-            catalog.model("llama-3.1-8b").unwrap(),
-            &catalog.defaults,
-            1,
-        )
-    }
-
-    #[test]
-    fn decode_step_is_memory_bound_near_weights_over_bandwidth() {
-        let model = model_4090();
-        let one = model.step_fs(&StepShape {
-            tokens: 1,
-            seqs: 1,
-            kv_read_tokens: 100,
-            attention_pairs: 100,
-        });
-        let ms = one as f64 / 1e12;
-        // (8.03e9 - 0.53e9 embedding) x 2 B / (1008 GB/s x 0.85) = 17.5 ms, plus overhead.
-        assert!((17.0..21.0).contains(&ms), "{ms} ms");
-    }
-
-    #[test]
-    fn large_prefill_is_compute_bound() {
-        let model = model_4090();
-        let tokens = 2048;
-        let step = model.step_fs(&StepShape {
-            tokens,
-            seqs: 1,
-            kv_read_tokens: tokens,
-            attention_pairs: tokens * tokens / 2,
-        });
-        let compute_only = model.linear_fs_per_token * tokens as Fs;
-        assert!(step > compute_only);
-    }
-
-    #[test]
-    fn decode_run_matches_step_sum() {
-        let model = model_4090();
-        for (seqs, context0, steps) in [
-            (1u64, 10u64, 5u64),
-            (40, 30_000, 300),
-            (256, 1_000, 17),
-            (3, 0, 1),
-        ] {
-            let stepwise: Fs = (0..steps)
-                .map(|j| {
-                    let context = context0 + j * seqs;
-                    model.step_fs(&StepShape {
-                        tokens: seqs,
-                        seqs,
-                        kv_read_tokens: context,
-                        attention_pairs: context,
-                    })
-                })
-                .sum();
-            assert_eq!(model.decode_run_fs(seqs, context0, steps), stepwise);
-            let compute: Fs = (0..steps)
-                .map(|j| {
-                    let context = context0 + j * seqs;
-                    model.compute_fs(&StepShape {
-                        tokens: seqs,
-                        seqs,
-                        kv_read_tokens: context,
-                        attention_pairs: context,
-                    })
-                })
-                .sum();
-            assert_eq!(model.decode_run(seqs, context0).compute_fs(steps), compute);
-        }
+        roofline::tests::model_4090()
     }
 
     #[test]

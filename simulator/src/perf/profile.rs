@@ -1,0 +1,700 @@
+//! The profile step model: step times from a GPU's measured per-operator profile, as
+//! LLMServingSim's profiler writes it (`meta.yaml` and `tp<N>/*.csv`, one hidden layer
+//! profiled; a step is the layer's cost × the model's layers plus the once-per-step and
+//! per-sequence operators).
+//!
+//! What is read and how it is fitted, so decode runs keep their closed form:
+//! - `dense.csv` (`layer,tokens,time_us`): the per-layer operators (`qkv_proj`,
+//!   `o_proj`, `gate_up_proj`, `down_proj`, `act_fn`, `rotary_emb`, `layernorm` ×
+//!   [`LAYERNORMS_PER_LAYER`]) summed into one per-layer cost, and `embedding` +
+//!   `final_layernorm` once per step; piecewise linear in tokens between the profiled
+//!   counts (linear past the last). A decode run has a fixed token count, so this is
+//!   one evaluation per run, not per step.
+//! - `per_sequence.csv` (`layer,sequences,time_us`): `lm_head` and `sampler`, piecewise
+//!   linear in the scheduled sequences. Piecewise-linear tables reproduce their rows
+//!   exactly; only attention is a fit.
+//! - `attention.csv` (`prefill_chunk,kv_prefill,n_decode,kv_decode,time_us`, `kv_decode`
+//!   per decode sequence): two affine fits by weighted least squares (weights 1/time:
+//!   relative errors of small and large rows count alike), decode rows as
+//!   `base + c·decodes + d·decode KV tokens`, prefill rows as `base + a·prefill tokens +
+//!   b·prefill (query, key) pairs`, and rows with both by all five terms of their own
+//!   (in a step with a prefill chunk the decodes run through the prefill kernel, about
+//!   2.4× slower per KV token than the decode kernel on the RTX 4090 profile); no step
+//!   is under the floor, the fastest row (a kernel launch). A
+//!   decode step is then the larger of a constant and an affine function of the step
+//!   index, what
+//!   [`DecodeRun`](super::DecodeRun) sums exactly. [`ProfileModel::fit_report`] gives the
+//!   fit's own error against the rows.
+//! - CPU-side costs a GPU profile cannot see (the scheduler, input preparation) are the
+//!   catalog's `step_overhead_us` and `per_sequence_overhead_us`, as for the roofline.
+//!
+//! The compute time (the DCGM tensor-pipe numerator) is the dense operators' time above
+//! their one-token time: the part that grows with tokens is the matrix math, the rest
+//! is reading the weights.
+
+use super::{DecodeRun, Fs, StepModel, StepShape};
+use crate::catalog::{GpuDefaults, ModelSpec};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// `layernorm` calls per decoder layer (input and post-attention); the profile times
+/// one call.
+pub const LAYERNORMS_PER_LAYER: f64 = 2.0;
+
+const PER_LAYER_OPS: [(&str, f64); 7] = [
+    ("qkv_proj", 1.0),
+    ("o_proj", 1.0),
+    ("gate_up_proj", 1.0),
+    ("down_proj", 1.0),
+    ("act_fn", 1.0),
+    ("rotary_emb", 1.0),
+    ("layernorm", LAYERNORMS_PER_LAYER),
+];
+const ONCE_PER_STEP_OPS: [&str; 2] = ["embedding", "final_layernorm"];
+const PER_SEQUENCE_OPS: [&str; 2] = ["lm_head", "sampler"];
+
+/// A profile that cannot be used; every message names the file (and line or field).
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Meta { path: PathBuf, message: String },
+    #[error("{path}:{line}: {message}")]
+    Row {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error("{path}: missing column `{column}` (header: {header})")]
+    MissingColumn {
+        path: PathBuf,
+        column: &'static str,
+        header: String,
+    },
+    #[error("{path}: no rows for operator `{op}`")]
+    MissingOperator { path: PathBuf, op: &'static str },
+    #[error("{dir}: tensor parallelism {tp} was not profiled (profiled: {profiled})")]
+    TensorParallel {
+        dir: PathBuf,
+        tp: u32,
+        profiled: String,
+    },
+    #[error(
+        "{path}: the profiled architecture differs from the catalog's {model}: {field} is {profiled} in the profile, {catalog} in the catalog"
+    )]
+    Architecture {
+        path: PathBuf,
+        model: String,
+        field: &'static str,
+        profiled: String,
+        catalog: String,
+    },
+}
+
+/// A table `x → time (µs)`, piecewise linear between its points, linear past the last.
+#[derive(Debug, Clone, PartialEq)]
+struct Piecewise {
+    points: Vec<(f64, f64)>,
+}
+
+impl Piecewise {
+    fn at(&self, x: f64) -> f64 {
+        let p = &self.points;
+        if p.len() == 1 {
+            return p[0].1;
+        }
+        let i = p.partition_point(|&(px, _)| px <= x).clamp(1, p.len() - 1);
+        let ((x0, y0), (x1, y1)) = (p[i - 1], p[i]);
+        y0 + (y1 - y0) * (x - x0) / (x1 - x0)
+    }
+
+    /// The sum of `tables` with weights, on the union of their x values.
+    fn sum(tables: &[(&Piecewise, f64)]) -> Piecewise {
+        let mut xs: Vec<f64> = tables
+            .iter()
+            .flat_map(|(t, _)| t.points.iter().map(|p| p.0))
+            .collect();
+        xs.sort_by(f64::total_cmp);
+        xs.dedup();
+        Piecewise {
+            points: xs
+                .into_iter()
+                .map(|x| (x, tables.iter().map(|(t, w)| w * t.at(x)).sum()))
+                .collect(),
+        }
+    }
+}
+
+/// The attention fit, µs, at least `floor`: decodes alone `decode_base + per_decode·n +
+/// per_decode_kv·k`, prefill alone `prefill_base + per_prefill_token·t +
+/// per_prefill_pair·p`, both `mixed · [1, t, p, n, k]`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AttentionFit {
+    pub floor: f64,
+    pub decode_base: f64,
+    pub per_decode: f64,
+    pub per_decode_kv: f64,
+    pub prefill_base: f64,
+    pub per_prefill_token: f64,
+    pub per_prefill_pair: f64,
+    pub mixed: [f64; 5],
+}
+
+/// Mean and 90th percentile of |fit − row| ÷ row over some rows.
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
+pub struct FitError {
+    pub rows: usize,
+    pub mean: f64,
+    pub p90: f64,
+}
+
+impl FitError {
+    fn of(errors: &[f64]) -> FitError {
+        FitError {
+            rows: errors.len(),
+            mean: mean(errors),
+            p90: quantile(errors, 0.9),
+        }
+    }
+}
+
+/// How well the fits reproduce the profile's own rows.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FitReport {
+    pub attention_rows: usize,
+    /// Mean and 90th percentile of |fit − row| ÷ row over the attention rows.
+    pub attention_mean_error: f64,
+    pub attention_p90_error: f64,
+    /// The same per kind of row: decodes only, prefill only, both.
+    pub decode: FitError,
+    pub prefill: FitError,
+    pub mixed: FitError,
+}
+
+/// Step costs from a GPU's operator profile for one model and tensor-parallel degree.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProfileModel {
+    dir: PathBuf,
+    layers: Fs,
+    dense_layer: Piecewise,
+    dense_once: Piecewise,
+    per_sequence: Piecewise,
+    attention: AttentionFit,
+    // Integer coefficients (femtoseconds) of the attention fit, so a decode run sums
+    // exactly what its steps cost.
+    floor_fs: Fs,
+    decode_base_fs: Fs,
+    prefill_base_fs: Fs,
+    prefill_token_fs: Fs,
+    prefill_pair_fs: Fs,
+    mixed_fs: [Fs; 5],
+    decode_fs: Fs,
+    decode_kv_fs: Fs,
+    step_overhead_fs: Fs,
+    per_sequence_overhead_fs: Fs,
+    report: FitReport,
+}
+
+fn us_to_fs(us: f64) -> Fs {
+    (us * 1e9).round() as Fs
+}
+
+impl ProfileModel {
+    /// Loads the profile at `dir` (the folder holding `meta.yaml` and `tp<N>/`) for
+    /// `model` at `tensor_parallel`, checking the profiled architecture against the
+    /// catalog's.
+    pub fn load(
+        dir: &Path,
+        model: &ModelSpec,
+        tensor_parallel: u32,
+        defaults: &GpuDefaults,
+    ) -> Result<ProfileModel, ProfileError> {
+        check_meta(dir, model, tensor_parallel)?;
+        let tp_dir = dir.join(format!("tp{}", tensor_parallel.max(1)));
+        let dense_path = tp_dir.join("dense.csv");
+        let dense = read_op_table(&dense_path, "tokens")?;
+        let per_seq_path = tp_dir.join("per_sequence.csv");
+        let per_sequence_ops = read_op_table(&per_seq_path, "sequences")?;
+        let attention_path = tp_dir.join("attention.csv");
+        let rows = read_attention(&attention_path)?;
+        let mut layer_parts = Vec::new();
+        for (op, weight) in PER_LAYER_OPS {
+            layer_parts.push((op_table(&dense, &dense_path, op)?, weight));
+        }
+        let mut once_parts = Vec::new();
+        for op in ONCE_PER_STEP_OPS {
+            once_parts.push((op_table(&dense, &dense_path, op)?, 1.0));
+        }
+        let mut seq_parts = Vec::new();
+        for op in PER_SEQUENCE_OPS {
+            seq_parts.push((op_table(&per_sequence_ops, &per_seq_path, op)?, 1.0));
+        }
+        let dense_layer = Piecewise::sum(&layer_parts);
+        let dense_once = Piecewise::sum(&once_parts);
+        let per_sequence = Piecewise::sum(&seq_parts);
+        let attention = fit_attention(&rows).ok_or_else(|| ProfileError::Row {
+            path: attention_path.clone(),
+            line: 1,
+            message: "too few distinct rows to fit attention (need prefill and decode rows)".into(),
+        })?;
+        let error = |r: &AttentionRow| {
+            (attention_us(&attention, r.features()) - r.time_us).abs() / r.time_us
+        };
+        let errors: Vec<f64> = rows.iter().map(error).collect();
+        let group = |keep: fn(&AttentionRow) -> bool| -> FitError {
+            FitError::of(
+                &rows
+                    .iter()
+                    .filter(|r| keep(r))
+                    .map(error)
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let report = FitReport {
+            attention_rows: rows.len(),
+            attention_mean_error: mean(&errors),
+            attention_p90_error: quantile(&errors, 0.9),
+            decode: group(|r| r.prefill_chunk == 0.0),
+            prefill: group(|r| r.n_decode == 0.0),
+            mixed: group(|r| r.prefill_chunk > 0.0 && r.n_decode > 0.0),
+        };
+        Ok(ProfileModel {
+            dir: dir.to_path_buf(),
+            layers: Fs::from(model.layers),
+            floor_fs: us_to_fs(attention.floor),
+            decode_base_fs: us_to_fs(attention.decode_base),
+            prefill_base_fs: us_to_fs(attention.prefill_base),
+            prefill_token_fs: us_to_fs(attention.per_prefill_token),
+            prefill_pair_fs: us_to_fs(attention.per_prefill_pair),
+            mixed_fs: attention.mixed.map(us_to_fs),
+            decode_fs: us_to_fs(attention.per_decode),
+            decode_kv_fs: us_to_fs(attention.per_decode_kv).max(0),
+            step_overhead_fs: us_to_fs(defaults.step_overhead_us),
+            per_sequence_overhead_fs: us_to_fs(defaults.per_sequence_overhead_us),
+            dense_layer,
+            dense_once,
+            per_sequence,
+            attention,
+            report,
+        })
+    }
+
+    /// The fitted attention coefficients.
+    pub fn attention_fit(&self) -> AttentionFit {
+        self.attention
+    }
+
+    /// The fits' own error against the profile's rows.
+    pub fn fit_report(&self) -> FitReport {
+        self.report
+    }
+
+    /// The profile folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Everything but attention for `tokens` tokens of `seqs` sequences.
+    fn fixed_fs(&self, tokens: u64, seqs: u64) -> Fs {
+        if tokens == 0 && seqs == 0 {
+            return 0;
+        }
+        let t = tokens as f64;
+        let gpu = self.layers as f64 * self.dense_layer.at(t)
+            + self.dense_once.at(t)
+            + self.per_sequence.at(seqs as f64);
+        us_to_fs(gpu) + self.step_overhead_fs + self.per_sequence_overhead_fs * seqs as Fs
+    }
+
+    /// One layer's attention: the affine parts (before the floor).
+    fn attention_line_fs(&self, shape: &StepShape) -> Fs {
+        let prefill_tokens = shape.tokens.saturating_sub(shape.decode_seqs);
+        let prefill_pairs = shape.attention_pairs.saturating_sub(shape.decode_context);
+        let (t, p) = (prefill_tokens as Fs, prefill_pairs as Fs);
+        let (n, k) = (shape.decode_seqs as Fs, shape.decode_context as Fs);
+        match (n > 0, t > 0) {
+            (true, true) => {
+                let m = &self.mixed_fs;
+                m[0] + m[1] * t + m[2] * p + m[3] * n + m[4] * k
+            }
+            (true, false) => self.decode_base_fs + self.decode_fs * n + self.decode_kv_fs * k,
+            (false, true) => {
+                self.prefill_base_fs + self.prefill_token_fs * t + self.prefill_pair_fs * p
+            }
+            (false, false) => 0,
+        }
+    }
+}
+
+impl StepModel for ProfileModel {
+    fn name(&self) -> &str {
+        "profile"
+    }
+
+    fn step_fs(&self, shape: &StepShape) -> Fs {
+        if shape.seqs == 0 {
+            return self.fixed_fs(0, 0);
+        }
+        self.layers * self.attention_line_fs(shape).max(self.floor_fs)
+            + self.fixed_fs(shape.tokens, shape.seqs)
+    }
+
+    fn compute_fs(&self, shape: &StepShape) -> Fs {
+        if shape.tokens == 0 {
+            return 0;
+        }
+        let grown = self.dense_layer.at(shape.tokens as f64) - self.dense_layer.at(1.0);
+        us_to_fs(self.layers as f64 * grown.max(0.0))
+    }
+
+    fn decode_run(&self, seqs: u64, context0: u64) -> DecodeRun {
+        let n = seqs as Fs;
+        let line0 = self.decode_base_fs + self.decode_fs * n + self.decode_kv_fs * context0 as Fs;
+        let compute = self.compute_fs(&StepShape {
+            tokens: seqs,
+            ..StepShape::default()
+        });
+        DecodeRun::with_compute(
+            self.layers * line0,
+            self.layers * self.decode_kv_fs * n,
+            self.layers * self.floor_fs,
+            0,
+            self.fixed_fs(seqs, seqs),
+            (compute, 0),
+        )
+    }
+}
+
+/// One row of `attention.csv`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct AttentionRow {
+    prefill_chunk: f64,
+    kv_prefill: f64,
+    n_decode: f64,
+    kv_decode: f64,
+    time_us: f64,
+}
+
+impl AttentionRow {
+    /// `(prefill tokens, prefill pairs, decodes, decode KV tokens)` as the step shape
+    /// counts them: a chunk of `c` tokens after `p` attends to `c·p + c(c+1)/2` pairs.
+    fn features(&self) -> [f64; 4] {
+        let c = self.prefill_chunk;
+        [
+            c,
+            c * self.kv_prefill + c * (c + 1.0) / 2.0,
+            self.n_decode,
+            self.n_decode * self.kv_decode,
+        ]
+    }
+}
+
+fn attention_us(fit: &AttentionFit, [t, p, n, k]: [f64; 4]) -> f64 {
+    let line = match (n > 0.0, t > 0.0) {
+        (true, true) => {
+            let m = &fit.mixed;
+            m[0] + m[1] * t + m[2] * p + m[3] * n + m[4] * k
+        }
+        (true, false) => fit.decode_base + fit.per_decode * n + fit.per_decode_kv * k,
+        (false, true) => fit.prefill_base + fit.per_prefill_token * t + fit.per_prefill_pair * p,
+        (false, false) => 0.0,
+    };
+    line.max(fit.floor)
+}
+
+/// The decode fit on the rows without prefill, the prefill fit on the rows without
+/// decodes.
+fn fit_attention(rows: &[AttentionRow]) -> Option<AttentionFit> {
+    let floor = rows.iter().map(|r| r.time_us).reduce(f64::min)?;
+    let decode_rows = rows.iter().filter(|r| r.prefill_chunk == 0.0).map(|r| {
+        let [_, _, n, k] = r.features();
+        ([1.0, n, k], r.time_us)
+    });
+    let [decode_base, per_decode, per_decode_kv] = least_squares(decode_rows)?;
+    let prefill_rows = rows.iter().filter(|r| r.n_decode == 0.0).map(|r| {
+        let [t, p, _, _] = r.features();
+        ([1.0, t, p], r.time_us)
+    });
+    let [prefill_base, per_prefill_token, per_prefill_pair] = least_squares(prefill_rows)?;
+    let mixed_rows = rows
+        .iter()
+        .filter(|r| r.prefill_chunk > 0.0 && r.n_decode > 0.0)
+        .map(|r| {
+            let [t, p, n, k] = r.features();
+            ([1.0, t, p, n, k], r.time_us)
+        });
+    let mixed = least_squares(mixed_rows)?;
+    Some(AttentionFit {
+        floor,
+        decode_base,
+        per_decode,
+        per_decode_kv,
+        prefill_base,
+        per_prefill_token,
+        per_prefill_pair,
+        mixed,
+    })
+}
+
+/// Weighted (1/y) least squares of `y ≈ coefficients · x`; `None` when the rows do
+/// not determine them.
+fn least_squares<const N: usize>(rows: impl Iterator<Item = ([f64; N], f64)>) -> Option<[f64; N]> {
+    let mut normal = vec![vec![0.0f64; N + 1]; N];
+    for (x, y) in rows {
+        let w = 1.0 / y.max(1e-9);
+        for i in 0..N {
+            for j in 0..N {
+                normal[i][j] += w * x[i] * x[j];
+            }
+            normal[i][N] += w * x[i] * y;
+        }
+    }
+    for col in 0..N {
+        let pivot =
+            (col..N).max_by(|&a, &b| normal[a][col].abs().total_cmp(&normal[b][col].abs()))?;
+        if normal[pivot][col].abs() < 1e-300 {
+            return None;
+        }
+        normal.swap(col, pivot);
+        let pivot_row = normal[col].clone();
+        for (index, row) in normal.iter_mut().enumerate() {
+            if index != col {
+                let factor = row[col] / pivot_row[col];
+                for (value, pivot_value) in row.iter_mut().zip(&pivot_row).skip(col) {
+                    *value -= factor * pivot_value;
+                }
+            }
+        }
+    }
+    let mut out = [0.0; N];
+    for (i, slot) in out.iter_mut().enumerate() {
+        *slot = normal[i][N] / normal[i][i];
+    }
+    out.iter().all(|v| v.is_finite()).then_some(out)
+}
+
+fn mean(values: &[f64]) -> f64 {
+    if values.is_empty() {
+        0.0
+    } else {
+        values.iter().sum::<f64>() / values.len() as f64
+    }
+}
+
+fn quantile(values: &[f64], q: f64) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted
+        .get(((sorted.len() as f64 - 1.0) * q).round() as usize)
+        .copied()
+        .unwrap_or(0.0)
+}
+
+fn op_table<'a>(
+    tables: &'a BTreeMap<String, Piecewise>,
+    path: &Path,
+    op: &'static str,
+) -> Result<&'a Piecewise, ProfileError> {
+    tables.get(op).ok_or_else(|| ProfileError::MissingOperator {
+        path: path.to_path_buf(),
+        op,
+    })
+}
+
+fn read(path: &Path) -> Result<String, ProfileError> {
+    std::fs::read_to_string(path).map_err(|source| ProfileError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// `meta.yaml`: the degree must be profiled and the architecture the catalog's.
+fn check_meta(dir: &Path, model: &ModelSpec, tp: u32) -> Result<(), ProfileError> {
+    let path = dir.join("meta.yaml");
+    let text = read(&path)?;
+    let meta: serde_json::Value =
+        serde_saphyr::from_str(&text).map_err(|e| ProfileError::Meta {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+    let degrees: Vec<u32> = meta["tp_degrees"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_u64())
+                .map(|v| v as u32)
+                .collect()
+        })
+        .unwrap_or_default();
+    if !degrees.contains(&tp.max(1)) {
+        return Err(ProfileError::TensorParallel {
+            dir: dir.to_path_buf(),
+            tp,
+            profiled: format!("{degrees:?}"),
+        });
+    }
+    let profiled_model = meta["model"].as_str().unwrap_or_default();
+    if !profiled_model.is_empty()
+        && model.id != profiled_model
+        && !model.aliases.iter().any(|a| a == profiled_model)
+    {
+        return Err(ProfileError::Architecture {
+            path,
+            model: model.id.clone(),
+            field: "model",
+            profiled: profiled_model.to_string(),
+            catalog: model.id.clone(),
+        });
+    }
+    let overrides = &meta["engine_effective"]["hf_overrides"];
+    for (field, catalog) in [
+        ("num_attention_heads", model.heads),
+        ("num_key_value_heads", model.kv_heads),
+        ("vocab_size", model.vocab),
+    ] {
+        if let Some(profiled) = overrides[field].as_u64()
+            && profiled != u64::from(catalog)
+        {
+            return Err(ProfileError::Architecture {
+                path,
+                model: model.id.clone(),
+                field,
+                profiled: profiled.to_string(),
+                catalog: catalog.to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The header's column positions for `wanted`, or which one is missing.
+fn columns<const N: usize>(
+    path: &Path,
+    header: &str,
+    wanted: [&'static str; N],
+) -> Result<[usize; N], ProfileError> {
+    let names: Vec<&str> = header.split(',').map(str::trim).collect();
+    let mut out = [0; N];
+    for (slot, column) in out.iter_mut().zip(wanted) {
+        *slot =
+            names
+                .iter()
+                .position(|n| *n == column)
+                .ok_or_else(|| ProfileError::MissingColumn {
+                    path: path.to_path_buf(),
+                    column,
+                    header: header.to_string(),
+                })?;
+    }
+    Ok(out)
+}
+
+fn number(
+    path: &Path,
+    line: usize,
+    fields: &[&str],
+    index: usize,
+    name: &str,
+) -> Result<f64, ProfileError> {
+    let raw = fields.get(index).map(|s| s.trim()).unwrap_or("");
+    let value: f64 = raw.parse().map_err(|_| ProfileError::Row {
+        path: path.to_path_buf(),
+        line,
+        message: format!("`{name}` is not a number (found `{raw}`)"),
+    })?;
+    if !value.is_finite() || value < 0.0 {
+        return Err(ProfileError::Row {
+            path: path.to_path_buf(),
+            line,
+            message: format!("`{name}` must be a finite number ≥ 0 (found {raw})"),
+        });
+    }
+    Ok(value)
+}
+
+/// `layer,<x>,time_us` rows into one table per operator, sorted by x (a repeated x is
+/// averaged).
+fn read_op_table(
+    path: &Path,
+    x_column: &'static str,
+) -> Result<BTreeMap<String, Piecewise>, ProfileError> {
+    let text = read(path)?;
+    let mut lines = text.lines().enumerate();
+    let header = lines.next().map(|(_, h)| h).unwrap_or_default();
+    let [layer, x, time] = columns(path, header, ["layer", x_column, "time_us"])?;
+    let mut raw: BTreeMap<String, BTreeMap<u64, (f64, f64)>> = BTreeMap::new();
+    for (index, line) in lines {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let fields: Vec<&str> = line.split(',').collect();
+        let number_line = index + 1;
+        let op = fields.get(layer).map(|s| s.trim()).unwrap_or("");
+        if op.is_empty() {
+            return Err(ProfileError::Row {
+                path: path.to_path_buf(),
+                line: number_line,
+                message: "empty `layer`".into(),
+            });
+        }
+        let xv = number(path, number_line, &fields, x, x_column)?;
+        let tv = number(path, number_line, &fields, time, "time_us")?;
+        let entry = raw
+            .entry(op.to_string())
+            .or_default()
+            .entry(xv.round() as u64)
+            .or_insert((0.0, 0.0));
+        entry.0 += tv;
+        entry.1 += 1.0;
+    }
+    Ok(raw
+        .into_iter()
+        .map(|(op, points)| {
+            let points = points
+                .into_iter()
+                .map(|(x, (sum, count))| (x as f64, sum / count))
+                .collect();
+            (op, Piecewise { points })
+        })
+        .collect())
+}
+
+fn read_attention(path: &Path) -> Result<Vec<AttentionRow>, ProfileError> {
+    let text = read(path)?;
+    let mut lines = text.lines().enumerate();
+    let header = lines.next().map(|(_, h)| h).unwrap_or_default();
+    let cols = columns(
+        path,
+        header,
+        [
+            "prefill_chunk",
+            "kv_prefill",
+            "n_decode",
+            "kv_decode",
+            "time_us",
+        ],
+    )?;
+    let mut rows = Vec::new();
+    for (index, line) in lines {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let fields: Vec<&str> = line.split(',').collect();
+        let at = |i: usize, name: &str| number(path, index + 1, &fields, cols[i], name);
+        let row = AttentionRow {
+            prefill_chunk: at(0, "prefill_chunk")?,
+            kv_prefill: at(1, "kv_prefill")?,
+            n_decode: at(2, "n_decode")?,
+            kv_decode: at(3, "kv_decode")?,
+            time_us: at(4, "time_us")?,
+        };
+        if row.time_us > 0.0 && (row.prefill_chunk > 0.0 || row.n_decode > 0.0) {
+            rows.push(row);
+        }
+    }
+    Ok(rows)
+}

@@ -1,0 +1,177 @@
+//! The profile step model (`perf::profile`) on the shared RTX 4090 / Llama-3.1-8B
+//! operator profile (skipped with a message when `../shared` is absent), and its
+//! errors on bad profiles (made here, in a temporary folder).
+
+use simulator::Catalog;
+use simulator::perf::profile::{ProfileError, ProfileModel};
+use simulator::perf::{Fs, StepModel, StepShape};
+use simulator::validate::{ValidateOptions, validate};
+use std::path::{Path, PathBuf};
+
+fn shared() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data")
+}
+
+fn profile_dir() -> Option<PathBuf> {
+    let dir = shared().join("gpu-profiles/RTX4090/meta-llama/Llama-3.1-8B/bf16");
+    if !dir.join("meta.yaml").exists() {
+        eprintln!(
+            "SKIP: {} not found; the profile tests need the shared profiles",
+            dir.display()
+        );
+        return None;
+    }
+    Some(dir)
+}
+
+fn load(dir: &Path, model: &str, tp: u32) -> Result<ProfileModel, ProfileError> {
+    let catalog = Catalog::builtin();
+    ProfileModel::load(dir, catalog.model(model).unwrap(), tp, &catalog.defaults)
+}
+
+#[test]
+fn the_fit_reproduces_the_profile_rows_and_decode_runs_sum_their_steps() {
+    let Some(dir) = profile_dir() else { return };
+    let model = load(&dir, "llama-3.1-8b", 1).unwrap();
+    let report = model.fit_report();
+    eprintln!("{report:?}");
+    assert!(report.attention_rows > 8000);
+    // The decode rows, what decode runs cost, are fitted closely; the whole table
+    // within the figures the README states.
+    assert!(report.decode.mean < 0.10, "{report:?}");
+    assert!(report.attention_mean_error < 0.25, "{report:?}");
+    for (seqs, context0, steps) in [(1u64, 10u64, 5u64), (64, 30_000, 300), (256, 1_000, 17)] {
+        let stepwise: Fs = (0..steps)
+            .map(|j| {
+                let context = context0 + j * seqs;
+                model.step_fs(&StepShape {
+                    tokens: seqs,
+                    seqs,
+                    kv_read_tokens: context,
+                    attention_pairs: context,
+                    decode_seqs: seqs,
+                    decode_context: context,
+                })
+            })
+            .sum();
+        let run = model.decode_run(seqs, context0);
+        assert_eq!(run.time_fs(steps), stepwise, "{seqs} x {context0}");
+    }
+    // One decode of one sequence: the layers' weights and the LM head, ~17 ms on a
+    // 4090 (the roofline says the same from bandwidth).
+    let one = model.step_fs(&StepShape {
+        tokens: 1,
+        seqs: 1,
+        kv_read_tokens: 100,
+        attention_pairs: 100,
+        decode_seqs: 1,
+        decode_context: 100,
+    });
+    let ms = one as f64 / 1e12;
+    assert!((15.0..20.0).contains(&ms), "{ms} ms");
+}
+
+#[test]
+fn a_replay_with_the_profile_is_within_10_percent() {
+    let Some(dir) = profile_dir() else { return };
+    let recording_dir = shared().join("vllm-recordings/rtx4090-llama-3.1-8b");
+    let recording = traces::vllm_recording::read_recording(&recording_dir).unwrap();
+    let (report, _) = validate(
+        &recording,
+        "rtx4090-llama-3.1-8b",
+        &Catalog::builtin(),
+        &ValidateOptions {
+            profile: Some(dir),
+            ..ValidateOptions::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(report.setup.step_model, "profile");
+    assert!(report.setup.profile_fit.is_some());
+    for (name, comparison) in report.metrics.entries() {
+        eprintln!("{name}: {comparison:?}");
+        assert!(comparison.error_pct.abs() <= 10.0, "{name}: {comparison:?}");
+    }
+}
+
+/// A copy of the shared profile in a temporary folder, changed by `edit`.
+fn broken_copy(name: &str, edit: impl Fn(&Path)) -> Option<PathBuf> {
+    let source = profile_dir()?;
+    let dir = std::env::temp_dir().join(format!("budscaler-profile-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("tp1")).unwrap();
+    std::fs::copy(source.join("meta.yaml"), dir.join("meta.yaml")).unwrap();
+    for file in ["dense.csv", "attention.csv", "per_sequence.csv"] {
+        std::fs::copy(source.join("tp1").join(file), dir.join("tp1").join(file)).unwrap();
+    }
+    edit(&dir);
+    Some(dir)
+}
+
+fn rewrite(path: &Path, change: impl Fn(String) -> String) {
+    let text = std::fs::read_to_string(path).unwrap();
+    std::fs::write(path, change(text)).unwrap();
+}
+
+#[test]
+fn bad_profiles_are_refused_naming_file_line_or_field() {
+    let Some(ok) = profile_dir() else { return };
+    // A degree not profiled.
+    let error = load(&ok, "llama-3.1-8b", 2).unwrap_err().to_string();
+    assert!(
+        error.contains("tensor parallelism 2 was not profiled (profiled: [1])"),
+        "{error}"
+    );
+    // A model whose architecture differs (the 70B has 64 heads).
+    let error = load(&ok, "llama-3.1-70b", 1).unwrap_err().to_string();
+    assert!(
+        error.contains("meta.yaml") && error.contains("llama-3.1-70b"),
+        "{error}"
+    );
+    // A missing column.
+    let dir = broken_copy("column", |dir| {
+        rewrite(&dir.join("tp1/dense.csv"), |t| {
+            t.replacen("time_us", "t_us", 1)
+        })
+    })
+    .unwrap();
+    let error = load(&dir, "llama-3.1-8b", 1).unwrap_err().to_string();
+    assert!(
+        error.contains("tp1/dense.csv: missing column `time_us`"),
+        "{error}"
+    );
+    // A bad number, with its line.
+    let dir = broken_copy("number", |dir| {
+        rewrite(&dir.join("tp1/attention.csv"), |t| {
+            t.replacen("0,0,1,32,", "0,0,1,x,", 1)
+        })
+    })
+    .unwrap();
+    let error = load(&dir, "llama-3.1-8b", 1).unwrap_err().to_string();
+    assert!(
+        error.contains("tp1/attention.csv:3: `kv_decode` is not a number (found `x`)"),
+        "{error}"
+    );
+    // An operator missing.
+    let dir = broken_copy("operator", |dir| {
+        rewrite(&dir.join("tp1/per_sequence.csv"), |t| {
+            t.lines()
+                .filter(|l| !l.starts_with("sampler"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+    })
+    .unwrap();
+    let error = load(&dir, "llama-3.1-8b", 1).unwrap_err().to_string();
+    assert!(
+        error.contains("per_sequence.csv: no rows for operator `sampler`"),
+        "{error}"
+    );
+    // A file missing.
+    let dir = broken_copy("missing", |dir| {
+        std::fs::remove_file(dir.join("tp1/dense.csv")).unwrap()
+    })
+    .unwrap();
+    let error = load(&dir, "llama-3.1-8b", 1).unwrap_err().to_string();
+    assert!(error.contains("tp1/dense.csv: "), "{error}");
+}
