@@ -41,6 +41,8 @@ pub struct ValidateOptions {
     pub model: Option<String>,
     /// Overrides `meta.json`'s tensor-parallel size.
     pub tensor_parallel: Option<u32>,
+    /// Overrides `meta.json`'s data-parallel size (engine ranks, each a replica).
+    pub data_parallel: Option<u32>,
     /// Ignore a recorded `num_gpu_blocks` and estimate capacity from the catalog.
     pub estimate_kv_blocks: bool,
     /// Step one engine step per event (slow reference) instead of the fast path.
@@ -120,6 +122,9 @@ pub struct Setup {
     pub gpu: String,
     pub model: String,
     pub tensor_parallel: u32,
+    /// Engine ranks replayed, each a replica (`data_parallel_size`).
+    pub data_parallel: u32,
+    /// KV blocks per rank.
     pub kv_blocks: u64,
     /// `"recorded"` (meta.json's num_gpu_blocks) or `"estimated"` (catalog).
     pub kv_blocks_source: &'static str,
@@ -207,6 +212,7 @@ pub fn validate(
         .tensor_parallel
         .unwrap_or(meta.tensor_parallel)
         .max(1);
+    let data_parallel = options.data_parallel.unwrap_or(meta.data_parallel).max(1);
     let estimated = kv_capacity_blocks(
         gpu,
         model,
@@ -233,6 +239,7 @@ pub fn validate(
             Some(dir) => {
                 let profile = crate::perf::profile::ProfileModel::load(
                     dir,
+                    gpu,
                     model,
                     tensor_parallel,
                     &catalog.defaults,
@@ -264,10 +271,16 @@ pub fn validate(
     } else {
         StepMode::Fast
     };
-    let replica = Replica::new(engine.clone(), cost, mode);
+    // Data parallelism: each rank is a full engine with its own KV cache (vLLM logs
+    // `num_gpu_blocks` per rank), behind the engine's own balancer, which sends a
+    // request to the rank with the fewest requests in it; the replicas here stand for
+    // the ranks behind the same rule (least outstanding, ties to the first).
+    let replicas: Vec<Replica> = (0..data_parallel)
+        .map(|_| Replica::new(engine.clone(), cost.clone(), mode))
+        .collect();
     let requests = replay_requests(recording);
     let mut simulation = Simulation::new(
-        vec![replica],
+        replicas,
         SimConfig {
             routing: Routing::LeastOutstanding,
             sample_interval_us: Some(1_000_000),
@@ -328,6 +341,7 @@ pub fn validate(
             gpu: gpu.id.clone(),
             model: model.id.clone(),
             tensor_parallel,
+            data_parallel,
             kv_blocks,
             kv_blocks_source,
             kv_blocks_estimated: estimated,

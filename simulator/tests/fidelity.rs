@@ -99,3 +99,27 @@ fn reference_mode_replays_the_recording_identically() {
     assert_eq!(fast.timeseries, reference.timeseries);
     assert!(fast.setup.sim_events * 3 < reference.setup.sim_events);
 }
+
+/// Data parallelism: two ranks replay the overloaded run as two replicas behind the
+/// least-outstanding balancer; the queue it built on one rank mostly goes, so TTFT
+/// falls far below the recorded one (a check that the ranks serve, not a fidelity
+/// claim: the recording ran on one rank).
+#[test]
+fn two_data_parallel_ranks_share_the_load() {
+    let Some(recording) = recording() else { return };
+    let one = replay(&recording, &ValidateOptions::default());
+    let two = replay(
+        &recording,
+        &ValidateOptions {
+            data_parallel: Some(2),
+            ..ValidateOptions::default()
+        },
+    );
+    assert_eq!((one.setup.data_parallel, two.setup.data_parallel), (1, 2));
+    assert!(
+        two.metrics.ttft_mean_s.sim < 0.5 * one.metrics.ttft_mean_s.sim,
+        "{:?} vs {:?}",
+        two.metrics.ttft_mean_s,
+        one.metrics.ttft_mean_s
+    );
+}

@@ -26,7 +26,13 @@ fn profile_dir() -> Option<PathBuf> {
 
 fn load(dir: &Path, model: &str, tp: u32) -> Result<ProfileModel, ProfileError> {
     let catalog = Catalog::builtin();
-    ProfileModel::load(dir, catalog.model(model).unwrap(), tp, &catalog.defaults)
+    ProfileModel::load(
+        dir,
+        catalog.gpu("rtx-4090").unwrap(),
+        catalog.model(model).unwrap(),
+        tp,
+        &catalog.defaults,
+    )
 }
 
 #[test]
@@ -174,4 +180,65 @@ fn bad_profiles_are_refused_naming_file_line_or_field() {
     .unwrap();
     let error = load(&dir, "llama-3.1-8b", 1).unwrap_err().to_string();
     assert!(error.contains("tp1/dense.csv: "), "{error}");
+}
+
+/// Tensor parallelism on the profile path: a `tp2` profile's operator times are one
+/// GPU's shard; the step adds the two all-reduces per layer over the catalog's
+/// interconnect. Checked against the formula with a `tp2` folder whose shard times are
+/// the `tp1` ones (no TP-2 profile is in `../shared`): the difference of two steps is
+/// exactly the all-reduce term, and a decode run still sums its steps.
+#[test]
+fn a_tensor_parallel_profile_adds_the_all_reduces() {
+    let Some(dir) = broken_copy("tp2", |dir| {
+        std::fs::create_dir_all(dir.join("tp2")).unwrap();
+        for file in ["dense.csv", "attention.csv", "per_sequence.csv"] {
+            std::fs::copy(dir.join("tp1").join(file), dir.join("tp2").join(file)).unwrap();
+        }
+        rewrite(&dir.join("meta.yaml"), |t| {
+            t.replace("tp_degrees: [1]", "tp_degrees: [1, 2]")
+        });
+    }) else {
+        return;
+    };
+    let catalog = Catalog::builtin();
+    let (gpu, model) = (
+        catalog.gpu("rtx-4090").unwrap(),
+        catalog.model("llama-3.1-8b").unwrap(),
+    );
+    let tp1 = load(&dir, "llama-3.1-8b", 1).unwrap();
+    let tp2 = load(&dir, "llama-3.1-8b", 2).unwrap();
+    let shape = StepShape {
+        tokens: 512,
+        seqs: 4,
+        kv_read_tokens: 2048,
+        attention_pairs: 100_000,
+        decode_seqs: 3,
+        decode_context: 1500,
+    };
+    let (per_step, per_token) =
+        simulator::perf::allreduce_seconds(gpu, model, &catalog.defaults, 2);
+    // 64 all-reduces of 512 x 4096 x 2 B; a ring at TP 2 moves 2 (2 - 1) / 2 = 1 x the
+    // message per GPU over 16 GB/s PCIe; plus 64 x 10 µs of latency.
+    let expected_us = (per_step + per_token * 512.0) * 1e6;
+    assert!((expected_us - (640.0 + 64.0 * 512.0 * 4096.0 * 2.0 / 16e9 * 1e6)).abs() < 1e-6);
+    let added_us = (tp2.step_fs(&shape) - tp1.step_fs(&shape)) as f64 / 1e9;
+    assert!(
+        (added_us - expected_us).abs() < 0.01,
+        "{added_us} vs {expected_us}"
+    );
+    let run = tp2.decode_run(8, 4000);
+    let stepwise: Fs = (0..10u64)
+        .map(|j| {
+            let context = 4000 + j * 8;
+            tp2.step_fs(&StepShape {
+                tokens: 8,
+                seqs: 8,
+                kv_read_tokens: context,
+                attention_pairs: context,
+                decode_seqs: 8,
+                decode_context: context,
+            })
+        })
+        .sum();
+    assert_eq!(run.time_fs(10), stepwise);
 }

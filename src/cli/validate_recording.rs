@@ -30,6 +30,10 @@ pub struct Args {
     /// Tensor-parallel size, overriding meta.json.
     #[arg(long)]
     tensor_parallel: Option<u32>,
+    /// Data-parallel size (engine ranks, each replayed as a replica), overriding
+    /// meta.json.
+    #[arg(long)]
+    data_parallel: Option<u32>,
     /// Largest allowed absolute error of any latency metric, percent.
     #[arg(long, default_value_t = 10.0)]
     threshold: f64,
@@ -64,6 +68,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         gpu: args.gpu.clone(),
         model: args.model.clone(),
         tensor_parallel: args.tensor_parallel,
+        data_parallel: args.data_parallel,
         estimate_kv_blocks: args.estimate_kv_blocks,
         reference_mode: args.reference,
         profile: args.profile.clone(),
@@ -90,9 +95,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 fn print_text(report: &ValidationReport, threshold: f64) {
     let setup = &report.setup;
     println!(
-        "{}: {} requests replayed on {} x{} serving {}, {} KV blocks ({}; catalog estimate {})",
+        "{}: {} requests replayed on {} rank(s) of {} x{} serving {}, {} KV blocks per rank ({}; catalog estimate {})",
         report.recording,
         report.requests,
+        setup.data_parallel,
         setup.gpu,
         setup.tensor_parallel,
         setup.model,

@@ -39,6 +39,11 @@ pub struct RecordingMeta {
     /// `hardware.device_name`, e.g. "NVIDIA GeForce RTX 4090".
     pub gpu_name: Option<String>,
     pub tensor_parallel: u32,
+    /// `data_parallel_size`: engine ranks, each a full copy of the model (1 when not
+    /// named).
+    pub data_parallel: u32,
+    /// `enable_expert_parallel` (MoE experts sharded across the ranks).
+    pub expert_parallel: bool,
     pub max_num_seqs: u32,
     pub max_num_batched_tokens: u32,
     /// Tokens per KV-cache block.
@@ -170,6 +175,19 @@ fn read_meta(path: &Path) -> Result<RecordingMeta, TraceError> {
             ],
             Some(1),
         )?,
+        data_parallel: lookup.u32(
+            &[
+                "engine_kwargs.data_parallel_size",
+                "resolved_config.parallel_config.data_parallel_size",
+            ],
+            Some(1),
+        )?,
+        expert_parallel: lookup
+            .bool(&[
+                "engine_kwargs.enable_expert_parallel",
+                "resolved_config.parallel_config.enable_expert_parallel",
+            ])?
+            .unwrap_or(false),
         max_num_seqs: lookup.u32(
             &[
                 "engine_kwargs.max_num_seqs",
@@ -562,6 +580,42 @@ mod tests {
         "enable_prefix_caching": false}, "hardware": {"device_name": "GPU X"}}"#;
 
     #[test]
+    fn data_and_expert_parallelism_are_read_from_the_engine_arguments() {
+        let dir = temp_dir("dp");
+        std::fs::write(
+            dir.join("meta.json"),
+            META.replace(
+                "\"tensor_parallel_size\": 2,",
+                "\"tensor_parallel_size\": 1, \"data_parallel_size\": 2, \"enable_expert_parallel\": true,",
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("requests.jsonl"),
+            "{\"request_id\": \"a\", \"input_toks\": 10, \"output_toks\": 5, \"arrival_time\": 100.5, \"queued_ts\": 1.0, \"scheduled_ts\": 1.5, \"first_token_ts\": 2.0, \"last_token_ts\": 4.0}\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("timeseries.csv"),
+            "t,prompt_throughput,gen_throughput,running,waiting,kv_cache_pct\n1.0,10.0,2.0,1,0,5.5\n",
+        )
+        .unwrap();
+        let meta = read_recording(&dir).unwrap().meta;
+        assert_eq!((meta.tensor_parallel, meta.data_parallel), (1, 2));
+        assert!(meta.expert_parallel);
+        std::fs::write(
+            dir.join("meta.json"),
+            META.replace(
+                "\"tensor_parallel_size\": 2,",
+                "\"data_parallel_size\": \"two\",",
+            ),
+        )
+        .unwrap();
+        let error = read_recording(&dir).unwrap_err().to_string();
+        assert!(error.contains("data_parallel_size"), "{error}");
+    }
+
+    #[test]
     fn reads_a_small_recording_and_derives_latencies() {
         let dir = temp_dir("small");
         std::fs::write(dir.join("meta.json"), META).unwrap();
@@ -579,6 +633,8 @@ mod tests {
         let recording = read_recording(&dir).unwrap();
         assert_eq!(recording.meta.model, "m");
         assert_eq!(recording.meta.tensor_parallel, 2);
+        assert_eq!(recording.meta.data_parallel, 1, "not named: one rank");
+        assert!(!recording.meta.expert_parallel);
         assert_eq!(recording.meta.num_kv_tokens, Some(160));
         assert_eq!(recording.meta.gpu_name.as_deref(), Some("GPU X"));
         assert!(!recording.meta.enable_prefix_caching);

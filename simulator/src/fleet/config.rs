@@ -120,6 +120,7 @@ impl FleetConfig {
             Some(profile) => std::sync::Arc::new(
                 crate::perf::profile::ProfileModel::load(
                     profile,
+                    gpu,
                     model,
                     self.tensor_parallel,
                     &catalog.defaults,

@@ -15,7 +15,31 @@ pub mod roofline;
 
 pub use roofline::StepCostModel;
 
-use crate::catalog::{GpuSpec, ModelSpec};
+use crate::catalog::{GpuDefaults, GpuSpec, ModelSpec};
+
+/// The tensor-parallel all-reduces of one step, `(seconds per step, seconds per
+/// token)`: two per layer (after attention and after the MLP), each of `tokens × hidden
+/// × dtype` bytes, of which a ring all-reduce moves `2 (tp − 1) / tp` per GPU over the
+/// catalog's interconnect (NVLink on SXM parts, PCIe on the rest), plus the catalog's
+/// per-call latency. Zero at `tensor_parallel` 1. Both step models add it.
+pub fn allreduce_seconds(
+    gpu: &GpuSpec,
+    model: &ModelSpec,
+    defaults: &GpuDefaults,
+    tensor_parallel: u32,
+) -> (f64, f64) {
+    if tensor_parallel <= 1 {
+        return (0.0, 0.0);
+    }
+    let tp = f64::from(tensor_parallel);
+    let calls = 2.0 * f64::from(model.layers);
+    let bytes_per_token =
+        f64::from(model.hidden) * f64::from(model.dtype_bytes) * 2.0 * (tp - 1.0) / tp;
+    (
+        calls * defaults.allreduce_latency_us * 1e-6,
+        calls * bytes_per_token / gpu.interconnect_bytes_per_s,
+    )
+}
 
 /// Femtoseconds: the unit of step costs and replica clocks.
 pub type Fs = i128;

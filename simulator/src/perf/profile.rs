@@ -27,13 +27,16 @@
 //!   fit's own error against the rows.
 //! - CPU-side costs a GPU profile cannot see (the scheduler, input preparation) are the
 //!   catalog's `step_overhead_us` and `per_sequence_overhead_us`, as for the roofline.
+//! - Tensor parallelism: a `tp<N>` profile times one GPU's shard of each operator; the
+//!   all-reduces between the shards are not in it and are added as for the roofline
+//!   ([`super::allreduce_seconds`]: two per layer over the catalog's interconnect).
 //!
 //! The compute time (the DCGM tensor-pipe numerator) is the dense operators' time above
 //! their one-token time: the part that grows with tokens is the matrix math, the rest
 //! is reading the weights.
 
 use super::{DecodeRun, Fs, StepModel, StepShape};
-use crate::catalog::{GpuDefaults, ModelSpec};
+use crate::catalog::{GpuDefaults, GpuSpec, ModelSpec};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -196,6 +199,8 @@ pub struct ProfileModel {
     decode_kv_fs: Fs,
     step_overhead_fs: Fs,
     per_sequence_overhead_fs: Fs,
+    comm_fs_per_step: Fs,
+    comm_fs_per_token: Fs,
     report: FitReport,
 }
 
@@ -205,10 +210,11 @@ fn us_to_fs(us: f64) -> Fs {
 
 impl ProfileModel {
     /// Loads the profile at `dir` (the folder holding `meta.yaml` and `tp<N>/`) for
-    /// `model` at `tensor_parallel`, checking the profiled architecture against the
-    /// catalog's.
+    /// `model` on `gpu` at `tensor_parallel`, checking the profiled architecture against
+    /// the catalog's.
     pub fn load(
         dir: &Path,
+        gpu: &GpuSpec,
         model: &ModelSpec,
         tensor_parallel: u32,
         defaults: &GpuDefaults,
@@ -262,8 +268,12 @@ impl ProfileModel {
             prefill: group(|r| r.n_decode == 0.0),
             mixed: group(|r| r.prefill_chunk > 0.0 && r.n_decode > 0.0),
         };
+        let (comm_per_step, comm_per_token) =
+            super::allreduce_seconds(gpu, model, defaults, tensor_parallel);
         Ok(ProfileModel {
             dir: dir.to_path_buf(),
+            comm_fs_per_step: us_to_fs(comm_per_step * 1e6),
+            comm_fs_per_token: us_to_fs(comm_per_token * 1e6),
             layers: Fs::from(model.layers),
             floor_fs: us_to_fs(attention.floor),
             decode_base_fs: us_to_fs(attention.decode_base),
@@ -307,7 +317,12 @@ impl ProfileModel {
         let gpu = self.layers as f64 * self.dense_layer.at(t)
             + self.dense_once.at(t)
             + self.per_sequence.at(seqs as f64);
-        us_to_fs(gpu) + self.step_overhead_fs + self.per_sequence_overhead_fs * seqs as Fs
+        let comm = if tokens > 0 {
+            self.comm_fs_per_step + self.comm_fs_per_token * tokens as Fs
+        } else {
+            0
+        };
+        us_to_fs(gpu) + comm + self.step_overhead_fs + self.per_sequence_overhead_fs * seqs as Fs
     }
 
     /// One layer's attention: the affine parts (before the floor).

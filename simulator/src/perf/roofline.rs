@@ -57,18 +57,8 @@ impl StepCostModel {
         };
         let attention_width =
             f64::from(model.heads) * f64::from(model.head_dim) * f64::from(model.layers);
-        // Ring all-reduce moves 2 (tp - 1) / tp of the message per GPU; two per layer
-        // (after attention and after the MLP), each of `tokens x hidden x dtype` bytes.
-        let (comm_per_step, comm_per_token) = if tensor_parallel > 1 {
-            let calls = 2.0 * f64::from(model.layers);
-            let bytes_per_token = f64::from(model.hidden) * dtype * 2.0 * (tp - 1.0) / tp;
-            (
-                calls * defaults.allreduce_latency_us * 1e-6,
-                calls * bytes_per_token / gpu.interconnect_bytes_per_s,
-            )
-        } else {
-            (0.0, 0.0)
-        };
+        let (comm_per_step, comm_per_token) =
+            super::allreduce_seconds(gpu, model, defaults, tensor_parallel);
         Self {
             dense_weight_fs: to_fs(dense_params * dtype / tp / bandwidth),
             expert_weight_fs: to_fs(expert_params * dtype / tp / bandwidth),

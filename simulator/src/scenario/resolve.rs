@@ -276,6 +276,7 @@ impl Context {
                     .map_err(|error| ScenarioError::at(self.at("fleet.model"), error))?;
                 crate::perf::profile::ProfileModel::load(
                     &dir,
+                    gpu,
                     model_spec,
                     tensor_parallel,
                     &catalog.defaults,
