@@ -714,17 +714,22 @@ async fn a_budscaler_status_shows_what_it_learned_and_when_it_was_saved() {
     );
 }
 
-/// `costConfig` live: each pod's node says its instance type and capacity type, the
-/// shared catalog prices it, the budget caps the count, and the status shows the cost.
-#[tokio::test]
-async fn a_budget_prices_pods_from_their_nodes_and_caps_the_count() {
-    let spec = json!({
+/// BudScaler on `num_requests_running` (4 per replica) with a 30 USD/h budget on AWS.
+fn budgeted_budscaler() -> Value {
+    json!({
         "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "llama"},
         "minReplicas": 1, "maxReplicas": 8, "scalingStrategy": "BudScaler",
         "metricsSources": [{"metricSourceType": "inferenceEngine", "targetMetric": "num_requests_running",
                             "targetValue": "4", "inferenceEngineConfig": {"engineType": "vllm", "metricsPort": PORT}}],
         "costConfig": {"enabled": true, "cloudProvider": "aws", "budgetPerHour": "30"}
-    });
+    })
+}
+
+/// `costConfig` live: each pod's node says its instance type and capacity type, the
+/// shared catalog prices it, the budget caps the count, and the status shows the cost.
+#[tokio::test]
+async fn a_budget_prices_pods_from_their_nodes_and_caps_the_count() {
+    let spec = budgeted_budscaler();
     // 16 running on each of 2 pods at 4 per replica: the guard asks for 8.
     let f = Fixture::new(22, 16.0, &[("bud", spec)]).await;
     {
@@ -778,13 +783,7 @@ async fn a_budget_prices_pods_from_their_nodes_and_caps_the_count() {
 /// A node the catalog cannot price: named, and the budget is not applied (said).
 #[tokio::test]
 async fn an_unpriced_node_is_named_and_the_budget_says_it_is_not_applied() {
-    let spec = json!({
-        "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "llama"},
-        "minReplicas": 1, "maxReplicas": 8, "scalingStrategy": "BudScaler",
-        "metricsSources": [{"metricSourceType": "inferenceEngine", "targetMetric": "num_requests_running",
-                            "targetValue": "4", "inferenceEngineConfig": {"engineType": "vllm", "metricsPort": PORT}}],
-        "costConfig": {"enabled": true, "cloudProvider": "aws", "budgetPerHour": "30"}
-    });
+    let spec = budgeted_budscaler();
     let f = Fixture::new(23, 16.0, &[("bud", spec)]).await;
     {
         let mut c = f.cluster();

@@ -50,14 +50,7 @@ fn the_fit_reproduces_the_profile_rows_and_decode_runs_sum_their_steps() {
         let stepwise: Fs = (0..steps)
             .map(|j| {
                 let context = context0 + j * seqs;
-                model.step_fs(&StepShape {
-                    tokens: seqs,
-                    seqs,
-                    kv_read_tokens: context,
-                    attention_pairs: context,
-                    decode_seqs: seqs,
-                    decode_context: context,
-                })
+                model.step_fs(&StepShape::decode(seqs, context))
             })
             .sum();
         let run = model.decode_run(seqs, context0);
@@ -65,14 +58,7 @@ fn the_fit_reproduces_the_profile_rows_and_decode_runs_sum_their_steps() {
     }
     // One decode of one sequence: the layers' weights and the LM head, ~17 ms on a
     // 4090 (the roofline says the same from bandwidth).
-    let one = model.step_fs(&StepShape {
-        tokens: 1,
-        seqs: 1,
-        kv_read_tokens: 100,
-        attention_pairs: 100,
-        decode_seqs: 1,
-        decode_context: 100,
-    });
+    let one = model.step_fs(&StepShape::decode(1, 100));
     let ms = one as f64 / 1e12;
     assert!((15.0..20.0).contains(&ms), "{ms} ms");
 }
@@ -230,14 +216,7 @@ fn a_tensor_parallel_profile_adds_the_all_reduces() {
     let stepwise: Fs = (0..10u64)
         .map(|j| {
             let context = 4000 + j * 8;
-            tp2.step_fs(&StepShape {
-                tokens: 8,
-                seqs: 8,
-                kv_read_tokens: context,
-                attention_pairs: context,
-                decode_seqs: 8,
-                decode_context: context,
-            })
+            tp2.step_fs(&StepShape::decode(8, context))
         })
         .sum();
     assert_eq!(run.time_fs(10), stepwise);

@@ -382,36 +382,33 @@ pub fn decide(
         });
     }
     let capacity_known = proposal.is_some();
-    for g in &guards {
-        let Some(replicas) = g.proposal else { continue };
-        // A guard is a floor: without a learned capacity it may raise the count but
-        // cannot tell that fewer replicas would do.
-        if !capacity_known && replicas <= current {
-            continue;
-        }
-        if proposal.as_ref().is_none_or(|p| replicas > p.replicas) {
+    // A guard is a floor: without a learned capacity it may raise the count but cannot
+    // tell that fewer replicas would do.
+    let mut floor = |replicas: i32, kind: DeciderKind, name: &str| {
+        if (capacity_known || replicas > current)
+            && proposal.as_ref().is_none_or(|p| replicas > p.replicas)
+        {
             proposal = Some(Proposal {
                 replicas,
                 reason: Reason::SignalGuard,
-                decided_by: decider(DeciderKind::Signal, &g.metric, replicas),
+                decided_by: decider(kind, name, replicas),
             });
+        }
+    };
+    for g in &guards {
+        if let Some(replicas) = g.proposal {
+            floor(replicas, DeciderKind::Signal, &g.metric);
         }
     }
     // GPU pressure (`gpuConfig`): floors like the guards.
     let gpu_readings = spec.gpu.enabled.then(|| gpu::read(&spec.gpu, obs));
     if let Some(readings) = &gpu_readings {
         for pressure in readings.proposals() {
-            let replicas = pressure.proposal.unwrap_or(0);
-            if !capacity_known && replicas <= current {
-                continue;
-            }
-            if proposal.as_ref().is_none_or(|p| replicas > p.replicas) {
-                proposal = Some(Proposal {
-                    replicas,
-                    reason: Reason::SignalGuard,
-                    decided_by: decider(DeciderKind::Gpu, pressure.rule, replicas),
-                });
-            }
+            floor(
+                pressure.proposal.unwrap_or(0),
+                DeciderKind::Gpu,
+                pressure.rule,
+            );
         }
         let described = readings.describe();
         if !described.is_empty() {

@@ -63,6 +63,21 @@ pub struct StepShape {
     pub decode_context: u64,
 }
 
+impl StepShape {
+    /// A pure-decode step of `seqs` sequences whose contexts after the step sum to
+    /// `context`.
+    pub fn decode(seqs: u64, context: u64) -> StepShape {
+        StepShape {
+            tokens: seqs,
+            seqs,
+            kv_read_tokens: context,
+            attention_pairs: context,
+            decode_seqs: seqs,
+            decode_context: context,
+        }
+    }
+}
+
 /// A step-time model: what the replica asks of one.
 pub trait StepModel: std::fmt::Debug + Send + Sync {
     /// `roofline`, `profile`, …: named in validation reports.

@@ -369,10 +369,7 @@ impl StepModel for ProfileModel {
     fn decode_run(&self, seqs: u64, context0: u64) -> DecodeRun {
         let n = seqs as Fs;
         let line0 = self.decode_base_fs + self.decode_fs * n + self.decode_kv_fs * context0 as Fs;
-        let compute = self.compute_fs(&StepShape {
-            tokens: seqs,
-            ..StepShape::default()
-        });
+        let compute = self.compute_fs(&StepShape::decode(seqs, context0));
         DecodeRun::with_compute(
             self.layers * line0,
             self.layers * self.decode_kv_fs * n,

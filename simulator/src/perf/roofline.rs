@@ -213,28 +213,14 @@ pub(crate) mod tests {
             let stepwise: Fs = (0..steps)
                 .map(|j| {
                     let context = context0 + j * seqs;
-                    model.step_fs(&StepShape {
-                        tokens: seqs,
-                        seqs,
-                        kv_read_tokens: context,
-                        attention_pairs: context,
-                        decode_seqs: seqs,
-                        decode_context: context,
-                    })
+                    model.step_fs(&StepShape::decode(seqs, context))
                 })
                 .sum();
             assert_eq!(model.decode_run_fs(seqs, context0, steps), stepwise);
             let compute: Fs = (0..steps)
                 .map(|j| {
                     let context = context0 + j * seqs;
-                    model.compute_fs(&StepShape {
-                        tokens: seqs,
-                        seqs,
-                        kv_read_tokens: context,
-                        attention_pairs: context,
-                        decode_seqs: seqs,
-                        decode_context: context,
-                    })
+                    model.compute_fs(&StepShape::decode(seqs, context))
                 })
                 .sum();
             assert_eq!(model.decode_run(seqs, context0).compute_fs(steps), compute);
