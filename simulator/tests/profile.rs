@@ -221,3 +221,72 @@ fn a_tensor_parallel_profile_adds_the_all_reduces() {
         .sum();
     assert_eq!(run.time_fs(10), stepwise);
 }
+
+/// The roofline's efficiency factors checked against the profile on the GPU where both
+/// exist (the RTX 4090): step times of decode batches and prefill chunks, roofline ÷
+/// profile. Printed for the README, bounded so a change to either model that moves
+/// them apart fails here.
+#[test]
+fn the_roofline_stays_near_the_profile_on_the_rtx_4090() {
+    let Some(dir) = profile_dir() else { return };
+    let catalog = Catalog::builtin();
+    let profile = load(&dir, "llama-3.1-8b", 1).unwrap();
+    let roofline = simulator::StepCostModel::new(
+        catalog.gpu("rtx-4090").unwrap(),
+        catalog.model("llama-3.1-8b").unwrap(),
+        &catalog.defaults,
+        1,
+    );
+    let mut ratios = Vec::new();
+    for (label, shape) in [
+        ("decode 1 x 512", StepShape::decode(1, 512)),
+        ("decode 16 x 512", StepShape::decode(16, 16 * 512)),
+        ("decode 64 x 1024", StepShape::decode(64, 64 * 1024)),
+        ("decode 256 x 1024", StepShape::decode(256, 256 * 1024)),
+        (
+            "prefill 512",
+            StepShape {
+                tokens: 512,
+                seqs: 1,
+                kv_read_tokens: 512,
+                attention_pairs: 512 * 513 / 2,
+                ..StepShape::default()
+            },
+        ),
+        (
+            "prefill 2048",
+            StepShape {
+                tokens: 2048,
+                seqs: 1,
+                kv_read_tokens: 2048,
+                attention_pairs: 2048 * 2049 / 2,
+                ..StepShape::default()
+            },
+        ),
+    ] {
+        let (r, p) = (
+            roofline.step_fs(&shape) as f64,
+            profile.step_fs(&shape) as f64,
+        );
+        eprintln!(
+            "{label}: roofline {:.2} ms, profile {:.2} ms, ratio {:.2}",
+            r / 1e12,
+            p / 1e12,
+            r / p
+        );
+        ratios.push((label, r / p));
+    }
+    // Decode (bandwidth-bound) agrees within 10 %; prefill (compute-bound) is 29–33 %
+    // slower in the roofline: its 0.70 compute efficiency against 165.2 TFLOP/s is
+    // below what this card's GEMMs reach in the profile (2,048 tokens × 2 × 7.5 G
+    // active parameters in ~180 ms of dense operators, ~1.0 of the datasheet figure:
+    // the 4090 boosts above its rated clock). Recorded here, not refitted (README).
+    for (label, ratio) in ratios {
+        let expected = if label.starts_with("decode") {
+            0.85..1.15
+        } else {
+            1.2..1.45
+        };
+        assert!(expected.contains(&ratio), "{label}: {ratio}");
+    }
+}
