@@ -290,3 +290,68 @@ fn the_roofline_stays_near_the_profile_on_the_rtx_4090() {
         assert!(expected.contains(&ratio), "{label}: {ratio}");
     }
 }
+
+/// MoE on the profile path, on a synthetic Mixtral-shaped profile (no MoE profile is
+/// in `../shared`): the MoE layer's time is read at the experts a step's tokens are
+/// expected to activate (8 experts, 2 per token: 2 for one token, 3.5 for two, all 8
+/// for many), replacing the MLP operators; a dense model with `moe.csv` and an MoE
+/// model without it are refused.
+#[test]
+fn an_moe_profile_costs_the_experts_a_step_activates() {
+    let moe_rows = "tokens,activated_experts,time_us\n1,1,100\n1,8,800\n2,1,110\n2,8,880\n1024,1,1000\n1024,8,8000\n";
+    let Some(dir) = broken_copy("moe", |dir| {
+        rewrite(&dir.join("meta.yaml"), |t| {
+            t.replace(
+                "model: meta-llama/Llama-3.1-8B",
+                "model: mistralai/Mixtral-8x7B-v0.1",
+            )
+            .replace("vocab_size: 128256", "vocab_size: 32000")
+        });
+        std::fs::write(dir.join("tp1/moe.csv"), moe_rows).unwrap();
+    }) else {
+        return;
+    };
+    let moe = load(&dir, "mixtral-8x7b", 1).unwrap();
+    // Without the MoE rows the same folder is refused for this model, and the rows are
+    // refused for a dense one.
+    let dense_dir = broken_copy("moe-missing", |dir| {
+        rewrite(&dir.join("meta.yaml"), |t| {
+            t.replace(
+                "model: meta-llama/Llama-3.1-8B",
+                "model: mistralai/Mixtral-8x7B-v0.1",
+            )
+            .replace("vocab_size: 128256", "vocab_size: 32000")
+        })
+    })
+    .unwrap();
+    let error = load(&dense_dir, "mixtral-8x7b", 1).unwrap_err().to_string();
+    assert!(
+        error.contains("tp1/moe.csv: mixtral-8x7b is a mixture of experts"),
+        "{error}"
+    );
+    let with_rows = broken_copy("moe-dense", |dir| {
+        std::fs::write(dir.join("tp1/moe.csv"), moe_rows).unwrap()
+    })
+    .unwrap();
+    let error = load(&with_rows, "llama-3.1-8b", 1).unwrap_err().to_string();
+    assert!(error.contains("is dense in the catalog"), "{error}");
+
+    // One decode token activates 2 experts: (100 + (800 − 100) / 7) µs per layer =
+    // 200 µs; two tokens 3.5 experts: 110 + 770 × 2.5 / 7 = 385 µs. The difference
+    // of the two steps is the MoE difference over 32 layers plus what the other
+    // operators add for the second token.
+    let one = moe.step_fs(&StepShape::decode(1, 100));
+    let two = moe.step_fs(&StepShape::decode(2, 200));
+    let moe_added_us = 32.0 * (385.0 - 200.0);
+    let added_us = (two - one) as f64 / 1e9;
+    assert!(
+        added_us > moe_added_us && added_us < moe_added_us + 2_000.0,
+        "{added_us}"
+    );
+    // Decode runs still sum their steps.
+    let run = moe.decode_run(4, 400);
+    let stepwise: Fs = (0..6u64)
+        .map(|j| moe.step_fs(&StepShape::decode(4, 400 + 4 * j)))
+        .sum();
+    assert_eq!(run.time_fs(6), stepwise);
+}

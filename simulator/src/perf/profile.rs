@@ -27,6 +27,12 @@
 //!   fit's own error against the rows.
 //! - CPU-side costs a GPU profile cannot see (the scheduler, input preparation) are the
 //!   catalog's `step_overhead_us` and `per_sequence_overhead_us`, as for the roofline.
+//! - MoE models: `moe.csv` (`tokens,activated_experts,time_us`, one MoE layer) gives
+//!   the expert layer's time at the experts a step's tokens are expected to activate,
+//!   `E (1 − (1 − k/E)^tokens)` of `E` experts with `k` per token, interpolated in both;
+//!   it replaces the MLP operators (`gate_up_proj`, `down_proj`, `act_fn`), which an
+//!   MoE profile may lack. A dense model with `moe.csv`, or an MoE model without it, is
+//!   refused.
 //! - Tensor parallelism: a `tp<N>` profile times one GPU's shard of each operator; the
 //!   all-reduces between the shards are not in it and are added as for the roofline
 //!   ([`super::allreduce_seconds`]: two per layer over the catalog's interconnect).
@@ -80,6 +86,8 @@ pub enum ProfileError {
     },
     #[error("{path}: no rows for operator `{op}`")]
     MissingOperator { path: PathBuf, op: &'static str },
+    #[error("{path}: {message}")]
+    Moe { path: PathBuf, message: String },
     #[error("{dir}: tensor parallelism {tp} was not profiled (profiled: {profiled})")]
     TensorParallel {
         dir: PathBuf,
@@ -184,6 +192,8 @@ pub struct ProfileModel {
     dir: PathBuf,
     layers: Fs,
     dense_layer: Piecewise,
+    /// MoE models: the expert layer by tokens, and `(experts, experts per token)`.
+    moe: Option<(MoeTable, f64, f64)>,
     dense_once: Piecewise,
     per_sequence: Piecewise,
     attention: AttentionFit,
@@ -227,8 +237,39 @@ impl ProfileModel {
         let per_sequence_ops = read_op_table(&per_seq_path, "sequences")?;
         let attention_path = tp_dir.join("attention.csv");
         let rows = read_attention(&attention_path)?;
+        let moe_path = tp_dir.join("moe.csv");
+        let moe = match (&model.moe, moe_path.exists()) {
+            (Some(spec), true) => Some((
+                read_moe(&moe_path)?,
+                f64::from(spec.experts),
+                f64::from(spec.experts_per_token),
+            )),
+            (Some(_), false) => {
+                return Err(ProfileError::Moe {
+                    path: moe_path,
+                    message: format!(
+                        "{} is a mixture of experts: its profile needs moe.csv",
+                        model.id
+                    ),
+                });
+            }
+            (None, true) => {
+                return Err(ProfileError::Moe {
+                    path: moe_path,
+                    message: format!(
+                        "{} is dense in the catalog, but the profile has MoE layers",
+                        model.id
+                    ),
+                });
+            }
+            (None, false) => None,
+        };
         let mut layer_parts = Vec::new();
         for (op, weight) in PER_LAYER_OPS {
+            let mlp = matches!(op, "gate_up_proj" | "down_proj" | "act_fn");
+            if mlp && moe.is_some() {
+                continue;
+            }
             layer_parts.push((op_table(&dense, &dense_path, op)?, weight));
         }
         let mut once_parts = Vec::new();
@@ -286,6 +327,7 @@ impl ProfileModel {
             step_overhead_fs: us_to_fs(defaults.step_overhead_us),
             per_sequence_overhead_fs: us_to_fs(defaults.per_sequence_overhead_us),
             dense_layer,
+            moe,
             dense_once,
             per_sequence,
             attention,
@@ -314,7 +356,14 @@ impl ProfileModel {
             return 0;
         }
         let t = tokens as f64;
-        let gpu = self.layers as f64 * self.dense_layer.at(t)
+        let moe = self
+            .moe
+            .as_ref()
+            .map_or(0.0, |(table, experts, per_token)| {
+                let active = experts * (1.0 - (1.0 - per_token / experts).powf(t));
+                table.at(t, active.max(*per_token))
+            });
+        let gpu = self.layers as f64 * (self.dense_layer.at(t) + moe)
             + self.dense_once.at(t)
             + self.per_sequence.at(seqs as f64);
         let comm = if tokens > 0 {
@@ -379,6 +428,63 @@ impl StepModel for ProfileModel {
             (compute, 0),
         )
     }
+}
+
+/// `moe.csv`: per token count, the layer's time by activated experts.
+#[derive(Debug, Clone, PartialEq)]
+struct MoeTable {
+    rows: Vec<(f64, Piecewise)>,
+}
+
+impl MoeTable {
+    /// Linear between the token counts profiled (the nearest outside them), each
+    /// row linear in activated experts.
+    fn at(&self, tokens: f64, active: f64) -> f64 {
+        let rows = &self.rows;
+        let i = rows.partition_point(|(t, _)| *t <= tokens);
+        match (i.checked_sub(1).map(|j| &rows[j]), rows.get(i)) {
+            (Some((t0, low)), Some((t1, high))) => {
+                let (a, b) = (low.at(active), high.at(active));
+                a + (b - a) * (tokens - t0) / (t1 - t0)
+            }
+            (Some((_, only)), None) | (None, Some((_, only))) => only.at(active),
+            (None, None) => 0.0,
+        }
+    }
+}
+
+fn read_moe(path: &Path) -> Result<MoeTable, ProfileError> {
+    let text = read(path)?;
+    let mut lines = text.lines().enumerate();
+    let header = lines.next().map(|(_, h)| h).unwrap_or_default();
+    let [tokens, active, time] = columns(path, header, ["tokens", "activated_experts", "time_us"])?;
+    let mut by_tokens: BTreeMap<u64, Vec<(f64, f64)>> = BTreeMap::new();
+    for (index, line) in lines {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let fields: Vec<&str> = line.split(',').collect();
+        let t = number(path, index + 1, &fields, tokens, "tokens")?;
+        let a = number(path, index + 1, &fields, active, "activated_experts")?;
+        let us = number(path, index + 1, &fields, time, "time_us")?;
+        by_tokens.entry(t.round() as u64).or_default().push((a, us));
+    }
+    if by_tokens.is_empty() {
+        return Err(ProfileError::Moe {
+            path: path.to_path_buf(),
+            message: "no rows".into(),
+        });
+    }
+    Ok(MoeTable {
+        rows: by_tokens
+            .into_iter()
+            .map(|(t, mut points)| {
+                points.sort_by(|a, b| a.0.total_cmp(&b.0));
+                points.dedup_by(|a, b| a.0 == b.0);
+                (t as f64, Piecewise { points })
+            })
+            .collect(),
+    })
 }
 
 /// One row of `attention.csv`.
