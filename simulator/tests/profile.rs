@@ -120,52 +120,50 @@ fn bad_profiles_are_refused_naming_file_line_or_field() {
         error.contains("meta.yaml") && error.contains("llama-3.1-70b"),
         "{error}"
     );
-    // A missing column.
-    let dir = broken_copy("column", |dir| {
-        rewrite(&dir.join("tp1/dense.csv"), |t| {
-            t.replacen("time_us", "t_us", 1)
-        })
-    })
-    .unwrap();
-    let error = load(&dir, "llama-3.1-8b", 1).unwrap_err().to_string();
-    assert!(
-        error.contains("tp1/dense.csv: missing column `time_us`"),
-        "{error}"
-    );
-    // A bad number, with its line.
-    let dir = broken_copy("number", |dir| {
-        rewrite(&dir.join("tp1/attention.csv"), |t| {
-            t.replacen("0,0,1,32,", "0,0,1,x,", 1)
-        })
-    })
-    .unwrap();
-    let error = load(&dir, "llama-3.1-8b", 1).unwrap_err().to_string();
-    assert!(
-        error.contains("tp1/attention.csv:3: `kv_decode` is not a number (found `x`)"),
-        "{error}"
-    );
-    // An operator missing.
-    let dir = broken_copy("operator", |dir| {
-        rewrite(&dir.join("tp1/per_sequence.csv"), |t| {
-            t.lines()
-                .filter(|l| !l.starts_with("sampler"))
-                .collect::<Vec<_>>()
-                .join("\n")
-        })
-    })
-    .unwrap();
-    let error = load(&dir, "llama-3.1-8b", 1).unwrap_err().to_string();
-    assert!(
-        error.contains("per_sequence.csv: no rows for operator `sampler`"),
-        "{error}"
-    );
-    // A file missing.
-    let dir = broken_copy("missing", |dir| {
-        std::fs::remove_file(dir.join("tp1/dense.csv")).unwrap()
-    })
-    .unwrap();
-    let error = load(&dir, "llama-3.1-8b", 1).unwrap_err().to_string();
-    assert!(error.contains("tp1/dense.csv: "), "{error}");
+    // Broken copies of the shared profile, each refused naming what is wrong.
+    type Edit = Box<dyn Fn(&Path)>;
+    let cases: [(&str, Edit, &str); 4] = [
+        (
+            "column",
+            Box::new(|dir| {
+                rewrite(&dir.join("tp1/dense.csv"), |t| {
+                    t.replacen("time_us", "t_us", 1)
+                })
+            }),
+            "tp1/dense.csv: missing column `time_us`",
+        ),
+        (
+            "number",
+            Box::new(|dir| {
+                rewrite(&dir.join("tp1/attention.csv"), |t| {
+                    t.replacen("0,0,1,32,", "0,0,1,x,", 1)
+                })
+            }),
+            "tp1/attention.csv:3: `kv_decode` is not a number (found `x`)",
+        ),
+        (
+            "operator",
+            Box::new(|dir| {
+                rewrite(&dir.join("tp1/per_sequence.csv"), |t| {
+                    t.lines()
+                        .filter(|l| !l.starts_with("sampler"))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                })
+            }),
+            "per_sequence.csv: no rows for operator `sampler`",
+        ),
+        (
+            "missing",
+            Box::new(|dir| std::fs::remove_file(dir.join("tp1/dense.csv")).unwrap()),
+            "tp1/dense.csv: ",
+        ),
+    ];
+    for (name, edit, expected) in cases {
+        let dir = broken_copy(name, edit).unwrap();
+        let error = load(&dir, "llama-3.1-8b", 1).unwrap_err().to_string();
+        assert!(error.contains(expected), "{name}: {error}");
+    }
 }
 
 /// Tensor parallelism on the profile path: a `tp2` profile's operator times are one
