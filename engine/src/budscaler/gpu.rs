@@ -4,8 +4,10 @@
 //! - **memory**: the KV-cache use the serving engine reports. vLLM, SGLang and TGI
 //!   reserve `gpu_memory_utilization` of the card when they start, so DCGM's
 //!   framebuffer reads about 90 % on an idle replica and a framebuffer threshold would
-//!   always fire; the KV cache is the memory that fills with load. A replica whose
-//!   engine reports no KV use is read by its fullest GPU's framebuffer, used ÷ total.
+//!   always fire; the KV cache is the memory that fills with load. Only when no ready
+//!   replica reports KV use (an engine without the metric) is memory the fullest GPU's
+//!   framebuffer, used ÷ total; a replica whose engine scrape failed while others
+//!   report KV is not read (its framebuffer is the preallocation, not load).
 //! - **compute**: the busiest GPU's tensor-pipe activity
 //!   (`DCGM_FI_PROF_PIPE_TENSOR_ACTIVE`, in dcgm-exporter's default list), else its
 //!   power draw ÷ its power limit when the limit is exported. `DCGM_FI_DEV_GPU_UTIL`
@@ -156,23 +158,23 @@ pub fn read(gpu: &ResolvedGpu, obs: &Observation) -> GpuReadings {
     let mut memory = Sum::new();
     let mut compute = Sum::new();
     let mut compute_source = "tensor-pipe";
-    let ready = obs
+    let ready: Vec<&PodStatus> = obs
         .pods
         .iter()
-        .filter(|p| p.is_ready() && p.name != super::signals::ACTIVATOR_POD);
+        .filter(|p| p.is_ready() && p.name != super::signals::ACTIVATOR_POD)
+        .collect();
+    let engine_reports_kv = ready.iter().any(|pod| kv_use(obs, pod).is_some());
     for pod in ready {
         let devices = obs.gpu.get(&pod.name).map(|g| g.devices.as_slice());
-        let kv = kv_use(obs, pod);
-        match (
-            kv,
-            devices.and_then(|d| hottest(d, GpuDevice::memory_fraction)),
-        ) {
-            (Some(kv), _) => {
+        if engine_reports_kv {
+            if let Some(kv) = kv_use(obs, pod) {
                 memory.add(kv);
                 memory.kv += 1;
             }
-            (None, Some(framebuffer)) => memory.add(framebuffer),
-            (None, None) => {}
+        } else if let Some(framebuffer) =
+            devices.and_then(|d| hottest(d, GpuDevice::memory_fraction))
+        {
+            memory.add(framebuffer);
         }
         let Some(devices) = devices.filter(|d| !d.is_empty()) else {
             readings.missing.push(pod.name.clone());
@@ -188,12 +190,10 @@ pub fn read(gpu: &ResolvedGpu, obs: &Observation) -> GpuReadings {
             None => readings.no_compute_field += 1,
         }
     }
-    let memory_source = if memory.kv == memory.read {
+    let memory_source = if memory.kv > 0 {
         "kv-cache"
-    } else if memory.kv == 0 {
-        "framebuffer"
     } else {
-        "kv-cache and framebuffer"
+        "framebuffer"
     };
     readings.memory = memory.pressure(MEMORY_RULE, gpu.memory_threshold_percent, memory_source);
     readings.compute =
@@ -290,6 +290,17 @@ mod tests {
         assert!((m.mean - 0.9).abs() < 1e-12, "{}", m.mean);
         // ceil((0.95 + 0.85) / 0.8) = 3
         assert_eq!(m.proposal, Some(3));
+    }
+
+    #[test]
+    fn a_replica_whose_engine_scrape_failed_is_not_read_by_its_preallocated_framebuffer() {
+        let obs = observation(&[
+            (vec![device("0", 90.0, None)], Some(0.3)),
+            (vec![device("0", 90.0, None)], None),
+        ]);
+        let m = read(&config(80, 80), &obs).memory.unwrap();
+        assert_eq!((m.source, m.read), ("kv-cache", 1));
+        assert!((m.mean - 0.3).abs() < 1e-12);
     }
 
     #[test]
