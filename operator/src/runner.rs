@@ -601,9 +601,10 @@ fn open_append(path: &std::path::Path) -> Option<std::fs::File> {
 }
 
 /// Prices the fleet for `costConfig`: reads each pod's node (once per node), marks the
-/// pods on spot capacity, and returns the cost observation; a node or price that cannot
-/// be read is named in `errors` (`node NAME`, `price`), and then the scaler gets no
-/// prices (its budget is not applied, and the decision says so).
+/// pods on spot capacity, and returns the cost observation. A node that cannot be read
+/// is named in `errors` (`node NAME`) and its pods are left out of the pricing; a price
+/// that cannot be found (`price`) leaves the scaler without prices (its budget is not
+/// applied, and the decision says so).
 async fn price_fleet(
     ctx: &Context,
     spec: &engine::spec::ResolvedSpec,
