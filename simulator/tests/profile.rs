@@ -45,7 +45,9 @@ fn the_fit_reproduces_the_profile_rows_and_decode_runs_sum_their_steps() {
     // The decode rows, what decode runs cost, are fitted closely; the whole table
     // within the figures the README states.
     assert!(report.decode.mean < 0.10, "{report:?}");
-    assert!(report.attention_mean_error < 0.25, "{report:?}");
+    assert!(report.prefill.mean < 0.05, "{report:?}");
+    assert!(report.mixed.mean < 0.20, "{report:?}");
+    assert!(report.attention_mean_error < 0.20, "{report:?}");
     for (seqs, context0, steps) in [(1u64, 10u64, 5u64), (64, 30_000, 300), (256, 1_000, 17)] {
         let stepwise: Fs = (0..steps)
             .map(|j| {

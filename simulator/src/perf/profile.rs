@@ -15,12 +15,13 @@
 //!   exactly; only attention is a fit.
 //! - `attention.csv` (`prefill_chunk,kv_prefill,n_decode,kv_decode,time_us`, `kv_decode`
 //!   per decode sequence): two affine fits by weighted least squares (weights 1/time:
-//!   relative errors of small and large rows count alike), decode rows as
-//!   `base + c·decodes + d·decode KV tokens`, prefill rows as `base + a·prefill tokens +
-//!   b·prefill (query, key) pairs`, and rows with both by all five terms of their own
-//!   (in a step with a prefill chunk the decodes run through the prefill kernel, about
-//!   2.4× slower per KV token than the decode kernel on the RTX 4090 profile); no step
-//!   is under the floor, the fastest row (a kernel launch). A
+//!   relative errors of small and large rows count alike). Decode rows: one affine fit
+//!   `base + c·decodes + d·decode KV tokens`. Rows with a prefill chunk: one fit per
+//!   profiled chunk size, affine in the chunk's prior context (and, beside decodes, in
+//!   the decodes and their KV: they run through the prefill kernel then, about 2.4×
+//!   slower per KV token than alone on the RTX 4090 profile), linear between chunk sizes
+//!   (piecewise-affine in prefill tokens). No step is under the floor, the fastest row
+//!   (a kernel launch). A
 //!   decode step is then the larger of a constant and an affine function of the step
 //!   index, what
 //!   [`DecodeRun`](super::DecodeRun) sums exactly. [`ProfileModel::fit_report`] gives the
@@ -141,18 +142,61 @@ impl Piecewise {
 }
 
 /// The attention fit, µs, at least `floor`: decodes alone `decode_base + per_decode·n +
-/// per_decode_kv·k`, prefill alone `prefill_base + per_prefill_token·t +
-/// per_prefill_pair·p`, both `mixed · [1, t, p, n, k]`.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// per_decode_kv·k`; with a prefill chunk, [`PrefillPiece`]s by chunk size.
+#[derive(Debug, Clone, PartialEq)]
 pub struct AttentionFit {
     pub floor: f64,
     pub decode_base: f64,
     pub per_decode: f64,
     pub per_decode_kv: f64,
-    pub prefill_base: f64,
-    pub per_prefill_token: f64,
-    pub per_prefill_pair: f64,
-    pub mixed: [f64; 5],
+    /// By profiled chunk size, ascending.
+    pub prefill: Vec<PrefillPiece>,
+}
+
+/// The fits of one profiled prefill chunk size `chunk`: alone, `alone · [1, context]`
+/// (the chunk's prior context); beside decodes, `with_decodes · [1, context, n, k]`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PrefillPiece {
+    pub chunk: f64,
+    pub alone: [f64; 2],
+    pub with_decodes: Option<[f64; 4]>,
+}
+
+impl PrefillPiece {
+    fn at(&self, context: f64, n: f64, k: f64) -> f64 {
+        match (n > 0.0, self.with_decodes) {
+            (true, Some(m)) => m[0] + m[1] * context + m[2] * n + m[3] * k,
+            _ => self.alone[0] + self.alone[1] * context,
+        }
+    }
+}
+
+impl AttentionFit {
+    /// One layer's attention, µs, for `t` prefill tokens whose (query, key) pairs are
+    /// `p`, beside `n` decodes reading `k` KV tokens.
+    fn at(&self, [t, p, n, k]: [f64; 4]) -> f64 {
+        let line = if t > 0.0 {
+            // The chunk's prior context, from pairs = t·context + t(t+1)/2.
+            let context = ((p - t * (t + 1.0) / 2.0) / t).max(0.0);
+            let pieces = &self.prefill;
+            let i = pieces.partition_point(|piece| piece.chunk <= t);
+            match (i.checked_sub(1).map(|j| &pieces[j]), pieces.get(i)) {
+                (Some(low), Some(high)) => {
+                    let (a, b) = (low.at(context, n, k), high.at(context, n, k));
+                    a + (b - a) * (t - low.chunk) / (high.chunk - low.chunk)
+                }
+                // Past the largest chunk: in proportion to its tokens.
+                (Some(last), None) => last.at(context, n, k) * t / last.chunk,
+                (None, Some(first)) => first.at(context, n, k),
+                (None, None) => 0.0,
+            }
+        } else if n > 0.0 {
+            self.decode_base + self.per_decode * n + self.per_decode_kv * k
+        } else {
+            0.0
+        };
+        line.max(self.floor)
+    }
 }
 
 /// Mean and 90th percentile of |fit − row| ÷ row over some rows.
@@ -201,10 +245,6 @@ pub struct ProfileModel {
     // exactly what its steps cost.
     floor_fs: Fs,
     decode_base_fs: Fs,
-    prefill_base_fs: Fs,
-    prefill_token_fs: Fs,
-    prefill_pair_fs: Fs,
-    mixed_fs: [Fs; 5],
     decode_fs: Fs,
     decode_kv_fs: Fs,
     step_overhead_fs: Fs,
@@ -318,10 +358,6 @@ impl ProfileModel {
             layers: Fs::from(model.layers),
             floor_fs: us_to_fs(attention.floor),
             decode_base_fs: us_to_fs(attention.decode_base),
-            prefill_base_fs: us_to_fs(attention.prefill_base),
-            prefill_token_fs: us_to_fs(attention.per_prefill_token),
-            prefill_pair_fs: us_to_fs(attention.per_prefill_pair),
-            mixed_fs: attention.mixed.map(us_to_fs),
             decode_fs: us_to_fs(attention.per_decode),
             decode_kv_fs: us_to_fs(attention.per_decode_kv).max(0),
             step_overhead_fs: us_to_fs(defaults.step_overhead_us),
@@ -336,8 +372,8 @@ impl ProfileModel {
     }
 
     /// The fitted attention coefficients.
-    pub fn attention_fit(&self) -> AttentionFit {
-        self.attention
+    pub fn attention_fit(&self) -> &AttentionFit {
+        &self.attention
     }
 
     /// The fits' own error against the profile's rows.
@@ -374,23 +410,23 @@ impl ProfileModel {
         us_to_fs(gpu) + comm + self.step_overhead_fs + self.per_sequence_overhead_fs * seqs as Fs
     }
 
-    /// One layer's attention: the affine parts (before the floor).
-    fn attention_line_fs(&self, shape: &StepShape) -> Fs {
+    /// One layer's attention. Decode-only steps in integer coefficients, so a decode
+    /// run sums exactly what its steps cost; steps with a prefill chunk are single
+    /// steps, from the per-chunk fits.
+    fn attention_fs(&self, shape: &StepShape) -> Fs {
         let prefill_tokens = shape.tokens.saturating_sub(shape.decode_seqs);
-        let prefill_pairs = shape.attention_pairs.saturating_sub(shape.decode_context);
-        let (t, p) = (prefill_tokens as Fs, prefill_pairs as Fs);
-        let (n, k) = (shape.decode_seqs as Fs, shape.decode_context as Fs);
-        match (n > 0, t > 0) {
-            (true, true) => {
-                let m = &self.mixed_fs;
-                m[0] + m[1] * t + m[2] * p + m[3] * n + m[4] * k
-            }
-            (true, false) => self.decode_base_fs + self.decode_fs * n + self.decode_kv_fs * k,
-            (false, true) => {
-                self.prefill_base_fs + self.prefill_token_fs * t + self.prefill_pair_fs * p
-            }
-            (false, false) => 0,
+        if prefill_tokens == 0 {
+            let (n, k) = (shape.decode_seqs as Fs, shape.decode_context as Fs);
+            return (self.decode_base_fs + self.decode_fs * n + self.decode_kv_fs * k)
+                .max(self.floor_fs);
         }
+        let prefill_pairs = shape.attention_pairs.saturating_sub(shape.decode_context);
+        us_to_fs(self.attention.at([
+            prefill_tokens as f64,
+            prefill_pairs as f64,
+            shape.decode_seqs as f64,
+            shape.decode_context as f64,
+        ]))
     }
 }
 
@@ -403,8 +439,7 @@ impl StepModel for ProfileModel {
         if shape.seqs == 0 {
             return self.fixed_fs(0, 0);
         }
-        self.layers * self.attention_line_fs(shape).max(self.floor_fs)
-            + self.fixed_fs(shape.tokens, shape.seqs)
+        self.layers * self.attention_fs(shape) + self.fixed_fs(shape.tokens, shape.seqs)
     }
 
     fn compute_fs(&self, shape: &StepShape) -> Fs {
@@ -511,21 +546,12 @@ impl AttentionRow {
     }
 }
 
-fn attention_us(fit: &AttentionFit, [t, p, n, k]: [f64; 4]) -> f64 {
-    let line = match (n > 0.0, t > 0.0) {
-        (true, true) => {
-            let m = &fit.mixed;
-            m[0] + m[1] * t + m[2] * p + m[3] * n + m[4] * k
-        }
-        (true, false) => fit.decode_base + fit.per_decode * n + fit.per_decode_kv * k,
-        (false, true) => fit.prefill_base + fit.per_prefill_token * t + fit.per_prefill_pair * p,
-        (false, false) => 0.0,
-    };
-    line.max(fit.floor)
+fn attention_us(fit: &AttentionFit, features: [f64; 4]) -> f64 {
+    fit.at(features)
 }
 
-/// The decode fit on the rows without prefill, the prefill fit on the rows without
-/// decodes.
+/// The decode fit on the rows without prefill; per profiled chunk size, the fits of
+/// its rows alone and beside decodes.
 fn fit_attention(rows: &[AttentionRow]) -> Option<AttentionFit> {
     let floor = rows.iter().map(|r| r.time_us).reduce(f64::min)?;
     let decode_rows = rows.iter().filter(|r| r.prefill_chunk == 0.0).map(|r| {
@@ -533,28 +559,37 @@ fn fit_attention(rows: &[AttentionRow]) -> Option<AttentionFit> {
         ([1.0, n, k], r.time_us)
     });
     let [decode_base, per_decode, per_decode_kv] = least_squares(decode_rows)?;
-    let prefill_rows = rows.iter().filter(|r| r.n_decode == 0.0).map(|r| {
-        let [t, p, _, _] = r.features();
-        ([1.0, t, p], r.time_us)
-    });
-    let [prefill_base, per_prefill_token, per_prefill_pair] = least_squares(prefill_rows)?;
-    let mixed_rows = rows
+    let mut chunks: Vec<f64> = rows
         .iter()
-        .filter(|r| r.prefill_chunk > 0.0 && r.n_decode > 0.0)
-        .map(|r| {
-            let [t, p, n, k] = r.features();
-            ([1.0, t, p, n, k], r.time_us)
+        .map(|r| r.prefill_chunk)
+        .filter(|&c| c > 0.0)
+        .collect();
+    chunks.sort_by(f64::total_cmp);
+    chunks.dedup();
+    let mut prefill = Vec::with_capacity(chunks.len());
+    for chunk in chunks {
+        let of_chunk = || rows.iter().filter(move |r| r.prefill_chunk == chunk);
+        let alone = least_squares(
+            of_chunk()
+                .filter(|r| r.n_decode == 0.0)
+                .map(|r| ([1.0, r.kv_prefill], r.time_us)),
+        )?;
+        let with_decodes = least_squares(of_chunk().filter(|r| r.n_decode > 0.0).map(|r| {
+            let [_, _, n, k] = r.features();
+            ([1.0, r.kv_prefill, n, k], r.time_us)
+        }));
+        prefill.push(PrefillPiece {
+            chunk,
+            alone,
+            with_decodes,
         });
-    let mixed = least_squares(mixed_rows)?;
+    }
     Some(AttentionFit {
         floor,
         decode_base,
         per_decode,
         per_decode_kv,
-        prefill_base,
-        per_prefill_token,
-        per_prefill_pair,
-        mixed,
+        prefill,
     })
 }
 
