@@ -1,5 +1,7 @@
 //! Requests simulated per second on an Azure-conversation-shaped load scaled 20x
-//! (about 108 req/s) over 50 H100 replicas serving Llama-3.1-8B.
+//! (about 108 req/s) over 50 H100 replicas serving Llama-3.1-8B (the roofline step
+//! model), and the same load over 50 RTX 4090 replicas on the shared operator profile
+//! (the profile step model; skipped with a message without `../shared`).
 //!
 //! The load is synthetic but shaped like the Azure LLM inference trace 2023 (conv):
 //! Poisson arrivals, log-normal prompt lengths (median 1,020, mean 1,155 tokens) and
@@ -48,6 +50,33 @@ fn fleet() -> Vec<Replica> {
     let catalog = Catalog::builtin();
     let gpu = catalog.gpu("h100-80gb").expect("builtin");
     let model = catalog.model("llama-3.1-8b").expect("builtin");
+    let cost: simulator::perf::SharedStepModel =
+        std::sync::Arc::new(StepCostModel::new(gpu, model, &catalog.defaults, 1));
+    replicas(gpu, model, cost)
+}
+
+/// The shared RTX 4090 operator profile, loaded once, when it is there.
+fn rtx4090_profile() -> Option<simulator::perf::SharedStepModel> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/data/gpu-profiles/RTX4090/meta-llama/Llama-3.1-8B/bf16");
+    if !dir.join("meta.yaml").exists() {
+        eprintln!("skipping the profile bench: {} not found", dir.display());
+        return None;
+    }
+    let catalog = Catalog::builtin();
+    let gpu = catalog.gpu("rtx-4090").expect("builtin");
+    let model = catalog.model("llama-3.1-8b").expect("builtin");
+    let profile =
+        simulator::perf::profile::ProfileModel::load(&dir, gpu, model, 1, &catalog.defaults)
+            .expect("the shared profile loads");
+    Some(std::sync::Arc::new(profile))
+}
+
+fn replicas(
+    gpu: &simulator::catalog::GpuSpec,
+    model: &simulator::catalog::ModelSpec,
+    cost: simulator::perf::SharedStepModel,
+) -> Vec<Replica> {
     let config = ServingConfig {
         max_num_seqs: 256,
         max_num_batched_tokens: 8192,
@@ -58,8 +87,6 @@ fn fleet() -> Vec<Replica> {
         reserve_full_sequence: true,
         watermark_blocks: 0,
     };
-    let cost: simulator::perf::SharedStepModel =
-        std::sync::Arc::new(StepCostModel::new(gpu, model, &catalog.defaults, 1));
     (0..REPLICAS)
         .map(|_| Replica::new(config.clone(), cost.clone(), StepMode::Fast))
         .collect()
@@ -82,6 +109,23 @@ fn serving(c: &mut Criterion) {
             black_box(simulation.run(black_box(&requests)))
         })
     });
+    if let Some(profile) = rtx4090_profile() {
+        let catalog = Catalog::builtin();
+        let gpu = catalog.gpu("rtx-4090").expect("builtin");
+        let model = catalog.model("llama-3.1-8b").expect("builtin");
+        group.bench_function("azure_conv_x20_50_replicas_rtx4090_profile", |b| {
+            b.iter(|| {
+                let mut simulation = Simulation::new(
+                    replicas(gpu, model, profile.clone()),
+                    SimConfig {
+                        sample_interval_us: None,
+                        ..SimConfig::default()
+                    },
+                );
+                black_box(simulation.run(black_box(&requests)))
+            })
+        });
+    }
     group.finish();
 }
 
