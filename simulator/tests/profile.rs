@@ -355,3 +355,33 @@ fn an_moe_profile_costs_the_experts_a_step_activates() {
         .sum();
     assert_eq!(run.time_fs(6), stepwise);
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+    /// Any text in a profile's CSV files gives a model or an error naming the file,
+    /// never a panic.
+    #[test]
+    fn any_profile_text_gives_a_model_or_a_named_error(
+        dense in "(layer,tokens,time_us\n)?([a-z_]{1,12},[0-9x.-]{0,5},[0-9x.e-]{0,6}\n){0,6}",
+        attention in "(prefill_chunk,kv_prefill,n_decode,kv_decode,time_us\n)?([0-9.-]{0,4},[0-9]{0,3},[0-9]{0,3},[0-9]{0,4},[0-9.e-]{0,5}\n){0,6}",
+    ) {
+        let Some(source) = profile_dir() else { return Ok(()) };
+        let dir = std::env::temp_dir().join(format!("budscaler-profile-prop-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("tp1")).unwrap();
+        std::fs::copy(source.join("meta.yaml"), dir.join("meta.yaml")).unwrap();
+        std::fs::copy(source.join("tp1/per_sequence.csv"), dir.join("tp1/per_sequence.csv")).unwrap();
+        std::fs::write(dir.join("tp1/dense.csv"), &dense).unwrap();
+        std::fs::write(dir.join("tp1/attention.csv"), &attention).unwrap();
+        match load(&dir, "llama-3.1-8b", 1) {
+            Ok(model) => {
+                let step = model.step_fs(&StepShape::decode(4, 400));
+                proptest::prop_assert!(step >= 0);
+            }
+            Err(error) => {
+                let text = error.to_string();
+                proptest::prop_assert!(text.contains(dir.to_str().unwrap()), "{}", text);
+            }
+        }
+    }
+}
