@@ -124,7 +124,7 @@ fn bad_profiles_are_refused_naming_file_line_or_field() {
     );
     // Broken copies of the shared profile, each refused naming what is wrong.
     type Edit = Box<dyn Fn(&Path)>;
-    let cases: [(&str, Edit, &str); 4] = [
+    let cases: [(&str, Edit, &str); 5] = [
         (
             "column",
             Box::new(|dir| {
@@ -154,6 +154,18 @@ fn bad_profiles_are_refused_naming_file_line_or_field() {
                 })
             }),
             "per_sequence.csv: no rows for operator `sampler`",
+        ),
+        (
+            "layer-operator",
+            Box::new(|dir| {
+                rewrite(&dir.join("tp1/dense.csv"), |t| {
+                    t.lines()
+                        .filter(|l| !l.starts_with("o_proj"))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                })
+            }),
+            "dense.csv: no rows for operator `o_proj`",
         ),
         (
             "missing",
@@ -384,4 +396,22 @@ proptest::proptest! {
             }
         }
     }
+}
+
+/// An operator of another architecture (Qwen3's `q_norm`, say) is a per-layer cost like
+/// the others: 10 µs per call at every token count adds 32 × 10 µs to a step.
+#[test]
+fn an_operator_of_another_architecture_is_counted_per_layer() {
+    let Some(dir) = broken_copy("extra-op", |dir| {
+        rewrite(&dir.join("tp1/dense.csv"), |t| {
+            format!("{t}q_norm,1,10\nq_norm,4096,10\n")
+        })
+    }) else {
+        return;
+    };
+    let Some(plain) = profile_dir() else { return };
+    let shape = StepShape::decode(8, 8000);
+    let added = load(&dir, "llama-3.1-8b", 1).unwrap().step_fs(&shape)
+        - load(&plain, "llama-3.1-8b", 1).unwrap().step_fs(&shape);
+    assert_eq!(added, 320 * 1_000_000_000, "32 layers x 10 µs in fs");
 }

@@ -4,15 +4,17 @@
 //! per-sequence operators).
 //!
 //! What is read and how it is fitted, so decode runs keep their closed form:
-//! - `dense.csv` (`layer,tokens,time_us`): the per-layer operators (`qkv_proj`,
-//!   `o_proj`, `gate_up_proj`, `down_proj`, `act_fn`, `rotary_emb`, `layernorm` ×
-//!   [`LAYERNORMS_PER_LAYER`]) summed into one per-layer cost, and `embedding` +
-//!   `final_layernorm` once per step; piecewise linear in tokens between the profiled
-//!   counts (linear past the last). A decode run has a fixed token count, so this is
-//!   one evaluation per run, not per step.
-//! - `per_sequence.csv` (`layer,sequences,time_us`): `lm_head` and `sampler`, piecewise
-//!   linear in the scheduled sequences. Piecewise-linear tables reproduce their rows
-//!   exactly; only attention is a fit.
+//! - `dense.csv` (`layer,tokens,time_us`): every operator but `embedding` and
+//!   `final_layernorm` (once per step) is a per-layer one, summed into one per-layer
+//!   cost (`layernorm` × [`LAYERNORMS_PER_LAYER`]; `qkv_proj`, `o_proj` and the MLP's
+//!   `gate_up_proj`, `down_proj`, `act_fn` are required, so a renamed profile is not
+//!   silently cheaper; operators of other architectures, such as Qwen3's `q_norm`, are
+//!   counted as profiled). Piecewise linear in tokens between the profiled counts
+//!   (linear past the last). A decode run has a fixed token count, so this is one
+//!   evaluation per run, not per step.
+//! - `per_sequence.csv` (`layer,sequences,time_us`): every operator (`lm_head`,
+//!   `sampler` required), piecewise linear in the scheduled sequences.
+//!   Piecewise-linear tables reproduce their rows exactly; only attention is a fit.
 //! - `attention.csv` (`prefill_chunk,kv_prefill,n_decode,kv_decode,time_us`, `kv_decode`
 //!   per decode sequence): two affine fits by weighted least squares (weights 1/time:
 //!   relative errors of small and large rows count alike). Decode rows: one affine fit
@@ -51,15 +53,9 @@ use std::path::{Path, PathBuf};
 /// one call.
 pub const LAYERNORMS_PER_LAYER: f64 = 2.0;
 
-const PER_LAYER_OPS: [(&str, f64); 7] = [
-    ("qkv_proj", 1.0),
-    ("o_proj", 1.0),
-    ("gate_up_proj", 1.0),
-    ("down_proj", 1.0),
-    ("act_fn", 1.0),
-    ("rotary_emb", 1.0),
-    ("layernorm", LAYERNORMS_PER_LAYER),
-];
+/// Per-layer operators a profile must have (the MLP's only for dense models).
+const REQUIRED_LAYER_OPS: [&str; 2] = ["qkv_proj", "o_proj"];
+const MLP_OPS: [&str; 3] = ["gate_up_proj", "down_proj", "act_fn"];
 const ONCE_PER_STEP_OPS: [&str; 2] = ["embedding", "final_layernorm"];
 const PER_SEQUENCE_OPS: [&str; 2] = ["lm_head", "sampler"];
 
@@ -304,22 +300,38 @@ impl ProfileModel {
             }
             (None, false) => None,
         };
-        let mut layer_parts = Vec::new();
-        for (op, weight) in PER_LAYER_OPS {
-            let mlp = matches!(op, "gate_up_proj" | "down_proj" | "act_fn");
-            if mlp && moe.is_some() {
-                continue;
+        for op in REQUIRED_LAYER_OPS {
+            op_table(&dense, &dense_path, op)?;
+        }
+        if moe.is_none() {
+            for op in MLP_OPS {
+                op_table(&dense, &dense_path, op)?;
             }
-            layer_parts.push((op_table(&dense, &dense_path, op)?, weight));
         }
         let mut once_parts = Vec::new();
         for op in ONCE_PER_STEP_OPS {
             once_parts.push((op_table(&dense, &dense_path, op)?, 1.0));
         }
-        let mut seq_parts = Vec::new();
+        let layer_parts: Vec<(&Piecewise, f64)> = dense
+            .iter()
+            .filter(|(op, _)| !ONCE_PER_STEP_OPS.contains(&op.as_str()))
+            .filter(|(op, _)| moe.is_none() || !MLP_OPS.contains(&op.as_str()))
+            .map(|(op, table)| {
+                let calls = if op == "layernorm" {
+                    LAYERNORMS_PER_LAYER
+                } else {
+                    1.0
+                };
+                (table, calls)
+            })
+            .collect();
         for op in PER_SEQUENCE_OPS {
-            seq_parts.push((op_table(&per_sequence_ops, &per_seq_path, op)?, 1.0));
+            op_table(&per_sequence_ops, &per_seq_path, op)?;
         }
+        let seq_parts: Vec<(&Piecewise, f64)> = per_sequence_ops
+            .values()
+            .map(|table| (table, 1.0))
+            .collect();
         let dense_layer = Piecewise::sum(&layer_parts);
         let dense_once = Piecewise::sum(&once_parts);
         let per_sequence = Piecewise::sum(&seq_parts);
