@@ -18,6 +18,16 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const T0: i64 = 1_796_378_400 * SECOND;
+
+/// `MetricsAvailable` is true on `llm/llama` (its status shown when not).
+fn assert_sources_read(c: &Cluster) {
+    assert_eq!(
+        c.condition("llm/llama", "MetricsAvailable")["status"],
+        "True",
+        "{}",
+        c.status("llm/llama")
+    );
+}
 const EXPORTER_PORT: u16 = 9402;
 
 struct Server {
@@ -146,12 +156,7 @@ async fn a_promql_metric_reads_a_real_prometheus_and_a_failing_one_holds() {
     operator.step(T0).await.unwrap();
     {
         let c = cluster.lock().unwrap();
-        assert_eq!(
-            c.condition("llm/llama", "MetricsAvailable")["status"],
-            "True",
-            "{}",
-            c.status("llm/llama")
-        );
+        assert_sources_read(&c);
         assert_eq!(
             c.replicas("llm/llama"),
             4,
@@ -203,12 +208,7 @@ async fn a_promql_metric_reads_a_real_prometheus_and_a_failing_one_holds() {
     operator.step(T0 + 20 * SECOND).await.unwrap();
     {
         let c = cluster.lock().unwrap();
-        assert_eq!(
-            c.condition("llm/llama", "MetricsAvailable")["status"],
-            "True",
-            "{}",
-            c.status("llm/llama")
-        );
+        assert_sources_read(&c);
         assert_eq!(c.replicas("llm/llama"), 4, "{}", c.status("llm/llama"));
         let gpu = &c.status("llm/llama")["gpuStatus"];
         assert_eq!(gpu["totalGPUs"], 2, "{gpu}");

@@ -532,20 +532,28 @@ async fn resource_utilization_comes_from_the_metrics_api_and_the_pods_requests()
     );
 }
 
-#[tokio::test]
-async fn gpu_telemetry_comes_from_each_nodes_dcgm_exporter_split_by_pod() {
+/// An HPA on `gpu_utilization` at 50 %.
+fn gpu_utilization_spec() -> Value {
     let mut spec = hpa_spec("Active", "llama");
     spec["metricsSources"] = json!([{"metricSourceType": "pod", "targetMetric": "gpu_utilization",
                                      "targetValue": "50", "port": PORT.to_string()}]);
-    let f = Fixture::new(15, 0.0, &[("llama", spec)]).await;
+    spec
+}
+
+/// Puts every pod of the fixture on the node at `node`.
+fn on_node(f: &Fixture, node: &str) {
+    let mut c = f.cluster();
+    for pod in c.pods.get_mut(NS).unwrap() {
+        pod["status"]["hostIP"] = json!(node);
+    }
+}
+
+#[tokio::test]
+async fn gpu_telemetry_comes_from_each_nodes_dcgm_exporter_split_by_pod() {
+    let f = Fixture::new(15, 0.0, &[("llama", gpu_utilization_spec())]).await;
     // Both pods on one node whose exporter serves their GPUs (and an unassigned one).
     let node = "127.0.15.200";
-    {
-        let mut c = f.cluster();
-        for pod in c.pods.get_mut(NS).unwrap() {
-            pod["status"]["hostIP"] = json!(node);
-        }
-    }
+    on_node(&f, node);
     let dcgm = Exporter::start(node, 9400).await;
     dcgm.set_text(
         "# TYPE DCGM_FI_DEV_GPU_UTIL gauge\n\
@@ -582,19 +590,12 @@ async fn gpu_telemetry_comes_from_each_nodes_dcgm_exporter_split_by_pod() {
 
 #[tokio::test]
 async fn gpu_config_dcgm_endpoint_names_where_each_nodes_exporter_listens() {
-    let mut spec = hpa_spec("Active", "llama");
-    spec["metricsSources"] = json!([{"metricSourceType": "pod", "targetMetric": "gpu_utilization",
-                                     "targetValue": "50", "port": PORT.to_string()}]);
+    let mut spec = gpu_utilization_spec();
     // Not the operator's --dcgm-port (9400): the manifest's endpoint decides.
     spec["gpuConfig"] = json!({"enabled": true, "dcgmEndpoint": "http://{hostIP}:9555/metrics"});
     let f = Fixture::new(21, 0.0, &[("llama", spec)]).await;
     let node = "127.0.21.200";
-    {
-        let mut c = f.cluster();
-        for pod in c.pods.get_mut(NS).unwrap() {
-            pod["status"]["hostIP"] = json!(node);
-        }
-    }
+    on_node(&f, node);
     let dcgm = Exporter::start(node, 9555).await;
     dcgm.set_text(
         "# TYPE DCGM_FI_DEV_GPU_UTIL gauge\n\

@@ -135,7 +135,7 @@ pub struct Setup {
     /// With a profile: the attention fit's mean and p90 relative error against the
     /// profile's own rows.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub profile_fit: Option<ProfileFit>,
+    pub profile_fit: Option<crate::perf::profile::FitReport>,
     pub max_num_seqs: u32,
     pub max_num_batched_tokens: u32,
     pub block_size: u32,
@@ -145,17 +145,6 @@ pub struct Setup {
     pub sim_reused_tokens: u64,
     pub sim_steps: u64,
     pub sim_events: u64,
-}
-
-/// How well a profile's fit reproduces its own rows.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct ProfileFit {
-    pub attention_rows: usize,
-    pub attention_mean_error: f64,
-    pub attention_p90_error: f64,
-    pub decode: crate::perf::profile::FitError,
-    pub prefill: crate::perf::profile::FitError,
-    pub mixed: crate::perf::profile::FitError,
 }
 
 /// The `validate-recording --format json` document (CONTRACTS.md), plus `setup`.
@@ -234,37 +223,31 @@ pub fn validate(
         reserve_full_sequence: reserve_full_sequence(&meta.raw),
         watermark_blocks: 0,
     };
-    let (cost, profile_fit): (crate::perf::SharedStepModel, Option<ProfileFit>) =
-        match &options.profile {
-            Some(dir) => {
-                let profile = crate::perf::profile::ProfileModel::load(
-                    dir,
-                    gpu,
-                    model,
-                    tensor_parallel,
-                    &catalog.defaults,
-                )?;
-                let report = profile.fit_report();
-                let fit = ProfileFit {
-                    attention_rows: report.attention_rows,
-                    attention_mean_error: report.attention_mean_error,
-                    attention_p90_error: report.attention_p90_error,
-                    decode: report.decode,
-                    prefill: report.prefill,
-                    mixed: report.mixed,
-                };
-                (std::sync::Arc::new(profile), Some(fit))
-            }
-            None => (
-                std::sync::Arc::new(StepCostModel::new(
-                    gpu,
-                    model,
-                    &catalog.defaults,
-                    tensor_parallel,
-                )),
-                None,
-            ),
-        };
+    let (cost, profile_fit): (
+        crate::perf::SharedStepModel,
+        Option<crate::perf::profile::FitReport>,
+    ) = match &options.profile {
+        Some(dir) => {
+            let profile = crate::perf::profile::ProfileModel::load(
+                dir,
+                gpu,
+                model,
+                tensor_parallel,
+                &catalog.defaults,
+            )?;
+            let fit = profile.fit_report();
+            (std::sync::Arc::new(profile), Some(fit))
+        }
+        None => (
+            std::sync::Arc::new(StepCostModel::new(
+                gpu,
+                model,
+                &catalog.defaults,
+                tensor_parallel,
+            )),
+            None,
+        ),
+    };
     let step_model = cost.name().to_string();
     let mode = if options.reference_mode {
         StepMode::Reference

@@ -295,6 +295,18 @@ fn the_roofline_stays_near_the_profile_on_the_rtx_4090() {
     }
 }
 
+/// Relabels a copied profile's meta.yaml as Mixtral-8x7B's (same heads and KV heads as
+/// Llama-3.1-8B, another vocabulary).
+fn as_mixtral(dir: &Path) {
+    rewrite(&dir.join("meta.yaml"), |t| {
+        t.replace(
+            "model: meta-llama/Llama-3.1-8B",
+            "model: mistralai/Mixtral-8x7B-v0.1",
+        )
+        .replace("vocab_size: 128256", "vocab_size: 32000")
+    });
+}
+
 /// MoE on the profile path, on a synthetic Mixtral-shaped profile (no MoE profile is
 /// in `../shared`): the MoE layer's time is read at the experts a step's tokens are
 /// expected to activate (8 experts, 2 per token: 2 for one token, 3.5 for two, all 8
@@ -304,13 +316,7 @@ fn the_roofline_stays_near_the_profile_on_the_rtx_4090() {
 fn an_moe_profile_costs_the_experts_a_step_activates() {
     let moe_rows = "tokens,activated_experts,time_us\n1,1,100\n1,8,800\n2,1,110\n2,8,880\n1024,1,1000\n1024,8,8000\n";
     let Some(dir) = broken_copy("moe", |dir| {
-        rewrite(&dir.join("meta.yaml"), |t| {
-            t.replace(
-                "model: meta-llama/Llama-3.1-8B",
-                "model: mistralai/Mixtral-8x7B-v0.1",
-            )
-            .replace("vocab_size: 128256", "vocab_size: 32000")
-        });
+        as_mixtral(dir);
         std::fs::write(dir.join("tp1/moe.csv"), moe_rows).unwrap();
     }) else {
         return;
@@ -318,16 +324,7 @@ fn an_moe_profile_costs_the_experts_a_step_activates() {
     let moe = load(&dir, "mixtral-8x7b", 1).unwrap();
     // Without the MoE rows the same folder is refused for this model, and the rows are
     // refused for a dense one.
-    let dense_dir = broken_copy("moe-missing", |dir| {
-        rewrite(&dir.join("meta.yaml"), |t| {
-            t.replace(
-                "model: meta-llama/Llama-3.1-8B",
-                "model: mistralai/Mixtral-8x7B-v0.1",
-            )
-            .replace("vocab_size: 128256", "vocab_size: 32000")
-        })
-    })
-    .unwrap();
+    let dense_dir = broken_copy("moe-missing", as_mixtral).unwrap();
     let error = load(&dense_dir, "mixtral-8x7b", 1).unwrap_err().to_string();
     assert!(
         error.contains("tp1/moe.csv: mixtral-8x7b is a mixture of experts"),

@@ -105,20 +105,7 @@ pub fn client(cluster: Shared) -> kube::Client {
     let (service, mut handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
     tokio::spawn(async move {
         while let Some((request, send)) = handle.next_request().await {
-            let (parts, body) = request.into_parts();
-            let bytes = body
-                .collect()
-                .await
-                .map(|b| b.to_bytes())
-                .unwrap_or_default();
-            let (status, value) = answer(&cluster, &parts.method, &parts.uri, &bytes);
-            let body = serde_json::to_vec(&value).unwrap();
-            let response = Response::builder()
-                .status(status)
-                .header("content-type", "application/json")
-                .body(Body::from(body))
-                .unwrap();
-            send.send_response(response);
+            send.send_response(respond(&cluster, request).await.map(Body::from));
         }
     });
     kube::Client::new(service, "default")
@@ -140,20 +127,10 @@ pub async fn serve_http(cluster: Shared) -> std::net::SocketAddr {
                     hyper::service::service_fn(move |request: Request<hyper::body::Incoming>| {
                         let cluster = cluster.clone();
                         async move {
-                            let (parts, body) = request.into_parts();
-                            let bytes = body
-                                .collect()
-                                .await
-                                .map(|b| b.to_bytes())
-                                .unwrap_or_default();
-                            let (status, value) =
-                                answer(&cluster, &parts.method, &parts.uri, &bytes);
-                            let response = Response::builder()
-                                .status(status)
-                                .header("content-type", "application/json")
-                                .body(Full::new(Bytes::from(serde_json::to_vec(&value).unwrap())))
-                                .unwrap();
-                            Ok::<_, std::convert::Infallible>(response)
+                            let response = respond(&cluster, request).await;
+                            Ok::<_, std::convert::Infallible>(
+                                response.map(|body| Full::new(Bytes::from(body))),
+                            )
                         }
                     });
                 let _ = hyper::server::conn::http1::Builder::new()
@@ -163,6 +140,22 @@ pub async fn serve_http(cluster: Shared) -> std::net::SocketAddr {
         }
     });
     address
+}
+
+/// One request answered from the fake cluster, as JSON, whatever the transport.
+async fn respond<B: hyper::body::Body>(cluster: &Shared, request: Request<B>) -> Response<Vec<u8>> {
+    let (parts, body) = request.into_parts();
+    let bytes = body
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    let (status, value) = answer(cluster, &parts.method, &parts.uri, &bytes);
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(serde_json::to_vec(&value).unwrap())
+        .unwrap()
 }
 
 fn not_found(what: &str) -> (StatusCode, Value) {

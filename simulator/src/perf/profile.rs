@@ -140,7 +140,7 @@ impl Piecewise {
 /// The attention fit, µs, at least `floor`: decodes alone `decode_base + per_decode·n +
 /// per_decode_kv·k`; with a prefill chunk, [`PrefillPiece`]s by chunk size.
 #[derive(Debug, Clone, PartialEq)]
-pub struct AttentionFit {
+struct AttentionFit {
     pub floor: f64,
     pub decode_base: f64,
     pub per_decode: f64,
@@ -152,7 +152,7 @@ pub struct AttentionFit {
 /// The fits of one profiled prefill chunk size `chunk`: alone, `alone · [1, context]`
 /// (the chunk's prior context); beside decodes, `with_decodes · [1, context, n, k]`.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct PrefillPiece {
+struct PrefillPiece {
     pub chunk: f64,
     pub alone: [f64; 2],
     pub with_decodes: Option<[f64; 4]>,
@@ -205,16 +205,17 @@ pub struct FitError {
 
 impl FitError {
     fn of(errors: &[f64]) -> FitError {
+        let summary = crate::metrics::Summary::of(errors);
         FitError {
             rows: errors.len(),
-            mean: mean(errors),
-            p90: quantile(errors, 0.9),
+            mean: summary.map_or(0.0, |s| s.mean),
+            p90: summary.map_or(0.0, |s| s.p90),
         }
     }
 }
 
-/// How well the fits reproduce the profile's own rows.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// How well the fits reproduce the profile's own rows (`validate-recording` reports it).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct FitReport {
     pub attention_rows: usize,
     /// Mean and 90th percentile of |fit − row| ÷ row over the attention rows.
@@ -229,7 +230,6 @@ pub struct FitReport {
 /// Step costs from a GPU's operator profile for one model and tensor-parallel degree.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProfileModel {
-    dir: PathBuf,
     layers: Fs,
     dense_layer: Piecewise,
     /// MoE models: the expert layer by tokens, and `(experts, experts per token)`.
@@ -340,10 +340,8 @@ impl ProfileModel {
             line: 1,
             message: "too few distinct rows to fit attention (need prefill and decode rows)".into(),
         })?;
-        let error = |r: &AttentionRow| {
-            (attention_us(&attention, r.features()) - r.time_us).abs() / r.time_us
-        };
-        let errors: Vec<f64> = rows.iter().map(error).collect();
+        let error = |r: &AttentionRow| (attention.at(r.features()) - r.time_us).abs() / r.time_us;
+        let all = FitError::of(&rows.iter().map(error).collect::<Vec<_>>());
         let group = |keep: fn(&AttentionRow) -> bool| -> FitError {
             FitError::of(
                 &rows
@@ -354,9 +352,9 @@ impl ProfileModel {
             )
         };
         let report = FitReport {
-            attention_rows: rows.len(),
-            attention_mean_error: mean(&errors),
-            attention_p90_error: quantile(&errors, 0.9),
+            attention_rows: all.rows,
+            attention_mean_error: all.mean,
+            attention_p90_error: all.p90,
             decode: group(|r| r.prefill_chunk == 0.0),
             prefill: group(|r| r.n_decode == 0.0),
             mixed: group(|r| r.prefill_chunk > 0.0 && r.n_decode > 0.0),
@@ -364,7 +362,6 @@ impl ProfileModel {
         let (comm_per_step, comm_per_token) =
             super::allreduce_seconds(gpu, model, defaults, tensor_parallel);
         Ok(ProfileModel {
-            dir: dir.to_path_buf(),
             comm_fs_per_step: us_to_fs(comm_per_step * 1e6),
             comm_fs_per_token: us_to_fs(comm_per_token * 1e6),
             layers: Fs::from(model.layers),
@@ -383,19 +380,9 @@ impl ProfileModel {
         })
     }
 
-    /// The fitted attention coefficients.
-    pub fn attention_fit(&self) -> &AttentionFit {
-        &self.attention
-    }
-
     /// The fits' own error against the profile's rows.
     pub fn fit_report(&self) -> FitReport {
         self.report
-    }
-
-    /// The profile folder.
-    pub fn dir(&self) -> &Path {
-        &self.dir
     }
 
     /// Everything but attention for `tokens` tokens of `seqs` sequences.
@@ -558,10 +545,6 @@ impl AttentionRow {
     }
 }
 
-fn attention_us(fit: &AttentionFit, features: [f64; 4]) -> f64 {
-    fit.at(features)
-}
-
 /// The decode fit on the rows without prefill; per profiled chunk size, the fits of
 /// its rows alone and beside decodes.
 fn fit_attention(rows: &[AttentionRow]) -> Option<AttentionFit> {
@@ -640,23 +623,6 @@ fn least_squares<const N: usize>(rows: impl Iterator<Item = ([f64; N], f64)>) ->
         *slot = normal[i][N] / normal[i][i];
     }
     out.iter().all(|v| v.is_finite()).then_some(out)
-}
-
-fn mean(values: &[f64]) -> f64 {
-    if values.is_empty() {
-        0.0
-    } else {
-        values.iter().sum::<f64>() / values.len() as f64
-    }
-}
-
-fn quantile(values: &[f64], q: f64) -> f64 {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    sorted
-        .get(((sorted.len() as f64 - 1.0) * q).round() as usize)
-        .copied()
-        .unwrap_or(0.0)
 }
 
 fn op_table<'a>(
