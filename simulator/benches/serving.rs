@@ -10,7 +10,7 @@
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rand::RngExt;
 use rand_distr::{Distribution, Exp, LogNormal};
-use simulator::perf::kv_capacity_blocks;
+use simulator::perf::{Parallelism, kv_capacity_blocks};
 use simulator::rng::{Component, stream};
 use simulator::{Catalog, Replica, ServingConfig, SimConfig, Simulation, StepCostModel, StepMode};
 use std::hint::black_box;
@@ -50,8 +50,12 @@ fn fleet() -> Vec<Replica> {
     let catalog = Catalog::builtin();
     let gpu = catalog.gpu("h100-80gb").expect("builtin");
     let model = catalog.model("llama-3.1-8b").expect("builtin");
-    let cost: simulator::perf::SharedStepModel =
-        std::sync::Arc::new(StepCostModel::new(gpu, model, &catalog.defaults, 1));
+    let cost: simulator::perf::SharedStepModel = std::sync::Arc::new(StepCostModel::new(
+        gpu,
+        model,
+        &catalog.defaults,
+        Parallelism::tensor(1),
+    ));
     replicas(gpu, model, cost)
 }
 
@@ -66,9 +70,14 @@ fn rtx4090_profile() -> Option<simulator::perf::SharedStepModel> {
     let catalog = Catalog::builtin();
     let gpu = catalog.gpu("rtx-4090").expect("builtin");
     let model = catalog.model("llama-3.1-8b").expect("builtin");
-    let profile =
-        simulator::perf::profile::ProfileModel::load(&dir, gpu, model, 1, &catalog.defaults)
-            .expect("the shared profile loads");
+    let profile = simulator::perf::profile::ProfileModel::load(
+        &dir,
+        gpu,
+        model,
+        Parallelism::tensor(1),
+        &catalog.defaults,
+    )
+    .expect("the shared profile loads");
     Some(std::sync::Arc::new(profile))
 }
 
@@ -81,7 +90,7 @@ fn replicas(
         max_num_seqs: 256,
         max_num_batched_tokens: 8192,
         block_size: 16,
-        num_gpu_blocks: kv_capacity_blocks(gpu, model, 1, 0.9, 16),
+        num_gpu_blocks: kv_capacity_blocks(gpu, model, Parallelism::tensor(1), 0.9, 16),
         enable_prefix_caching: true,
         prefix_block_tokens: 512,
         reserve_full_sequence: true,

@@ -9,7 +9,7 @@
 
 use crate::catalog::{Catalog, CatalogError};
 use crate::metrics::percentile_sorted;
-use crate::perf::{StepCostModel, kv_capacity_blocks};
+use crate::perf::{Parallelism, StepCostModel, kv_capacity_blocks};
 use crate::replica::{Replica, ServingConfig, StepMode};
 use crate::sim::{Routing, SimConfig, SimOutput, Simulation};
 use serde::Serialize;
@@ -43,6 +43,8 @@ pub struct ValidateOptions {
     pub tensor_parallel: Option<u32>,
     /// Overrides `meta.json`'s data-parallel size (engine ranks, each a replica).
     pub data_parallel: Option<u32>,
+    /// Overrides `meta.json`'s `enable_expert_parallel`.
+    pub expert_parallel: Option<bool>,
     /// Ignore a recorded `num_gpu_blocks` and estimate capacity from the catalog.
     pub estimate_kv_blocks: bool,
     /// Step one engine step per event (slow reference) instead of the fast path.
@@ -124,6 +126,8 @@ pub struct Setup {
     pub tensor_parallel: u32,
     /// Engine ranks replayed, each a replica (`data_parallel_size`).
     pub data_parallel: u32,
+    /// `enable_expert_parallel`: an MoE model's experts split between the GPUs.
+    pub expert_parallel: bool,
     /// KV blocks per rank.
     pub kv_blocks: u64,
     /// `"recorded"` (meta.json's num_gpu_blocks) or `"estimated"` (catalog).
@@ -202,15 +206,24 @@ pub fn validate(
         .unwrap_or(meta.tensor_parallel)
         .max(1);
     let data_parallel = options.data_parallel.unwrap_or(meta.data_parallel).max(1);
+    let parallelism = Parallelism {
+        tensor: tensor_parallel,
+        data: data_parallel,
+        expert: options.expert_parallel.unwrap_or(meta.expert_parallel),
+    };
     let estimated = kv_capacity_blocks(
         gpu,
         model,
-        tensor_parallel,
+        parallelism,
         meta.gpu_memory_utilization,
         meta.block_size,
     );
+    // With data parallelism vLLM's front end records the sum of its ranks' blocks
+    // (`kv_cache_size_tokens` in the resolved configuration is one rank's).
     let (kv_blocks, kv_blocks_source) = match meta.num_gpu_blocks {
-        Some(blocks) if !options.estimate_kv_blocks => (blocks, "recorded"),
+        Some(blocks) if !options.estimate_kv_blocks => {
+            (blocks / u64::from(meta.data_parallel.max(1)), "recorded")
+        }
         _ => (estimated, "estimated"),
     };
     let engine = ServingConfig {
@@ -232,7 +245,7 @@ pub fn validate(
                 dir,
                 gpu,
                 model,
-                tensor_parallel,
+                parallelism,
                 &catalog.defaults,
             )?;
             let fit = profile.fit_report();
@@ -243,7 +256,7 @@ pub fn validate(
                 gpu,
                 model,
                 &catalog.defaults,
-                tensor_parallel,
+                parallelism,
             )),
             None,
         ),
@@ -254,8 +267,8 @@ pub fn validate(
     } else {
         StepMode::Fast
     };
-    // Data parallelism: each rank is a full engine with its own KV cache (vLLM logs
-    // `num_gpu_blocks` per rank), behind the engine's own balancer, which sends a
+    // Data parallelism: each rank is a full engine with its own KV cache, behind the
+    // engine's own balancer, which sends a
     // request to the rank with the fewest requests in it; the replicas here stand for
     // the ranks behind the same rule (least outstanding, ties to the first).
     let replicas: Vec<Replica> = (0..data_parallel)
@@ -325,6 +338,7 @@ pub fn validate(
             model: model.id.clone(),
             tensor_parallel,
             data_parallel,
+            expert_parallel: parallelism.expert,
             kv_blocks,
             kv_blocks_source,
             kv_blocks_estimated: estimated,

@@ -124,3 +124,21 @@ fn two_data_parallel_ranks_share_the_load() {
         one.metrics.ttft_mean_s
     );
 }
+
+/// A recording of two data-parallel ranks: vLLM's front end records the sum of the
+/// ranks' KV blocks, so each replayed rank gets half (here the shared run relabelled
+/// as two ranks with twice its blocks: each rank gets the recorded 2,588).
+#[test]
+fn a_data_parallel_recording_splits_its_recorded_blocks_between_ranks() {
+    let Some(mut recording) = recording() else {
+        return;
+    };
+    recording.meta.data_parallel = 2;
+    recording.meta.num_gpu_blocks = Some(2 * 2_588);
+    let report = replay(&recording, &ValidateOptions::default());
+    assert_eq!(
+        (report.setup.data_parallel, report.setup.kv_blocks),
+        (2, 2_588)
+    );
+    assert!(!report.setup.expert_parallel);
+}

@@ -30,7 +30,7 @@ fn load(dir: &Path, model: &str, tp: u32) -> Result<ProfileModel, ProfileError> 
         dir,
         catalog.gpu("rtx-4090").unwrap(),
         catalog.model(model).unwrap(),
-        tp,
+        simulator::perf::Parallelism::tensor(tp),
         &catalog.defaults,
     )
 }
@@ -247,7 +247,7 @@ fn the_roofline_stays_near_the_profile_on_the_rtx_4090() {
         catalog.gpu("rtx-4090").unwrap(),
         catalog.model("llama-3.1-8b").unwrap(),
         &catalog.defaults,
-        1,
+        simulator::perf::Parallelism::tensor(1),
     );
     let mut ratios = Vec::new();
     for (label, shape) in [
@@ -403,4 +403,144 @@ fn an_operator_of_another_architecture_is_counted_per_layer() {
     let added = load(&dir, "llama-3.1-8b", 1).unwrap().step_fs(&shape)
         - load(&plain, "llama-3.1-8b", 1).unwrap().step_fs(&shape);
     assert_eq!(added, 320 * 1_000_000_000, "32 layers x 10 µs in fs");
+}
+
+/// The layout newer profiler releases write (LLMServingSim's `profiler/perf/`
+/// RTXPRO6000 bundles): `attention.csv` with `layer`, `prefill_key` (the chunk's
+/// query-weighted key length, `kv_prefill + prefill_chunk / 2`) and `decode_q_len`
+/// columns; `hf_overrides` recording a tensor-parallel rank's shapes (the catalog's ÷
+/// 2) with `tp_degrees: [1, 2]`. The shared profile rewritten that way gives the same
+/// step times; rows of other kernels or multi-token decodes are not attention of a
+/// plain step, and a shape that is no profiled degree's is still refused.
+#[test]
+fn the_newer_profile_layout_reads_the_same() {
+    let Some(plain) = profile_dir() else { return };
+    let newer = |name: &str, heads: &'static str| {
+        broken_copy(name, move |dir| {
+            rewrite(&dir.join("meta.yaml"), |t| {
+                t.replace("tp_degrees: [1]", "tp_degrees: [1, 2]")
+                    .replace("num_attention_heads: 32", heads)
+                    .replace("num_key_value_heads: 8", "num_key_value_heads: 4")
+                    .replace("vocab_size: 128256", "vocab_size: 64128")
+            });
+            rewrite(&dir.join("tp1/attention.csv"), |t| {
+                let mut out = String::from(
+                    "layer,prefill_chunk,prefill_key,n_decode,kv_decode,decode_q_len,time_us\n",
+                );
+                for line in t.lines().skip(1) {
+                    let f: Vec<f64> = line.split(',').map(|v| v.parse().unwrap()).collect();
+                    let key = f[1] + f[0] / 2.0;
+                    out += &format!("attention,{},{key},{},{},1,{}\n", f[0], f[2], f[3], f[4]);
+                }
+                out + "attention,0,0,4,1024,2,99999\nindexer,0,0,4,1024,1,99999\n"
+            });
+        })
+    };
+    let Some(dir) = newer("newer", "num_attention_heads: 16") else {
+        return;
+    };
+    let (before, after) = (
+        load(&plain, "llama-3.1-8b", 1).unwrap(),
+        load(&dir, "llama-3.1-8b", 1).unwrap(),
+    );
+    assert_eq!(before.fit_report(), after.fit_report());
+    for shape in [
+        StepShape::decode(1, 100),
+        StepShape::decode(64, 64_000),
+        StepShape {
+            tokens: 512 + 8,
+            seqs: 9,
+            kv_read_tokens: 1_024 + 8_000,
+            attention_pairs: 512 * 512 + 512 * 513 / 2 + 8_000,
+            decode_seqs: 8,
+            decode_context: 8_000,
+        },
+    ] {
+        assert_eq!(before.step_fs(&shape), after.step_fs(&shape), "{shape:?}");
+    }
+    let quartered = newer("quartered", "num_attention_heads: 8").unwrap();
+    let error = load(&quartered, "llama-3.1-8b", 1).unwrap_err().to_string();
+    assert!(error.contains("num_attention_heads is 8"), "{error}");
+    // A `tp<N>` folder the meta's list misses is still a profiled degree.
+    let later = broken_copy("later-tp", |dir| {
+        let tp2 = dir.join("tp2");
+        std::fs::create_dir_all(&tp2).unwrap();
+        for file in ["dense.csv", "attention.csv", "per_sequence.csv"] {
+            std::fs::copy(dir.join("tp1").join(file), tp2.join(file)).unwrap();
+        }
+    })
+    .unwrap();
+    load(&later, "llama-3.1-8b", 2).unwrap();
+}
+
+/// Expert parallelism on the profile path (synthetic Mixtral-shaped profile, as above):
+/// `moe.csv` rows are read at the engine's expert-parallel degree, two data-parallel
+/// ranks with `enable_expert_parallel` reading the `ep = 2` rows for both ranks' tokens
+/// with the experts of their half; the exchange of the tokens is added; a degree the
+/// file does not have is refused naming the ones it has.
+#[test]
+fn an_expert_parallel_engine_reads_its_degrees_rows() {
+    let rows = "ep,tokens,activated_experts,time_us\n\
+                1,1,1,100\n1,1,8,800\n1,2,1,110\n1,2,8,880\n1,1024,1,1000\n1,1024,8,8000\n\
+                2,1,1,50\n2,1,4,400\n2,2,1,55\n2,2,4,440\n2,1024,1,500\n2,1024,4,4000\n";
+    let Some(dir) = broken_copy("moe-ep", |dir| {
+        as_mixtral(dir);
+        std::fs::write(dir.join("tp1/moe.csv"), rows).unwrap();
+    }) else {
+        return;
+    };
+    let catalog = Catalog::builtin();
+    let (gpu, model) = (
+        catalog.gpu("rtx-4090").unwrap(),
+        catalog.model("mixtral-8x7b").unwrap(),
+    );
+    let at = |parallelism| ProfileModel::load(&dir, gpu, model, parallelism, &catalog.defaults);
+    let two = simulator::perf::Parallelism {
+        tensor: 1,
+        data: 2,
+        expert: true,
+    };
+    let alone = at(simulator::perf::Parallelism::tensor(1)).unwrap();
+    let ranked = at(two).unwrap();
+    // One decode per rank: alone, 2 of 8 experts at 1 token, 200 µs per layer (as in
+    // the test above); with two ranks, their 2 tokens activate 3.5 experts, 1.75 of
+    // this rank's 4: 55 + (440 − 55) × 0.75 / 3 = 151.25 µs per layer.
+    let shape = StepShape::decode(1, 100);
+    let (per_step, per_token) =
+        simulator::perf::communication_seconds(gpu, model, &catalog.defaults, two);
+    let exchange_us = (per_step + per_token) * 1e6;
+    let difference_us = (ranked.step_fs(&shape) - alone.step_fs(&shape)) as f64 / 1e9;
+    let expected_us = 32.0 * (151.25 - 200.0) + exchange_us;
+    assert!(
+        (difference_us - expected_us).abs() < 0.01,
+        "{difference_us} vs {expected_us}"
+    );
+    let run = ranked.decode_run(4, 400);
+    let stepwise: Fs = (0..6u64)
+        .map(|j| ranked.step_fs(&StepShape::decode(4, 400 + 4 * j)))
+        .sum();
+    assert_eq!(run.time_fs(6), stepwise);
+    // Four ranks: no `ep = 4` rows.
+    let error = at(simulator::perf::Parallelism { data: 4, ..two })
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("tp1/moe.csv: no rows at expert parallelism 4")
+            && error.contains("profiled: 1, 2"),
+        "{error}"
+    );
+    // A file without the column is all degree 1.
+    let legacy = broken_copy("moe-legacy", |dir| {
+        as_mixtral(dir);
+        std::fs::write(
+            dir.join("tp1/moe.csv"),
+            "tokens,activated_experts,time_us\n1,1,100\n1,8,800\n",
+        )
+        .unwrap();
+    })
+    .unwrap();
+    let error = ProfileModel::load(&legacy, gpu, model, two, &catalog.defaults)
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("profiled: 1"), "{error}");
 }

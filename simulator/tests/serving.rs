@@ -76,7 +76,7 @@ fn simulate(setup: &Setup, mode: StepMode) -> SimOutput {
         catalog.gpu("rtx-4090").unwrap(),
         catalog.model("llama-3.1-8b").unwrap(),
         &catalog.defaults,
-        1,
+        simulator::perf::Parallelism::tensor(1),
     ));
     let config = ServingConfig {
         max_num_seqs: setup.max_num_seqs,
@@ -244,7 +244,7 @@ fn estimated_capacity_serves_a_light_load_without_preemption() {
     let blocks = kv_capacity_blocks(
         catalog.gpu("h100-80gb").unwrap(),
         catalog.model("llama-3.1-8b").unwrap(),
-        1,
+        simulator::perf::Parallelism::tensor(1),
         0.9,
         16,
     );

@@ -81,7 +81,7 @@ fn errors(catalog: &Catalog) -> Option<BTreeMap<String, (f64, f64, usize)>> {
             catalog.gpu(hardware).unwrap(),
             llama,
             &catalog.defaults,
-            *tp,
+            simulator::perf::Parallelism::tensor(*tp),
         );
         let prefill = StepShape {
             tokens: batch * prompt,

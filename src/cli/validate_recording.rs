@@ -34,6 +34,10 @@ pub struct Args {
     /// meta.json.
     #[arg(long)]
     data_parallel: Option<u32>,
+    /// Whether an MoE model's experts are split between the GPUs
+    /// (`enable_expert_parallel`), overriding meta.json.
+    #[arg(long, value_name = "true|false")]
+    expert_parallel: Option<bool>,
     /// Largest allowed absolute error of any latency metric, percent.
     #[arg(long, default_value_t = 10.0)]
     threshold: f64,
@@ -69,6 +73,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         model: args.model.clone(),
         tensor_parallel: args.tensor_parallel,
         data_parallel: args.data_parallel,
+        expert_parallel: args.expert_parallel,
         estimate_kv_blocks: args.estimate_kv_blocks,
         reference_mode: args.reference,
         profile: args.profile.clone(),
@@ -95,10 +100,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 fn print_text(report: &ValidationReport, threshold: f64) {
     let setup = &report.setup;
     println!(
-        "{}: {} requests replayed on {} rank(s) of {} x{} serving {}, {} KV blocks per rank ({}; catalog estimate {})",
+        "{}: {} requests replayed on {} rank(s){} of {} x{} serving {}, {} KV blocks per rank ({}; catalog estimate {})",
         report.recording,
         report.requests,
         setup.data_parallel,
+        if setup.expert_parallel {
+            " with expert parallelism"
+        } else {
+            ""
+        },
         setup.gpu,
         setup.tensor_parallel,
         setup.model,

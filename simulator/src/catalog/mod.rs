@@ -125,6 +125,12 @@ pub struct ModelSpec {
 }
 
 impl ModelSpec {
+    /// Whether `name` names this model (its id or an alias, in any case, or a path whose
+    /// last component is one of theirs).
+    pub fn answers_to(&self, name: &str) -> bool {
+        matches_name(&self.id, &self.aliases, name)
+    }
+
     /// KV-cache bytes one token occupies: 2 (K and V) x layers x kv_heads x head_dim x dtype.
     pub fn kv_bytes_per_token(&self) -> u64 {
         2 * u64::from(self.layers)
@@ -282,9 +288,24 @@ impl Catalog {
     }
 }
 
+/// Whether `name` is `id` or one of `aliases`, in any case; a path (`/data/Qwen3-32B`,
+/// as vLLM records a model served from disk) also matches by its last component against
+/// the last component of each (`Qwen/Qwen3-32B`).
 fn matches_name(id: &str, aliases: &[String], name: &str) -> bool {
     let name = name.trim();
-    id.eq_ignore_ascii_case(name) || aliases.iter().any(|alias| alias.eq_ignore_ascii_case(name))
+    let base = |text: &str| -> String {
+        text.trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+    };
+    let wanted = base(name);
+    std::iter::once(id)
+        .chain(aliases.iter().map(String::as_str))
+        .any(|known| {
+            known.eq_ignore_ascii_case(name) || (!wanted.is_empty() && base(known) == wanted)
+        })
 }
 
 fn parse_gpus(text: &str, origin: &str) -> Result<GpuFile, CatalogError> {
@@ -399,6 +420,30 @@ fn validate_model(model: &ModelSpec, origin: &str) -> Result<(), CatalogError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// vLLM records a model served from disk by its path, and fine-tunes by their
+    /// own repository: both resolve by the last path component.
+    #[test]
+    fn models_resolve_by_path_and_repository_name() {
+        let catalog = Catalog::builtin();
+        for (name, id) in [
+            ("/data/model/Qwen3-32B", "qwen3-32b"),
+            ("/models/Qwen3-32B/", "qwen3-32b"),
+            ("qwen/qwen3-32b", "qwen3-32b"),
+            ("Qwen3-30B-A3B-Instruct-2507", "qwen3-30b-a3b"),
+            ("/data/Meta-Llama-3.1-8B-Instruct", "llama-3.1-8b"),
+        ] {
+            assert_eq!(catalog.model(name).unwrap().id, id, "{name}");
+        }
+        for unknown in ["/data/model/Qwen3-32B-AWQ", "/", ""] {
+            assert!(catalog.model(unknown).is_err(), "{unknown}");
+        }
+        assert!(
+            catalog
+                .gpu("NVIDIA RTX PRO 6000 Blackwell Server Edition")
+                .is_ok()
+        );
+    }
 
     #[test]
     fn builtin_has_every_required_entry() {

@@ -91,7 +91,7 @@ impl FleetConfig {
             crate::perf::kv_capacity_blocks(
                 gpu,
                 model,
-                self.tensor_parallel,
+                crate::perf::Parallelism::tensor(self.tensor_parallel),
                 args.gpu_memory_utilization,
                 args.block_size,
             )
@@ -122,7 +122,7 @@ impl FleetConfig {
                     profile,
                     gpu,
                     model,
-                    self.tensor_parallel,
+                    crate::perf::Parallelism::tensor(self.tensor_parallel),
                     &catalog.defaults,
                 )
                 .map_err(|error| super::FleetError::Config {
@@ -135,7 +135,7 @@ impl FleetConfig {
                 gpu,
                 model,
                 &catalog.defaults,
-                self.tensor_parallel,
+                crate::perf::Parallelism::tensor(self.tensor_parallel),
             )),
         };
         Ok((engine, cost))

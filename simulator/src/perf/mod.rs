@@ -15,13 +15,116 @@ pub mod roofline;
 
 pub use roofline::StepCostModel;
 
-use crate::catalog::{GpuDefaults, GpuSpec, ModelSpec};
+use crate::catalog::{GpuDefaults, GpuSpec, ModelSpec, MoeSpec};
+
+/// Communication of one step between the GPUs of one engine, `(seconds per step,
+/// seconds per token of one rank)`: the tensor-parallel all-reduces and the MoE token
+/// exchange between data-parallel ranks. Both step models add it.
+pub fn communication_seconds(
+    gpu: &GpuSpec,
+    model: &ModelSpec,
+    defaults: &GpuDefaults,
+    parallelism: Parallelism,
+) -> (f64, f64) {
+    let (reduce_step, reduce_token) = allreduce_seconds(gpu, model, defaults, parallelism.tensor);
+    let (exchange_step, exchange_token) =
+        expert_exchange_seconds(gpu, model, defaults, parallelism);
+    (reduce_step + exchange_step, reduce_token + exchange_token)
+}
+
+/// How one engine spreads a model over GPUs, as vLLM's engine arguments say it.
+///
+/// `data` ranks each run their own scheduler and KV cache (the replay makes each a
+/// replica behind the engine's balancer). For a mixture-of-experts model vLLM shards
+/// the experts over all `tensor × data` GPUs (by experts with `expert`, i.e.
+/// `enable_expert_parallel`; otherwise by flattening tensor parallelism across the
+/// ranks), so an MoE layer of one rank serves the tokens of every rank: the models
+/// here price it for the group's tokens, ranks assumed evenly loaded, plus the
+/// exchange of those tokens between the ranks ([`expert_exchange_seconds`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Parallelism {
+    pub tensor: u32,
+    pub data: u32,
+    pub expert: bool,
+}
+
+impl Parallelism {
+    /// Tensor parallelism alone: one rank.
+    pub fn tensor(tensor: u32) -> Self {
+        Parallelism {
+            tensor: tensor.max(1),
+            data: 1,
+            expert: false,
+        }
+    }
+
+    /// GPUs one MoE layer's experts are spread over (`tensor × data`); for dense
+    /// models the MLP is only tensor-sharded.
+    pub fn expert_shards(&self, model: &ModelSpec) -> u32 {
+        if model.moe.is_some() {
+            self.tensor.max(1) * self.data.max(1)
+        } else {
+            self.tensor.max(1)
+        }
+    }
+
+    /// The expert-parallel degree an operator profile's `moe.csv` is read at: the
+    /// expert shards when the ranks split the experts between them (`expert`, or data
+    /// ranks sharing an MoE layer), 1 when tensor parallelism splits each expert.
+    pub fn profiled_ep(&self, model: &ModelSpec) -> u32 {
+        if self.expert || self.data > 1 {
+            self.expert_shards(model)
+        } else {
+            1
+        }
+    }
+}
+
+/// The exchange of an MoE layer's tokens between data-parallel ranks, `(seconds per
+/// step, seconds per token of one rank)`: per MoE layer a dispatch and a combine, each
+/// moving the group's `data × tokens × hidden × dtype` bytes of which `(N − 1) / N`
+/// cross the catalog's interconnect per GPU (`N` the expert shards; vLLM's default
+/// all-gather / reduce-scatter), plus the catalog's per-call latency. Zero for dense
+/// models and for one rank (tensor parallelism's all-reduces are
+/// [`allreduce_seconds`]).
+pub fn expert_exchange_seconds(
+    gpu: &GpuSpec,
+    model: &ModelSpec,
+    defaults: &GpuDefaults,
+    parallelism: Parallelism,
+) -> (f64, f64) {
+    if model.moe.is_none() || parallelism.data <= 1 {
+        return (0.0, 0.0);
+    }
+    let shards = f64::from(parallelism.expert_shards(model));
+    let calls = 2.0 * f64::from(model.layers);
+    let bytes_per_token = f64::from(parallelism.data)
+        * f64::from(model.hidden)
+        * f64::from(model.dtype_bytes)
+        * (shards - 1.0)
+        / shards;
+    (
+        calls * defaults.allreduce_latency_us * 1e-6,
+        calls * bytes_per_token / gpu.interconnect_bytes_per_s,
+    )
+}
+
+/// Expected experts of one shard that `tokens` routed tokens activate: each token
+/// picks `k` of `E` experts, so an expert is untouched with probability
+/// `(1 − k/E)^tokens`; a shard holds `E / shards` of them (never under the `k / shards`
+/// one token activates).
+pub fn expected_active_experts(moe: &MoeSpec, shards: u32, tokens: f64) -> f64 {
+    let (experts, per_token) = (f64::from(moe.experts), f64::from(moe.experts_per_token));
+    let shards = f64::from(shards.max(1));
+    let active = experts * (1.0 - (1.0 - per_token / experts).powf(tokens));
+    (active / shards).max(per_token / shards)
+}
 
 /// The tensor-parallel all-reduces of one step, `(seconds per step, seconds per
 /// token)`: two per layer (after attention and after the MLP), each of `tokens × hidden
 /// × dtype` bytes, of which a ring all-reduce moves `2 (tp − 1) / tp` per GPU over the
 /// catalog's interconnect (NVLink on SXM parts, PCIe on the rest), plus the catalog's
-/// per-call latency. Zero at `tensor_parallel` 1. Both step models add it.
+/// per-call latency. Zero at `tensor_parallel` 1.
 pub fn allreduce_seconds(
     gpu: &GpuSpec,
     model: &ModelSpec,
@@ -282,9 +385,10 @@ fn div_ceil(a: Fs, b: Fs) -> Fs {
     -div_floor(-a, b)
 }
 
-/// KV-cache capacity of a replica, in blocks, estimated the way vLLM sizes it:
+/// KV-cache capacity of one engine rank, in blocks, estimated the way vLLM sizes it:
 /// `memory x gpu_memory_utilization - weights - runtime reserve` per GPU, divided by the
-/// KV bytes per token per GPU, in whole blocks.
+/// KV bytes per token per GPU, in whole blocks. A GPU holds `1 / tensor` of the dense
+/// weights and, for MoE models, `1 / (tensor × data)` of the experts.
 ///
 /// The runtime reserve (activation peak of a `max_num_batched_tokens` forward pass,
 /// CUDA graph pool, non-torch allocations) is taken as 1.25 GB: vLLM's start-up log of the
@@ -294,15 +398,20 @@ fn div_ceil(a: Fs, b: Fs) -> Fs {
 pub fn kv_capacity_blocks(
     gpu: &GpuSpec,
     model: &ModelSpec,
-    tensor_parallel: u32,
+    parallelism: Parallelism,
     gpu_memory_utilization: f64,
     block_size: u32,
 ) -> u64 {
     const RUNTIME_RESERVE_BYTES: f64 = 1.25e9;
-    let tp = f64::from(tensor_parallel.max(1));
-    let budget = gpu.memory_bytes * gpu_memory_utilization
-        - model.weight_bytes() / tp
-        - RUNTIME_RESERVE_BYTES;
+    let tp = f64::from(parallelism.tensor.max(1));
+    let expert_bytes = model
+        .moe
+        .as_ref()
+        .map_or(0.0, |moe| moe.expert_params * f64::from(model.dtype_bytes));
+    let weights_per_gpu = (model.weight_bytes() - expert_bytes) / tp
+        + expert_bytes / f64::from(parallelism.expert_shards(model));
+    let budget =
+        gpu.memory_bytes * gpu_memory_utilization - weights_per_gpu - RUNTIME_RESERVE_BYTES;
     let per_block = model.kv_bytes_per_token() as f64 / tp * f64::from(block_size.max(1));
     if budget <= 0.0 {
         0
@@ -320,13 +429,98 @@ mod tests {
         roofline::tests::model_4090()
     }
 
+    /// An MoE model's experts are spread over every GPU of the engine (vLLM shards them
+    /// over `tensor × data`), the rest is per rank: two data-parallel ranks of
+    /// Qwen3-30B-A3B each hold half of its 29.0e9 expert parameters, so each has
+    /// 29.0 GB (bf16) more for KV than one rank alone.
+    #[test]
+    fn data_parallel_ranks_share_an_moe_models_experts() {
+        let catalog = Catalog::builtin();
+        let (gpu, model) = (
+            catalog.gpu("rtx-pro-6000").unwrap(),
+            catalog.model("qwen3-30b-a3b").unwrap(),
+        );
+        let blocks = |data, expert| {
+            let parallelism = Parallelism {
+                tensor: 1,
+                data,
+                expert,
+            };
+            kv_capacity_blocks(gpu, model, parallelism, 0.92, 16)
+        };
+        let block_bytes = model.kv_bytes_per_token() as f64 * 16.0;
+        let gained = (blocks(2, true) - blocks(1, false)) as f64 * block_bytes;
+        assert!((gained - 29.0e9).abs() < block_bytes, "{gained}");
+        assert_eq!(blocks(2, true), blocks(2, false));
+        // A dense model's ranks are full copies.
+        let dense = catalog.model("llama-3.1-8b").unwrap();
+        let two = Parallelism {
+            tensor: 1,
+            data: 2,
+            expert: true,
+        };
+        assert_eq!(
+            kv_capacity_blocks(gpu, dense, two, 0.9, 16),
+            kv_capacity_blocks(gpu, dense, Parallelism::tensor(1), 0.9, 16)
+        );
+        assert_eq!(
+            expert_exchange_seconds(gpu, dense, &catalog.defaults, two),
+            (0.0, 0.0)
+        );
+    }
+
+    /// The MoE token exchange of two ranks: per layer a dispatch and a combine of both
+    /// ranks' tokens (2 × 2,048 × 2 B each per token of one rank), half of which crosses
+    /// the 32 GB/s PCIe link, plus 10 µs per call.
+    #[test]
+    fn the_expert_exchange_moves_every_ranks_tokens() {
+        let catalog = Catalog::builtin();
+        let (gpu, model) = (
+            catalog.gpu("rtx-pro-6000").unwrap(),
+            catalog.model("qwen3-30b-a3b").unwrap(),
+        );
+        let two = Parallelism {
+            tensor: 1,
+            data: 2,
+            expert: true,
+        };
+        let (per_step, per_token) = expert_exchange_seconds(gpu, model, &catalog.defaults, two);
+        let calls = 2.0 * 48.0;
+        assert!((per_step - calls * 10e-6).abs() < 1e-12);
+        let bytes = 2.0 * 2048.0 * 2.0 * 0.5;
+        assert!((per_token - calls * bytes / 32e9).abs() < 1e-15);
+        assert_eq!(
+            expert_exchange_seconds(gpu, model, &catalog.defaults, Parallelism::tensor(1)),
+            (0.0, 0.0)
+        );
+        // On the roofline a rank's decode reads the experts both ranks' tokens touch,
+        // from its half: one token each activates 2 × 8 of 128 experts at most, so the
+        // rank reads at most 8 experts' weights where one rank alone reads 8 exactly.
+        let alone = StepCostModel::new(gpu, model, &catalog.defaults, Parallelism::tensor(1));
+        let ranked = StepCostModel::new(gpu, model, &catalog.defaults, two);
+        let shape = StepShape::decode(1, 1_000);
+        let comm = crate::perf::roofline::tests::fs(per_step + per_token);
+        let difference = ranked.step_fs(&shape) - comm - alone.step_fs(&shape);
+        let moe = model.moe.as_ref().unwrap();
+        let expert_fs = moe.expert_params * 2.0
+            / 128.0
+            / (gpu.memory_bandwidth_bytes_per_s * catalog.defaults.memory_efficiency)
+            * 1e15;
+        let expected = (expected_active_experts(moe, 2, 2.0) - 8.0) * expert_fs;
+        assert!(
+            (difference as f64 - expected).abs() < 1e3,
+            "{difference} vs {expected}"
+        );
+        assert!(expected < 0.0);
+    }
+
     #[test]
     fn recording_capacity_estimate_is_close_to_vllm() {
         let catalog = Catalog::builtin();
         let blocks = kv_capacity_blocks(
             catalog.gpu("rtx-4090").unwrap(),
             catalog.model("llama-3.1-8b").unwrap(),
-            1,
+            Parallelism::tensor(1),
             0.9,
             16,
         );

@@ -30,22 +30,26 @@
 //!   fit's own error against the rows.
 //! - CPU-side costs a GPU profile cannot see (the scheduler, input preparation) are the
 //!   catalog's `step_overhead_us` and `per_sequence_overhead_us`, as for the roofline.
-//! - MoE models: `moe.csv` (`tokens,activated_experts,time_us`, one MoE layer) gives
-//!   the expert layer's time at the experts a step's tokens are expected to activate,
-//!   `E (1 − (1 − k/E)^tokens)` of `E` experts with `k` per token, interpolated in both;
-//!   it replaces the MLP operators (`gate_up_proj`, `down_proj`, `act_fn`), which an
-//!   MoE profile may lack. A dense model with `moe.csv`, or an MoE model without it, is
-//!   refused.
+//! - MoE models: `moe.csv` (`[ep,]tokens,activated_experts,time_us`, one MoE layer;
+//!   `activated_experts` are the shard's own when `ep` > 1) gives the expert layer's
+//!   time at the experts a step's tokens are expected to activate,
+//!   `E (1 − (1 − k/E)^tokens) / ep` of `E` experts with `k` per token, interpolated in
+//!   both; it replaces the MLP operators (`gate_up_proj`, `down_proj`, `act_fn`), which
+//!   an MoE profile may lack. Rows are read at the engine's expert-parallel degree
+//!   ([`super::Parallelism::profiled_ep`]; no `ep` column means 1), the tokens being
+//!   those of every data-parallel rank. A dense model with `moe.csv`, an MoE model
+//!   without it, or a degree not profiled is refused.
 //! - Tensor parallelism: a `tp<N>` profile times one GPU's shard of each operator; the
 //!   all-reduces between the shards are not in it and are added as for the roofline
-//!   ([`super::allreduce_seconds`]: two per layer over the catalog's interconnect).
+//!   ([`super::communication_seconds`]: two all-reduces per layer over the catalog's
+//!   interconnect, and an MoE layer's token exchange between data-parallel ranks).
 //!
 //! The compute time (the DCGM tensor-pipe numerator) is the dense operators' time above
 //! their one-token time: the part that grows with tokens is the matrix math, the rest
 //! is reading the weights.
 
-use super::{DecodeRun, Fs, StepModel, StepShape};
-use crate::catalog::{GpuDefaults, GpuSpec, ModelSpec};
+use super::{DecodeRun, Fs, Parallelism, StepModel, StepShape};
+use crate::catalog::{GpuDefaults, GpuSpec, ModelSpec, MoeSpec};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -232,8 +236,8 @@ pub struct FitReport {
 pub struct ProfileModel {
     layers: Fs,
     dense_layer: Piecewise,
-    /// MoE models: the expert layer by tokens, and `(experts, experts per token)`.
-    moe: Option<(MoeTable, f64, f64)>,
+    /// MoE models: the expert layer.
+    moe: Option<MoeLayer>,
     dense_once: Piecewise,
     per_sequence: Piecewise,
     attention: AttentionFit,
@@ -256,17 +260,18 @@ fn us_to_fs(us: f64) -> Fs {
 
 impl ProfileModel {
     /// Loads the profile at `dir` (the folder holding `meta.yaml` and `tp<N>/`) for
-    /// `model` on `gpu` at `tensor_parallel`, checking the profiled architecture against
-    /// the catalog's.
+    /// `model` on `gpu` at `parallelism` (`tp<tensor>`), checking the profiled
+    /// architecture against the catalog's.
     pub fn load(
         dir: &Path,
         gpu: &GpuSpec,
         model: &ModelSpec,
-        tensor_parallel: u32,
+        parallelism: Parallelism,
         defaults: &GpuDefaults,
     ) -> Result<ProfileModel, ProfileError> {
-        check_meta(dir, model, tensor_parallel)?;
-        let tp_dir = dir.join(format!("tp{}", tensor_parallel.max(1)));
+        let tensor_parallel = parallelism.tensor.max(1);
+        let tp_dir = dir.join(format!("tp{tensor_parallel}"));
+        check_meta(dir, &tp_dir, model, tensor_parallel)?;
         let dense_path = tp_dir.join("dense.csv");
         let dense = read_op_table(&dense_path, "tokens")?;
         let per_seq_path = tp_dir.join("per_sequence.csv");
@@ -275,11 +280,15 @@ impl ProfileModel {
         let rows = read_attention(&attention_path)?;
         let moe_path = tp_dir.join("moe.csv");
         let moe = match (&model.moe, moe_path.exists()) {
-            (Some(spec), true) => Some((
-                read_moe(&moe_path)?,
-                f64::from(spec.experts),
-                f64::from(spec.experts_per_token),
-            )),
+            (Some(spec), true) => {
+                let ep = parallelism.profiled_ep(model);
+                Some(MoeLayer {
+                    table: read_moe(&moe_path, ep)?,
+                    spec: spec.clone(),
+                    ep,
+                    ranks: f64::from(parallelism.data.max(1)),
+                })
+            }
             (Some(_), false) => {
                 return Err(ProfileError::Moe {
                     path: moe_path,
@@ -360,7 +369,7 @@ impl ProfileModel {
             mixed: group(|r| r.prefill_chunk > 0.0 && r.n_decode > 0.0),
         };
         let (comm_per_step, comm_per_token) =
-            super::allreduce_seconds(gpu, model, defaults, tensor_parallel);
+            super::communication_seconds(gpu, model, defaults, parallelism);
         Ok(ProfileModel {
             comm_fs_per_step: us_to_fs(comm_per_step * 1e6),
             comm_fs_per_token: us_to_fs(comm_per_token * 1e6),
@@ -391,13 +400,7 @@ impl ProfileModel {
             return 0;
         }
         let t = tokens as f64;
-        let moe = self
-            .moe
-            .as_ref()
-            .map_or(0.0, |(table, experts, per_token)| {
-                let active = experts * (1.0 - (1.0 - per_token / experts).powf(t));
-                table.at(t, active.max(*per_token))
-            });
+        let moe = self.moe.as_ref().map_or(0.0, |layer| layer.us(t));
         let gpu = self.layers as f64 * (self.dense_layer.at(t) + moe)
             + self.dense_once.at(t)
             + self.per_sequence.at(seqs as f64);
@@ -464,6 +467,25 @@ impl StepModel for ProfileModel {
     }
 }
 
+/// One MoE layer of a rank: the profiled table at the engine's expert-parallel degree.
+#[derive(Debug, Clone, PartialEq)]
+struct MoeLayer {
+    table: MoeTable,
+    spec: MoeSpec,
+    ep: u32,
+    /// Data-parallel ranks whose tokens the layer serves (evenly loaded).
+    ranks: f64,
+}
+
+impl MoeLayer {
+    /// The layer's time, µs, for `tokens` tokens of this rank.
+    fn us(&self, tokens: f64) -> f64 {
+        let group = self.ranks * tokens;
+        let active = super::expected_active_experts(&self.spec, self.ep, group);
+        self.table.at(group, active)
+    }
+}
+
 /// `moe.csv`: per token count, the layer's time by activated experts.
 #[derive(Debug, Clone, PartialEq)]
 struct MoeTable {
@@ -487,26 +509,52 @@ impl MoeTable {
     }
 }
 
-fn read_moe(path: &Path) -> Result<MoeTable, ProfileError> {
+/// The rows of `moe.csv` at expert-parallel degree `ep` (a file without an `ep`
+/// column is all degree 1).
+fn read_moe(path: &Path, ep: u32) -> Result<MoeTable, ProfileError> {
     let text = read(path)?;
     let mut lines = text.lines().enumerate();
     let header = lines.next().map(|(_, h)| h).unwrap_or_default();
     let [tokens, active, time] = columns(path, header, ["tokens", "activated_experts", "time_us"])?;
+    let ep_column = header.split(',').map(str::trim).position(|n| n == "ep");
+    let mut profiled_degrees = std::collections::BTreeSet::new();
     let mut by_tokens: BTreeMap<u64, Vec<(f64, f64)>> = BTreeMap::new();
     for (index, line) in lines {
         if line.trim().is_empty() {
             continue;
         }
         let fields: Vec<&str> = line.split(',').collect();
+        if let Some(column) = ep_column {
+            let degree = number(path, index + 1, &fields, column, "ep")?;
+            profiled_degrees.insert(degree.round() as u64);
+            if degree.round() as u64 != u64::from(ep) {
+                continue;
+            }
+        } else if ep != 1 {
+            profiled_degrees.insert(1);
+            continue;
+        }
         let t = number(path, index + 1, &fields, tokens, "tokens")?;
         let a = number(path, index + 1, &fields, active, "activated_experts")?;
         let us = number(path, index + 1, &fields, time, "time_us")?;
         by_tokens.entry(t.round() as u64).or_default().push((a, us));
     }
     if by_tokens.is_empty() {
+        let message = if profiled_degrees.is_empty() {
+            "no rows".to_string()
+        } else {
+            format!(
+                "no rows at expert parallelism {ep} (the engine's tensor × data-parallel GPUs); profiled: {}",
+                profiled_degrees
+                    .iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
         return Err(ProfileError::Moe {
             path: path.to_path_buf(),
-            message: "no rows".into(),
+            message,
         });
     }
     Ok(MoeTable {
@@ -644,7 +692,7 @@ fn read(path: &Path) -> Result<String, ProfileError> {
 }
 
 /// `meta.yaml`: the degree must be profiled and the architecture the catalog's.
-fn check_meta(dir: &Path, model: &ModelSpec, tp: u32) -> Result<(), ProfileError> {
+fn check_meta(dir: &Path, tp_dir: &Path, model: &ModelSpec, tp: u32) -> Result<(), ProfileError> {
     let path = dir.join("meta.yaml");
     let text = read(&path)?;
     let meta: serde_json::Value =
@@ -661,7 +709,9 @@ fn check_meta(dir: &Path, model: &ModelSpec, tp: u32) -> Result<(), ProfileError
                 .collect()
         })
         .unwrap_or_default();
-    if !degrees.contains(&tp.max(1)) {
+    // `tp_degrees` may list only the degrees of the first profiling pass; a `tp<N>`
+    // folder profiled later counts too.
+    if !degrees.contains(&tp.max(1)) && !tp_dir.is_dir() {
         return Err(ProfileError::TensorParallel {
             dir: dir.to_path_buf(),
             tp,
@@ -669,10 +719,7 @@ fn check_meta(dir: &Path, model: &ModelSpec, tp: u32) -> Result<(), ProfileError
         });
     }
     let profiled_model = meta["model"].as_str().unwrap_or_default();
-    if !profiled_model.is_empty()
-        && model.id != profiled_model
-        && !model.aliases.iter().any(|a| a == profiled_model)
-    {
+    if !profiled_model.is_empty() && !model.answers_to(profiled_model) {
         return Err(ProfileError::Architecture {
             path,
             model: model.id.clone(),
@@ -681,6 +728,13 @@ fn check_meta(dir: &Path, model: &ModelSpec, tp: u32) -> Result<(), ProfileError
             catalog: model.id.clone(),
         });
     }
+    // The profiler emulates a tensor-parallel rank on one GPU by dividing the shapes by
+    // the degree, and records the shapes of the last pass: a profiled shape may be the
+    // catalog's divided by any profiled degree.
+    let divisors: Vec<u64> = std::iter::once(1)
+        .chain(degrees.iter().map(|&d| u64::from(d)))
+        .chain(std::iter::once(u64::from(tp.max(1))))
+        .collect();
     let overrides = &meta["engine_effective"]["hf_overrides"];
     for (field, catalog) in [
         ("num_attention_heads", model.heads),
@@ -688,7 +742,7 @@ fn check_meta(dir: &Path, model: &ModelSpec, tp: u32) -> Result<(), ProfileError
         ("vocab_size", model.vocab),
     ] {
         if let Some(profiled) = overrides[field].as_u64()
-            && profiled != u64::from(catalog)
+            && !divisors.iter().any(|d| profiled * d == u64::from(catalog))
         {
             return Err(ProfileError::Architecture {
                 path,
@@ -801,27 +855,56 @@ fn read_attention(path: &Path) -> Result<Vec<AttentionRow>, ProfileError> {
     let cols = columns(
         path,
         header,
-        [
-            "prefill_chunk",
-            "kv_prefill",
-            "n_decode",
-            "kv_decode",
-            "time_us",
-        ],
+        ["prefill_chunk", "n_decode", "kv_decode", "time_us"],
     )?;
+    let names: Vec<&str> = header.split(',').map(str::trim).collect();
+    let position = |name: &str| names.iter().position(|n| *n == name);
+    // The chunk's prior context: `kv_prefill`, or in newer profiles `prefill_key`, the
+    // query-weighted causal key length `kv_prefill + prefill_chunk / 2`.
+    let (context_column, keyed) = match (position("kv_prefill"), position("prefill_key")) {
+        (Some(column), _) => (column, false),
+        (None, Some(column)) => (column, true),
+        (None, None) => {
+            return Err(ProfileError::MissingColumn {
+                path: path.to_path_buf(),
+                column: "kv_prefill (or prefill_key)",
+                header: header.to_string(),
+            });
+        }
+    };
+    // Newer profiles also time other attention kernels and multi-token decodes
+    // (speculative decoding); a plain vLLM step is `attention` with one query.
+    let layer_column = position("layer");
+    let query_column = position("decode_q_len");
     let mut rows = Vec::new();
     for (index, line) in lines {
         if line.trim().is_empty() {
             continue;
         }
         let fields: Vec<&str> = line.split(',').collect();
-        let at = |i: usize, name: &str| number(path, index + 1, &fields, cols[i], name);
+        let at = |i: usize, name: &str| number(path, index + 1, &fields, i, name);
+        if let Some(column) = layer_column
+            && fields.get(column).map(|f| f.trim()) != Some("attention")
+        {
+            continue;
+        }
+        if let Some(column) = query_column
+            && at(column, "decode_q_len")? != 1.0
+        {
+            continue;
+        }
+        let prefill_chunk = at(cols[0], "prefill_chunk")?;
+        let context = at(context_column, names[context_column])?;
         let row = AttentionRow {
-            prefill_chunk: at(0, "prefill_chunk")?,
-            kv_prefill: at(1, "kv_prefill")?,
-            n_decode: at(2, "n_decode")?,
-            kv_decode: at(3, "kv_decode")?,
-            time_us: at(4, "time_us")?,
+            prefill_chunk,
+            kv_prefill: if keyed {
+                (context - prefill_chunk / 2.0).max(0.0)
+            } else {
+                context
+            },
+            n_decode: at(cols[1], "n_decode")?,
+            kv_decode: at(cols[2], "kv_decode")?,
+            time_us: at(cols[3], "time_us")?,
         };
         if row.time_us > 0.0 && (row.prefill_chunk > 0.0 || row.n_decode > 0.0) {
             rows.push(row);

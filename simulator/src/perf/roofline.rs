@@ -6,17 +6,20 @@
 //! `2 x active body params` FLOPs per token, the LM head once per sequence, plus attention. Its time is the larger of the
 //! memory time and the compute time (they overlap on the GPU), plus engine overhead and,
 //! with tensor parallelism, two all-reduces per layer. Everything per GPU is divided by
-//! `tensor_parallel`.
+//! the tensor-parallel degree; an MoE model's experts by the expert shards, read for
+//! the tokens of every data-parallel rank ([`super::Parallelism`]).
 
-use super::{DecodeRun, Fs, StepModel, StepShape};
-use crate::catalog::{GpuDefaults, GpuSpec, ModelSpec};
+use super::{DecodeRun, Fs, Parallelism, StepModel, StepShape};
+use crate::catalog::{GpuDefaults, GpuSpec, ModelSpec, MoeSpec};
 
 /// Step-time coefficients for one (GPU, model, tensor-parallel) replica.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StepCostModel {
     dense_weight_fs: Fs,
     expert_weight_fs: Fs,
-    moe: Option<(f64, f64)>,
+    /// MoE: the model (for the experts a step activates), the expert shards and the
+    /// data-parallel ranks whose tokens one shard serves.
+    moe: Option<(MoeSpec, u32, f64)>,
     kv_fs_per_token: Fs,
     linear_fs_per_token: Fs,
     lm_head_fs_per_seq: Fs,
@@ -32,14 +35,15 @@ fn to_fs(seconds: f64) -> Fs {
 }
 
 impl StepCostModel {
-    /// Coefficients from catalog facts. `tensor_parallel` must be at least 1.
+    /// Coefficients from catalog facts.
     pub fn new(
         gpu: &GpuSpec,
         model: &ModelSpec,
         defaults: &GpuDefaults,
-        tensor_parallel: u32,
+        parallelism: Parallelism,
     ) -> Self {
-        let tp = f64::from(tensor_parallel.max(1));
+        let tp = f64::from(parallelism.tensor.max(1));
+        let shards = parallelism.expert_shards(model);
         let bandwidth = gpu.memory_bandwidth_bytes_per_s
             * gpu.memory_efficiency.unwrap_or(defaults.memory_efficiency);
         let flops = gpu.bf16_flops
@@ -51,17 +55,22 @@ impl StepCostModel {
             Some(moe) => (
                 model.params_read_per_step() - moe.expert_params,
                 moe.expert_params,
-                Some((f64::from(moe.experts), f64::from(moe.experts_per_token))),
+                Some((moe.clone(), shards, f64::from(parallelism.data.max(1)))),
             ),
             None => (model.params_read_per_step(), 0.0, None),
         };
         let attention_width =
             f64::from(model.heads) * f64::from(model.head_dim) * f64::from(model.layers);
         let (comm_per_step, comm_per_token) =
-            super::allreduce_seconds(gpu, model, defaults, tensor_parallel);
+            super::communication_seconds(gpu, model, defaults, parallelism);
         Self {
             dense_weight_fs: to_fs(dense_params * dtype / tp / bandwidth),
-            expert_weight_fs: to_fs(expert_params * dtype / tp / bandwidth),
+            // One expert's weights: a shard reads its share of the experts activated.
+            expert_weight_fs: to_fs(
+                expert_params * dtype
+                    / model.moe.as_ref().map_or(1.0, |m| f64::from(m.experts))
+                    / bandwidth,
+            ),
             moe,
             kv_fs_per_token: to_fs(model.kv_bytes_per_token() as f64 / tp / bandwidth),
             linear_fs_per_token: to_fs(2.0 * model.body_params_active() / tp / flops),
@@ -77,14 +86,13 @@ impl StepCostModel {
     }
 
     /// Weight-read time of a step with `tokens` tokens: all dense weights, and for MoE the
-    /// expected share of experts at least one token routes to.
+    /// experts of this GPU's shard that the ranks' tokens are expected to activate.
     fn weight_fs(&self, tokens: u64) -> Fs {
-        match self.moe {
+        match &self.moe {
             None => self.dense_weight_fs,
-            Some((experts, per_token)) => {
-                let untouched = (1.0 - per_token / experts).powf(tokens as f64);
-                self.dense_weight_fs
-                    + (self.expert_weight_fs as f64 * (1.0 - untouched)).round() as Fs
+            Some((moe, shards, ranks)) => {
+                let active = super::expected_active_experts(moe, *shards, ranks * tokens as f64);
+                self.dense_weight_fs + (self.expert_weight_fs as f64 * active).round() as Fs
             }
         }
     }
@@ -161,13 +169,18 @@ pub(crate) mod tests {
     use super::*;
     use crate::catalog::Catalog;
 
+    /// Seconds to femtoseconds as the model rounds them.
+    pub(crate) fn fs(seconds: f64) -> Fs {
+        to_fs(seconds)
+    }
+
     pub(crate) fn model_4090() -> StepCostModel {
         let catalog = Catalog::builtin();
         StepCostModel::new(
             catalog.gpu("rtx-4090").unwrap(),
             catalog.model("llama-3.1-8b").unwrap(),
             &catalog.defaults,
-            1,
+            Parallelism::tensor(1),
         )
     }
 

@@ -278,7 +278,7 @@ impl Context {
                     &dir,
                     gpu,
                     model_spec,
-                    tensor_parallel,
+                    crate::perf::Parallelism::tensor(tensor_parallel),
                     &catalog.defaults,
                 )
                 .map_err(|error| ScenarioError::at(self.at("fleet.profile"), error))?;
