@@ -595,12 +595,25 @@ mod tests {
             "{\"request_id\": \"a\", \"input_toks\": 10, \"output_toks\": 5, \"arrival_time\": 100.5, \"queued_ts\": 1.0, \"scheduled_ts\": 1.5, \"first_token_ts\": 2.0, \"last_token_ts\": 4.0}\n",
         )
         .unwrap();
+        // The newer recorder's series: more columns, in another order.
         std::fs::write(
             dir.join("timeseries.csv"),
-            "t,prompt_throughput,gen_throughput,running,waiting,kv_cache_pct\n1.0,10.0,2.0,1,0,5.5\n",
+            "t,prompt_throughput,prompt_compute_throughput,prompt_cached_throughput,gen_throughput,running,waiting,preempted,kv_cache_pct\n1.0,10.0,8.0,2.0,3.0,1,0,0,5.5\n",
         )
         .unwrap();
-        let meta = read_recording(&dir).unwrap().meta;
+        let recording = read_recording(&dir).unwrap();
+        assert_eq!(
+            recording.timeseries[0],
+            RecordingSample {
+                t_s: 1.0,
+                prompt_throughput: 10.0,
+                gen_throughput: 3.0,
+                running: 1,
+                waiting: 0,
+                kv_cache_pct: 5.5,
+            }
+        );
+        let meta = recording.meta;
         assert_eq!((meta.tensor_parallel, meta.data_parallel), (1, 2));
         assert!(meta.expert_parallel);
         std::fs::write(
