@@ -96,6 +96,29 @@ fn the_recording_replays_on_its_gpus_operator_profile() {
         stdout.contains("step model: profile (attention fit over"),
         "{stdout}"
     );
+    // Parallelism from the command line is what the report says it replayed.
+    let ranks = run(&[
+        "--data-parallel",
+        "2",
+        "--expert-parallel",
+        "true",
+        "--format",
+        "json",
+    ]);
+    let report: Value = serde_json::from_slice(&ranks.stdout).unwrap();
+    assert_eq!(
+        (
+            &report["setup"]["data_parallel"],
+            &report["setup"]["expert_parallel"]
+        ),
+        (&Value::from(2), &Value::from(true))
+    );
+    let text = run(&["--data-parallel", "2", "--expert-parallel", "true"]);
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        stdout.contains("on 2 rank(s) with expert parallelism of rtx-4090"),
+        "{stdout}"
+    );
     let wrong = run(&["--tensor-parallel", "2"]);
     assert_eq!(wrong.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&wrong.stderr);
