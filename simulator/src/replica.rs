@@ -447,9 +447,12 @@ impl Replica {
         &self.config
     }
 
-    /// Requests waiting plus running: the load a router sees.
-    pub fn load(&self) -> usize {
-        self.waiting.len() + self.running.len()
+    /// Requests waiting and running: the load a router sees.
+    pub fn load(&self) -> crate::routing::Load {
+        crate::routing::Load {
+            waiting: self.waiting.len(),
+            running: self.running.len(),
+        }
     }
 
     /// Whether the replica holds no request.

@@ -4,6 +4,32 @@
 
 use crate::fleet::RoutingPolicy;
 
+/// A replica's requests as a router counts them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Load {
+    pub waiting: usize,
+    pub running: usize,
+}
+
+impl Load {
+    /// What a replica that cannot take requests shows: never the least loaded.
+    pub const UNAVAILABLE: Load = Load {
+        waiting: usize::MAX,
+        running: usize::MAX,
+    };
+
+    /// Waiting plus running: the outstanding requests.
+    pub fn outstanding(self) -> usize {
+        self.waiting.saturating_add(self.running)
+    }
+
+    /// vLLM's data-parallel balancer score (`DPLBAsyncMPClient`): a waiting request
+    /// weighs four running ones, since it delays a first token.
+    pub fn vllm_score(self) -> usize {
+        self.waiting.saturating_mul(4).saturating_add(self.running)
+    }
+}
+
 /// A routing policy and the turn of its round robin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Router {
@@ -17,16 +43,23 @@ impl Router {
     }
 
     /// The replica for the next request among `candidates`; `load` is a replica's
-    /// waiting plus running requests, `kv_used` its KV blocks in use (read by
+    /// waiting and running requests, `kv_used` its KV blocks in use (read by
     /// [`RoutingPolicy::KvAware`] only). `None` without candidates.
     pub fn pick<K: Copy>(
         &mut self,
         candidates: &[K],
-        load: impl Fn(K) -> usize,
+        load: impl Fn(K) -> Load,
         kv_used: impl Fn(K) -> u64,
     ) -> Option<K> {
         match self.policy {
-            RoutingPolicy::LeastOutstanding => candidates.iter().copied().min_by_key(|&k| load(k)),
+            RoutingPolicy::LeastOutstanding => candidates
+                .iter()
+                .copied()
+                .min_by_key(|&k| load(k).outstanding()),
+            RoutingPolicy::VllmDataParallel => candidates
+                .iter()
+                .copied()
+                .min_by_key(|&k| load(k).vllm_score()),
             RoutingPolicy::RoundRobin => {
                 if candidates.is_empty() {
                     return None;
@@ -38,7 +71,7 @@ impl Router {
             RoutingPolicy::KvAware => candidates
                 .iter()
                 .copied()
-                .min_by_key(|&k| (kv_used(k), load(k))),
+                .min_by_key(|&k| (kv_used(k), load(k).outstanding())),
         }
     }
 }
@@ -49,7 +82,10 @@ mod tests {
 
     #[test]
     fn each_policy_picks_as_documented_and_ties_go_to_the_first() {
-        let loads = [3usize, 1, 1, 4];
+        let loads = [3usize, 1, 1, 4].map(|running| Load {
+            waiting: 0,
+            running,
+        });
         let kv = [10u64, 50, 20, 5];
         let ids = [0usize, 1, 2, 3];
         let mut least = Router::new(RoutingPolicy::LeastOutstanding);
@@ -61,6 +97,31 @@ mod tests {
             .filter_map(|_| turns.pick(&ids, |i| loads[i], |i| kv[i]))
             .collect();
         assert_eq!(picks, [0, 1, 2, 3, 0]);
-        assert_eq!(turns.pick::<usize>(&[], |_| 0, |_| 0), None);
+        assert_eq!(turns.pick::<usize>(&[], |_| Load::default(), |_| 0), None);
+    }
+
+    /// vLLM's balancer weighs a waiting request as four running ones: 2 waiting and
+    /// 1 running (score 9) lose to 8 running (score 8), which least outstanding (3
+    /// against 8) would not send to.
+    #[test]
+    fn the_vllm_balancer_weighs_waiting_requests_four_times() {
+        let loads = [
+            Load {
+                waiting: 2,
+                running: 1,
+            },
+            Load {
+                waiting: 0,
+                running: 8,
+            },
+        ];
+        let ids = [0usize, 1];
+        let mut vllm = Router::new(RoutingPolicy::VllmDataParallel);
+        assert_eq!(vllm.pick(&ids, |i| loads[i], |_| 0), Some(1));
+        let mut least = Router::new(RoutingPolicy::LeastOutstanding);
+        assert_eq!(least.pick(&ids, |i| loads[i], |_| 0), Some(0));
+        let ties = [Load::default(); 2];
+        assert_eq!(vllm.pick(&ids, |i| ties[i], |_| 0), Some(0));
+        assert_eq!(Load::UNAVAILABLE.vllm_score(), usize::MAX);
     }
 }

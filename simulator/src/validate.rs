@@ -267,10 +267,10 @@ pub fn validate(
     } else {
         StepMode::Fast
     };
-    // Data parallelism: each rank is a full engine with its own KV cache, behind the
-    // engine's own balancer, which sends a
-    // request to the rank with the fewest requests in it; the replicas here stand for
-    // the ranks behind the same rule (least outstanding, ties to the first).
+    // Data parallelism: each rank is an engine with its own scheduler and KV cache,
+    // behind vLLM's own balancer (lowest 4 × waiting + running, ties to the first
+    // rank), read here at the instant of arrival where vLLM's front end reads counts
+    // its coordinator publishes every 100 ms plus what it has routed since.
     let replicas: Vec<Replica> = (0..data_parallel)
         .map(|_| Replica::new(engine.clone(), cost.clone(), mode))
         .collect();
@@ -278,7 +278,7 @@ pub fn validate(
     let mut simulation = Simulation::new(
         replicas,
         SimConfig {
-            routing: Routing::LeastOutstanding,
+            routing: Routing::VllmDataParallel,
             sample_interval_us: Some(1_000_000),
             check_invariants: false,
         },

@@ -438,11 +438,20 @@ mod tests {
         for unknown in ["/data/model/Qwen3-32B-AWQ", "/", ""] {
             assert!(catalog.model(unknown).is_err(), "{unknown}");
         }
-        assert!(
-            catalog
-                .gpu("NVIDIA RTX PRO 6000 Blackwell Server Edition")
-                .is_ok()
-        );
+        // The two RTX PRO 6000 editions differ in memory clock: a recording names
+        // which one ran.
+        for (device, id) in [
+            (
+                "NVIDIA RTX PRO 6000 Blackwell Server Edition",
+                "rtx-pro-6000-server",
+            ),
+            (
+                "NVIDIA RTX PRO 6000 Blackwell Workstation Edition",
+                "rtx-pro-6000",
+            ),
+        ] {
+            assert_eq!(catalog.gpu(device).unwrap().id, id);
+        }
     }
 
     #[test]
@@ -459,6 +468,7 @@ mod tests {
             "b200",
             "rtx-4090",
             "rtx-pro-6000",
+            "rtx-pro-6000-server",
         ] {
             catalog.gpu(gpu).unwrap();
         }

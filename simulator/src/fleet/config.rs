@@ -220,6 +220,9 @@ pub enum RoutingPolicy {
     LeastOutstanding,
     /// Lowest KV-cache use, then fewest outstanding requests.
     KvAware,
+    /// vLLM's own data-parallel balancer: lowest `4 × waiting + running` (ties: the
+    /// first). `validate-recording` replays data-parallel ranks behind it.
+    VllmDataParallel,
 }
 
 /// A seeded random delay.

@@ -9,7 +9,7 @@ use super::in_flight::Handle;
 use super::lifecycle::{Startup, WarmPool};
 use crate::queue::TimeUs;
 use crate::replica::Replica;
-use crate::routing::Router;
+use crate::routing::{Load, Router};
 use engine::observation::{PodPhase, PodStatus};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -71,7 +71,7 @@ pub(super) struct Replicas {
     /// Requests each slot's replica holds (waiting + running), by slot id: what the
     /// router compares on every arrival, kept in one small array instead of read from
     /// each replica.
-    loads: Vec<usize>,
+    loads: Vec<Load>,
     pub(super) pool: WarmPool,
     /// Nodes provisioned fresh so far (spot placement counts them).
     pub(super) fresh_nodes: u64,
@@ -104,7 +104,7 @@ impl Replicas {
         let id = self.next_id();
         self.slots.push(slot);
         self.live.push(id);
-        self.loads.push(usize::MAX);
+        self.loads.push(Load::UNAVAILABLE);
         id
     }
 
@@ -113,7 +113,7 @@ impl Replicas {
         let slot = &mut self.slots[id as usize];
         slot.state = SlotState::Ready;
         slot.replica = Some(replica);
-        self.loads[id as usize] = 0;
+        self.loads[id as usize] = Load::default();
         let at = self.ready.partition_point(|&v| v < id);
         self.ready.insert(at, id);
     }
@@ -138,7 +138,7 @@ impl Replicas {
             billed_since: slot.billed_since,
             startup: slot.startup,
         };
-        self.loads[id as usize] = usize::MAX;
+        self.loads[id as usize] = Load::UNAVAILABLE;
         self.live.retain(|&s| s != id);
         self.ready.retain(|&s| s != id);
         Some(released)
@@ -157,7 +157,10 @@ impl Replicas {
     pub(super) fn refresh(&mut self, id: u32, now: TimeUs) -> bool {
         let slot = &mut self.slots[id as usize];
         let idle = slot.replica.as_ref().is_none_or(Replica::is_idle);
-        self.loads[id as usize] = slot.replica.as_ref().map_or(usize::MAX, Replica::load);
+        self.loads[id as usize] = slot
+            .replica
+            .as_ref()
+            .map_or(Load::UNAVAILABLE, Replica::load);
         slot.busy.set(now, !idle);
         idle
     }

@@ -38,7 +38,7 @@
 //!   spot_price_per_gpu_hour: 1.5
 //!   pricing: { provider: aws, instance: p5.48xlarge, spot: true }  # spot: true puts the
 //!            # fleet on spot (fleet.spot defaults apply) billed at the table's spot price
-//!   routing: least_outstanding       # round_robin | least_outstanding | kv_aware
+//!   routing: least_outstanding       # round_robin | least_outstanding | kv_aware | vllm_data_parallel
 //!   engine: { max_num_seqs: 256, max_num_batched_tokens: 8192, gpu_memory_utilization: 0.9,
 //!             block_size: 16, enable_prefix_caching: true, prefix_block_tokens: 512,
 //!             reserve_full_sequence: false, num_gpu_blocks: 2588 }

@@ -213,7 +213,7 @@ impl Context {
             Some(text) => routing(text).ok_or_else(|| {
                 ScenarioError::invalid(
                     self.at("fleet.routing"),
-                    "one of round_robin, least_outstanding, kv_aware",
+                    "one of round_robin, least_outstanding, kv_aware, vllm_data_parallel",
                     format!("`{text}`"),
                 )
             })?,
@@ -968,6 +968,7 @@ fn routing(text: &str) -> Option<RoutingPolicy> {
         "round_robin" => Some(RoutingPolicy::RoundRobin),
         "least_outstanding" => Some(RoutingPolicy::LeastOutstanding),
         "kv_aware" => Some(RoutingPolicy::KvAware),
+        "vllm_data_parallel" => Some(RoutingPolicy::VllmDataParallel),
         _ => None,
     }
 }
