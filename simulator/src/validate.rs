@@ -1,6 +1,8 @@
 //! Replaying a recorded real vLLM run and comparing the simulator with it.
 //!
-//! Replay: one replica with the recording's engine arguments; each request arrives at
+//! Replay: one replica per data-parallel rank (one without data parallelism, behind
+//! vLLM's own balancer otherwise) with the recording's engine arguments and
+//! parallelism ([`Parallelism`]); each request arrives at
 //! its `queued_ts` (relative to the first) with its recorded prompt and output lengths.
 //! The GPU and model come from the recording's `meta.json` or from the caller. KV
 //! capacity is the recording's `num_gpu_blocks` when present (a user knows it: vLLM

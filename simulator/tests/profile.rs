@@ -102,6 +102,14 @@ fn broken_copy(name: &str, edit: impl Fn(&Path)) -> Option<PathBuf> {
     Some(dir)
 }
 
+/// A `tp2` folder whose shard times are the `tp1` ones.
+fn tp1_as_tp2(dir: &Path) {
+    std::fs::create_dir_all(dir.join("tp2")).unwrap();
+    for file in ["dense.csv", "attention.csv", "per_sequence.csv"] {
+        std::fs::copy(dir.join("tp1").join(file), dir.join("tp2").join(file)).unwrap();
+    }
+}
+
 fn rewrite(path: &Path, change: impl Fn(String) -> String) {
     let text = std::fs::read_to_string(path).unwrap();
     std::fs::write(path, change(text)).unwrap();
@@ -188,10 +196,7 @@ fn bad_profiles_are_refused_naming_file_line_or_field() {
 #[test]
 fn a_tensor_parallel_profile_adds_the_all_reduces() {
     let Some(dir) = broken_copy("tp2", |dir| {
-        std::fs::create_dir_all(dir.join("tp2")).unwrap();
-        for file in ["dense.csv", "attention.csv", "per_sequence.csv"] {
-            std::fs::copy(dir.join("tp1").join(file), dir.join("tp2").join(file)).unwrap();
-        }
+        tp1_as_tp2(dir);
         rewrite(&dir.join("meta.yaml"), |t| {
             t.replace("tp_degrees: [1]", "tp_degrees: [1, 2]")
         });
@@ -462,14 +467,7 @@ fn the_newer_profile_layout_reads_the_same() {
     let error = load(&quartered, "llama-3.1-8b", 1).unwrap_err().to_string();
     assert!(error.contains("num_attention_heads is 8"), "{error}");
     // A `tp<N>` folder the meta's list misses is still a profiled degree.
-    let later = broken_copy("later-tp", |dir| {
-        let tp2 = dir.join("tp2");
-        std::fs::create_dir_all(&tp2).unwrap();
-        for file in ["dense.csv", "attention.csv", "per_sequence.csv"] {
-            std::fs::copy(dir.join("tp1").join(file), tp2.join(file)).unwrap();
-        }
-    })
-    .unwrap();
+    let later = broken_copy("later-tp", tp1_as_tp2).unwrap();
     load(&later, "llama-3.1-8b", 2).unwrap();
 }
 

@@ -17,21 +17,6 @@ pub use roofline::StepCostModel;
 
 use crate::catalog::{GpuDefaults, GpuSpec, ModelSpec, MoeSpec};
 
-/// Communication of one step between the GPUs of one engine, `(seconds per step,
-/// seconds per token of one rank)`: the tensor-parallel all-reduces and the MoE token
-/// exchange between data-parallel ranks. Both step models add it.
-pub fn communication_seconds(
-    gpu: &GpuSpec,
-    model: &ModelSpec,
-    defaults: &GpuDefaults,
-    parallelism: Parallelism,
-) -> (f64, f64) {
-    let (reduce_step, reduce_token) = allreduce_seconds(gpu, model, defaults, parallelism.tensor);
-    let (exchange_step, exchange_token) =
-        expert_exchange_seconds(gpu, model, defaults, parallelism);
-    (reduce_step + exchange_step, reduce_token + exchange_token)
-}
-
 /// How one engine spreads a model over GPUs, as vLLM's engine arguments say it.
 ///
 /// `data` ranks each run their own scheduler and KV cache (the replay makes each a
@@ -78,6 +63,21 @@ impl Parallelism {
             1
         }
     }
+}
+
+/// Communication of one step between the GPUs of one engine, `(seconds per step,
+/// seconds per token of one rank)`: the tensor-parallel all-reduces and the MoE token
+/// exchange between data-parallel ranks. Both step models add it.
+pub fn communication_seconds(
+    gpu: &GpuSpec,
+    model: &ModelSpec,
+    defaults: &GpuDefaults,
+    parallelism: Parallelism,
+) -> (f64, f64) {
+    let (reduce_step, reduce_token) = allreduce_seconds(gpu, model, defaults, parallelism.tensor);
+    let (exchange_step, exchange_token) =
+        expert_exchange_seconds(gpu, model, defaults, parallelism);
+    (reduce_step + exchange_step, reduce_token + exchange_token)
 }
 
 /// The exchange of an MoE layer's tokens between data-parallel ranks, `(seconds per
@@ -429,42 +429,51 @@ mod tests {
         roofline::tests::model_4090()
     }
 
+    /// Two data-parallel ranks with expert parallelism.
+    const TWO_RANKS: Parallelism = Parallelism {
+        tensor: 1,
+        data: 2,
+        expert: true,
+    };
+
+    /// Qwen3-30B-A3B (MoE) on the RTX PRO 6000, with the catalog's defaults.
+    fn moe_on_pro_6000() -> (GpuSpec, ModelSpec, GpuDefaults) {
+        let catalog = Catalog::builtin();
+        (
+            catalog.gpu("rtx-pro-6000").unwrap().clone(),
+            catalog.model("qwen3-30b-a3b").unwrap().clone(),
+            catalog.defaults.clone(),
+        )
+    }
+
     /// An MoE model's experts are spread over every GPU of the engine (vLLM shards them
     /// over `tensor × data`), the rest is per rank: two data-parallel ranks of
     /// Qwen3-30B-A3B each hold half of its 29.0e9 expert parameters, so each has
     /// 29.0 GB (bf16) more for KV than one rank alone.
     #[test]
     fn data_parallel_ranks_share_an_moe_models_experts() {
-        let catalog = Catalog::builtin();
-        let (gpu, model) = (
-            catalog.gpu("rtx-pro-6000").unwrap(),
-            catalog.model("qwen3-30b-a3b").unwrap(),
-        );
+        let (gpu, model, defaults) = moe_on_pro_6000();
         let blocks = |data, expert| {
             let parallelism = Parallelism {
                 tensor: 1,
                 data,
                 expert,
             };
-            kv_capacity_blocks(gpu, model, parallelism, 0.92, 16)
+            kv_capacity_blocks(&gpu, &model, parallelism, 0.92, 16)
         };
         let block_bytes = model.kv_bytes_per_token() as f64 * 16.0;
         let gained = (blocks(2, true) - blocks(1, false)) as f64 * block_bytes;
         assert!((gained - 29.0e9).abs() < block_bytes, "{gained}");
         assert_eq!(blocks(2, true), blocks(2, false));
         // A dense model's ranks are full copies.
+        let catalog = Catalog::builtin();
         let dense = catalog.model("llama-3.1-8b").unwrap();
-        let two = Parallelism {
-            tensor: 1,
-            data: 2,
-            expert: true,
-        };
         assert_eq!(
-            kv_capacity_blocks(gpu, dense, two, 0.9, 16),
-            kv_capacity_blocks(gpu, dense, Parallelism::tensor(1), 0.9, 16)
+            kv_capacity_blocks(&gpu, dense, TWO_RANKS, 0.9, 16),
+            kv_capacity_blocks(&gpu, dense, Parallelism::tensor(1), 0.9, 16)
         );
         assert_eq!(
-            expert_exchange_seconds(gpu, dense, &catalog.defaults, two),
+            expert_exchange_seconds(&gpu, dense, &defaults, TWO_RANKS),
             (0.0, 0.0)
         );
     }
@@ -474,37 +483,29 @@ mod tests {
     /// the 32 GB/s PCIe link, plus 10 µs per call.
     #[test]
     fn the_expert_exchange_moves_every_ranks_tokens() {
-        let catalog = Catalog::builtin();
-        let (gpu, model) = (
-            catalog.gpu("rtx-pro-6000").unwrap(),
-            catalog.model("qwen3-30b-a3b").unwrap(),
-        );
-        let two = Parallelism {
-            tensor: 1,
-            data: 2,
-            expert: true,
-        };
-        let (per_step, per_token) = expert_exchange_seconds(gpu, model, &catalog.defaults, two);
+        let (gpu, model, defaults) = moe_on_pro_6000();
+        let (gpu, model, defaults) = (&gpu, &model, &defaults);
+        let (per_step, per_token) = expert_exchange_seconds(gpu, model, defaults, TWO_RANKS);
         let calls = 2.0 * 48.0;
         assert!((per_step - calls * 10e-6).abs() < 1e-12);
         let bytes = 2.0 * 2048.0 * 2.0 * 0.5;
         assert!((per_token - calls * bytes / 32e9).abs() < 1e-15);
         assert_eq!(
-            expert_exchange_seconds(gpu, model, &catalog.defaults, Parallelism::tensor(1)),
+            expert_exchange_seconds(gpu, model, defaults, Parallelism::tensor(1)),
             (0.0, 0.0)
         );
         // On the roofline a rank's decode reads the experts both ranks' tokens touch,
         // from its half: one token each activates 2 × 8 of 128 experts at most, so the
         // rank reads at most 8 experts' weights where one rank alone reads 8 exactly.
-        let alone = StepCostModel::new(gpu, model, &catalog.defaults, Parallelism::tensor(1));
-        let ranked = StepCostModel::new(gpu, model, &catalog.defaults, two);
+        let alone = StepCostModel::new(gpu, model, defaults, Parallelism::tensor(1));
+        let ranked = StepCostModel::new(gpu, model, defaults, TWO_RANKS);
         let shape = StepShape::decode(1, 1_000);
         let comm = crate::perf::roofline::tests::fs(per_step + per_token);
         let difference = ranked.step_fs(&shape) - comm - alone.step_fs(&shape);
         let moe = model.moe.as_ref().unwrap();
         let expert_fs = moe.expert_params * 2.0
             / 128.0
-            / (gpu.memory_bandwidth_bytes_per_s * catalog.defaults.memory_efficiency)
+            / (gpu.memory_bandwidth_bytes_per_s * defaults.memory_efficiency)
             * 1e15;
         let expected = (expected_active_experts(moe, 2, 2.0) - 8.0) * expert_fs;
         assert!(
