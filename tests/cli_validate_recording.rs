@@ -93,8 +93,32 @@ fn the_recording_replays_on_its_gpus_operator_profile() {
     let text = run(&[]);
     let stdout = String::from_utf8_lossy(&text.stdout);
     assert!(
-        stdout.contains("step model: profile (attention fit over"),
+        stdout.contains(&format!(
+            "step model: profile {} (attention fit over",
+            profile.display()
+        )),
         "{stdout}"
+    );
+    // `--profile-root`: the same profile, found in the tree by GPU, model and dtype.
+    let found = Command::new(env!("CARGO_BIN_EXE_budscaler"))
+        .args([
+            "validate-recording",
+            dir.to_str().unwrap(),
+            "--profile-root",
+        ])
+        .arg(data.join("gpu-profiles"))
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let found: Value = serde_json::from_slice(&found.stdout).unwrap();
+    assert_eq!(found["metrics"], report["metrics"]);
+    assert!(
+        found["setup"]["profile"]
+            .as_str()
+            .unwrap()
+            .ends_with("RTX4090/meta-llama/Llama-3.1-8B/bf16"),
+        "{}",
+        found["setup"]["profile"]
     );
     // Parallelism from the command line is what the report says it replayed.
     let ranks = run(&[

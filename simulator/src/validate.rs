@@ -54,6 +54,9 @@ pub struct ValidateOptions {
     /// An operator profile folder (`meta.yaml` and `tp<N>/`): step times from it
     /// instead of the roofline.
     pub profile: Option<std::path::PathBuf>,
+    /// A tree of operator profiles: the one of the recording's GPU and model is found
+    /// in it ([`crate::perf::profile::find`]) when `profile` is not given.
+    pub profile_root: Option<std::path::PathBuf>,
 }
 
 /// A real value, the simulated one and the relative error `(sim - real) / real` in percent.
@@ -138,6 +141,9 @@ pub struct Setup {
     pub kv_blocks_estimated: u64,
     /// `roofline` or `profile`: the step model the replica ran.
     pub step_model: String,
+    /// With a profile: its folder.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
     /// With a profile: the attention fit's mean and p90 relative error against the
     /// profile's own rows.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -238,10 +244,21 @@ pub fn validate(
         reserve_full_sequence: reserve_full_sequence(&meta.raw),
         watermark_blocks: 0,
     };
+    let profile_dir = match (&options.profile, &options.profile_root) {
+        (Some(dir), _) => Some(dir.clone()),
+        (None, Some(root)) => Some(crate::perf::profile::find(
+            root,
+            catalog,
+            gpu,
+            model,
+            &meta.dtype,
+        )?),
+        (None, None) => None,
+    };
     let (cost, profile_fit): (
         crate::perf::SharedStepModel,
         Option<crate::perf::profile::FitReport>,
-    ) = match &options.profile {
+    ) = match &profile_dir {
         Some(dir) => {
             let profile = crate::perf::profile::ProfileModel::load(
                 dir,
@@ -345,6 +362,7 @@ pub fn validate(
             kv_blocks_source,
             kv_blocks_estimated: estimated,
             step_model,
+            profile: profile_dir.map(|dir| dir.display().to_string()),
             profile_fit,
             max_num_seqs: engine.max_num_seqs,
             max_num_batched_tokens: engine.max_num_batched_tokens,

@@ -542,3 +542,54 @@ fn an_expert_parallel_engine_reads_its_degrees_rows() {
         .to_string();
     assert!(error.contains("profiled: 1"), "{error}");
 }
+
+/// A tree of profiles (the layout of `../shared/data/gpu-profiles` and LLMServingSim's
+/// `profiler/perf/`): the one naming the GPU, the model and the dtype is found; none
+/// or two are errors saying what is there.
+#[test]
+fn the_profile_of_a_gpu_and_model_is_found_in_a_tree() {
+    let Some(dir) = profile_dir() else { return };
+    let root = shared().join("gpu-profiles");
+    let catalog = Catalog::builtin();
+    let model = catalog.model("llama-3.1-8b").unwrap();
+    let find = |gpu: &str, model, dtype| {
+        simulator::perf::profile::find(&root, &catalog, catalog.gpu(gpu).unwrap(), model, dtype)
+    };
+    let found = find("rtx-4090", model, "bfloat16").unwrap();
+    assert_eq!(found.canonicalize().unwrap(), dir.canonicalize().unwrap());
+    assert!(
+        find("rtx-4090", model, "auto").is_ok(),
+        "an unknown dtype matches any"
+    );
+    for error in [
+        find("rtx-pro-6000-server", model, "bfloat16"),
+        find("rtx-4090", model, "float16"),
+        find("rtx-4090", catalog.model("qwen3-32b").unwrap(), "bfloat16"),
+    ] {
+        let error = error.unwrap_err().to_string();
+        assert!(
+            error.contains("no operator profile of")
+                && error.contains("meta-llama/Llama-3.1-8B on NVIDIA GeForce RTX 4090 bf16"),
+            "{error}"
+        );
+    }
+    // Two copies of the same profile: which one is meant is the user's to say.
+    let twice =
+        std::env::temp_dir().join(format!("budscaler-profile-twice-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&twice);
+    for copy in ["a", "b"] {
+        let target = twice.join(copy);
+        std::fs::create_dir_all(&target).unwrap();
+        std::fs::copy(dir.join("meta.yaml"), target.join("meta.yaml")).unwrap();
+    }
+    let error = simulator::perf::profile::find(
+        &twice,
+        &catalog,
+        catalog.gpu("rtx-4090").unwrap(),
+        model,
+        "bfloat16",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(error.contains("more than one profile"), "{error}");
+}

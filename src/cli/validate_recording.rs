@@ -54,6 +54,10 @@ pub struct Args {
     /// data/gpu-profiles/): step times come from it instead of the roofline.
     #[arg(long, value_name = "PROFILE_DIR")]
     profile: Option<PathBuf>,
+    /// A tree of operator profiles (e.g. LLMServingSim's profiler/perf/): the one whose
+    /// meta.yaml names the recording's GPU, model and dtype is used.
+    #[arg(long, value_name = "ROOT", conflicts_with = "profile")]
+    profile_root: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -77,6 +81,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         estimate_kv_blocks: args.estimate_kv_blocks,
         reference_mode: args.reference,
         profile: args.profile.clone(),
+        profile_root: args.profile_root.clone(),
     };
     let name = args.dir.display().to_string();
     let (report, _) = validate(&recording, &name, &catalog, &options)
@@ -118,7 +123,12 @@ fn print_text(report: &ValidationReport, threshold: f64) {
     );
     match &setup.profile_fit {
         Some(fit) => println!(
-            "step model: profile (attention fit over {} rows: mean error {:.1} %, p90 {:.1} %; decode rows {:.1} / {:.1} %, prefill {:.1} / {:.1} %, both {:.1} / {:.1} %)",
+            "step model: profile {}(attention fit over {} rows: mean error {:.1} %, p90 {:.1} %; decode rows {:.1} / {:.1} %, prefill {:.1} / {:.1} %, both {:.1} / {:.1} %)",
+            setup
+                .profile
+                .as_deref()
+                .map(|dir| format!("{dir} "))
+                .unwrap_or_default(),
             fit.attention_rows,
             fit.attention_mean_error * 100.0,
             fit.attention_p90_error * 100.0,

@@ -95,6 +95,14 @@ pub enum ProfileError {
         tp: u32,
         profiled: String,
     },
+    #[error("{root}: no operator profile of {model} on {gpu}{variant} (profiles there: {found})")]
+    NotFound {
+        root: PathBuf,
+        gpu: String,
+        model: String,
+        variant: String,
+        found: String,
+    },
     #[error(
         "{path}: the profiled architecture differs from the catalog's {model}: {field} is {profiled} in the profile, {catalog} in the catalog"
     )]
@@ -689,6 +697,106 @@ fn read(path: &Path) -> Result<String, ProfileError> {
         path: path.to_path_buf(),
         source,
     })
+}
+
+/// The profile folder under `root` (a tree of profiles, such as LLMServingSim's
+/// `profiler/perf/`: `<hardware>/<org>/<model>/<variant>/meta.yaml`) whose `meta.yaml`
+/// names `gpu` (its `gpu` field, resolved through `catalog`) and `model`, and, when
+/// `dtype` is known (`bfloat16`, `float16`), the matching variant (`bf16`, `fp16`).
+/// Folders are searched in name order, six levels deep; two matches are an error
+/// naming both, none an error listing what is there.
+pub fn find(
+    root: &Path,
+    catalog: &crate::catalog::Catalog,
+    gpu: &GpuSpec,
+    model: &ModelSpec,
+    dtype: &str,
+) -> Result<PathBuf, ProfileError> {
+    let variant = match dtype {
+        "bfloat16" => Some("bf16"),
+        "float16" | "half" => Some("fp16"),
+        _ => None,
+    };
+    let mut metas = Vec::new();
+    collect_metas(root, 6, &mut metas)?;
+    let mut found = Vec::new();
+    let mut matches = Vec::new();
+    for path in metas {
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let Ok(meta) = serde_saphyr::from_str::<serde_json::Value>(&text) else {
+            continue;
+        };
+        let field = |name: &str| meta[name].as_str().unwrap_or_default().to_string();
+        let (profiled_gpu, profiled_model, profiled_variant) =
+            (field("gpu"), field("model"), field("variant"));
+        let dir = path.parent().unwrap_or(root).to_path_buf();
+        found.push(format!(
+            "{profiled_model} on {profiled_gpu} {profiled_variant}"
+        ));
+        let same_gpu = catalog
+            .gpu(&profiled_gpu)
+            .is_ok_and(|spec| spec.id == gpu.id);
+        let same_variant = variant.is_none_or(|v| profiled_variant.eq_ignore_ascii_case(v));
+        if same_gpu && model.answers_to(&profiled_model) && same_variant {
+            matches.push(dir);
+        }
+    }
+    match matches.len() {
+        1 => Ok(matches.remove(0)),
+        0 => Err(ProfileError::NotFound {
+            root: root.to_path_buf(),
+            gpu: gpu.id.clone(),
+            model: model.id.clone(),
+            variant: variant.map(|v| format!(" in {v}")).unwrap_or_default(),
+            found: if found.is_empty() {
+                "none".into()
+            } else {
+                found.join("; ")
+            },
+        }),
+        _ => Err(ProfileError::Meta {
+            path: root.to_path_buf(),
+            message: format!(
+                "more than one profile of {} on {}: {}; pass --profile with one",
+                model.id,
+                gpu.id,
+                matches
+                    .iter()
+                    .map(|dir| dir.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }),
+    }
+}
+
+/// Every `meta.yaml` under `dir`, `depth` levels down, in name order.
+fn collect_metas(dir: &Path, depth: u32, out: &mut Vec<PathBuf>) -> Result<(), ProfileError> {
+    let meta = dir.join("meta.yaml");
+    if meta.is_file() {
+        out.push(meta);
+        return Ok(());
+    }
+    if depth == 0 {
+        return Ok(());
+    }
+    let entries = std::fs::read_dir(dir).map_err(|source| ProfileError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut children: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.is_dir())
+        .collect();
+    children.sort();
+    for child in children {
+        // A subfolder that cannot be read is not a profile; the root must be.
+        let _ = collect_metas(&child, depth - 1, out);
+    }
+    Ok(())
 }
 
 /// `meta.yaml`: the degree must be profiled and the architecture the catalog's.
