@@ -8,7 +8,7 @@
 //! - [`lifecycle`]: start-up delays, warm nodes and spot interruptions.
 //! - [`exporter`]: what a replica exports at a scrape (vLLM and DCGM families).
 //! - [`control`]: the scaler side: engine ticks, `Static` and `Schedule` strategies.
-//! - [`run`](mod@run): the event loop tying the parts together, each owning its state:
+//! - `run`: the event loop tying the parts together, each owning its state:
 //!   `replicas` (slots, live and ready lists, loads, warm pool), `gateway` (requests
 //!   held while nothing is ready), `crate::routing` (the router), `scraper` (what the
 //!   scaler sees), `billing` (GPU time, cost, replica counts).

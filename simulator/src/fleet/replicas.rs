@@ -68,7 +68,7 @@ pub(super) struct Replicas {
     live: Vec<u32>,
     /// Ready slots, ascending (oldest first).
     ready: Vec<u32>,
-    /// Requests each slot's replica holds (waiting + running), by slot id: what the
+    /// Requests each slot's replica holds (waiting and running), by slot id: what the
     /// router compares on every arrival, kept in one small array instead of read from
     /// each replica.
     loads: Vec<Load>,

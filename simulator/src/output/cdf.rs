@@ -1,6 +1,6 @@
 //! `latency_cdf`: each run's latency distribution at fixed percentiles, so a report
 //! draws CDFs without re-reading the requests. One row per scaler per percentile
-//! ([`PERCENTILES`]): `scaler, percentile, ttft_s, tpot_s, e2e_s` over completed
+//! ([`percentiles`]): `scaler, percentile, ttft_s, tpot_s, e2e_s` over completed
 //! requests (null when the run has none), read as `summary.json` reads its p50/p90/p99.
 
 use super::summary::RequestStats;

@@ -80,6 +80,48 @@ pub fn communication_seconds(
     (reduce_step + exchange_step, reduce_token + exchange_token)
 }
 
+/// What a step costs beyond the GPU's kernels, the same in every step model: the
+/// engine's CPU-side time a GPU profile cannot see (the catalog's per step and per
+/// sequence) and the communication between the engine's GPUs
+/// ([`communication_seconds`], per step and per token, only when the step computes
+/// tokens).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StepOverheads {
+    step_fs: Fs,
+    per_sequence_fs: Fs,
+    comm_per_step_fs: Fs,
+    comm_per_token_fs: Fs,
+}
+
+impl StepOverheads {
+    pub fn new(
+        gpu: &GpuSpec,
+        model: &ModelSpec,
+        defaults: &GpuDefaults,
+        parallelism: Parallelism,
+    ) -> Self {
+        let to_fs = |seconds: f64| (seconds * 1e15).round() as Fs;
+        let (comm_per_step, comm_per_token) =
+            communication_seconds(gpu, model, defaults, parallelism);
+        StepOverheads {
+            step_fs: to_fs(defaults.step_overhead_us * 1e-6),
+            per_sequence_fs: to_fs(defaults.per_sequence_overhead_us * 1e-6),
+            comm_per_step_fs: to_fs(comm_per_step),
+            comm_per_token_fs: to_fs(comm_per_token),
+        }
+    }
+
+    /// The overheads of a step computing `tokens` tokens of `seqs` sequences.
+    pub fn fs(&self, tokens: u64, seqs: u64) -> Fs {
+        let comm = if tokens > 0 {
+            self.comm_per_step_fs + self.comm_per_token_fs * tokens as Fs
+        } else {
+            0
+        };
+        self.step_fs + self.per_sequence_fs * seqs as Fs + comm
+    }
+}
+
 /// The exchange of an MoE layer's tokens between data-parallel ranks, `(seconds per
 /// step, seconds per token of one rank)`: per MoE layer a dispatch and a combine, each
 /// moving the group's `data × tokens × hidden × dtype` bytes of which `(N − 1) / N`

@@ -26,10 +26,10 @@
 //!   (a kernel launch). A
 //!   decode step is then the larger of a constant and an affine function of the step
 //!   index, what
-//!   [`DecodeRun`](super::DecodeRun) sums exactly. [`ProfileModel::fit_report`] gives the
+//!   [`DecodeRun`] sums exactly. [`ProfileModel::fit_report`] gives the
 //!   fit's own error against the rows.
-//! - CPU-side costs a GPU profile cannot see (the scheduler, input preparation) are the
-//!   catalog's `step_overhead_us` and `per_sequence_overhead_us`, as for the roofline.
+//! - CPU-side costs a GPU profile cannot see (the scheduler, input preparation) and
+//!   the communication between GPUs are the roofline's ([`super::StepOverheads`]).
 //! - MoE models: `moe.csv` (`[ep,]tokens,activated_experts,time_us`, one MoE layer;
 //!   `activated_experts` are the shard's own when `ep` > 1) gives the expert layer's
 //!   time at the experts a step's tokens are expected to activate,
@@ -48,7 +48,7 @@
 //! their one-token time: the part that grows with tokens is the matrix math, the rest
 //! is reading the weights.
 
-use super::{DecodeRun, Fs, Parallelism, StepModel, StepShape};
+use super::{DecodeRun, Fs, Parallelism, StepModel, StepOverheads, StepShape};
 use crate::catalog::{GpuDefaults, GpuSpec, ModelSpec, MoeSpec};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -255,10 +255,7 @@ pub struct ProfileModel {
     decode_base_fs: Fs,
     decode_fs: Fs,
     decode_kv_fs: Fs,
-    step_overhead_fs: Fs,
-    per_sequence_overhead_fs: Fs,
-    comm_fs_per_step: Fs,
-    comm_fs_per_token: Fs,
+    overheads: StepOverheads,
     report: FitReport,
 }
 
@@ -376,18 +373,13 @@ impl ProfileModel {
             prefill: group(|r| r.n_decode == 0.0),
             mixed: group(|r| r.prefill_chunk > 0.0 && r.n_decode > 0.0),
         };
-        let (comm_per_step, comm_per_token) =
-            super::communication_seconds(gpu, model, defaults, parallelism);
         Ok(ProfileModel {
-            comm_fs_per_step: us_to_fs(comm_per_step * 1e6),
-            comm_fs_per_token: us_to_fs(comm_per_token * 1e6),
+            overheads: StepOverheads::new(gpu, model, defaults, parallelism),
             layers: Fs::from(model.layers),
             floor_fs: us_to_fs(attention.floor),
             decode_base_fs: us_to_fs(attention.decode_base),
             decode_fs: us_to_fs(attention.per_decode),
             decode_kv_fs: us_to_fs(attention.per_decode_kv).max(0),
-            step_overhead_fs: us_to_fs(defaults.step_overhead_us),
-            per_sequence_overhead_fs: us_to_fs(defaults.per_sequence_overhead_us),
             dense_layer,
             moe,
             dense_once,
@@ -412,12 +404,7 @@ impl ProfileModel {
         let gpu = self.layers as f64 * (self.dense_layer.at(t) + moe)
             + self.dense_once.at(t)
             + self.per_sequence.at(seqs as f64);
-        let comm = if tokens > 0 {
-            self.comm_fs_per_step + self.comm_fs_per_token * tokens as Fs
-        } else {
-            0
-        };
-        us_to_fs(gpu) + comm + self.step_overhead_fs + self.per_sequence_overhead_fs * seqs as Fs
+        us_to_fs(gpu) + self.overheads.fs(tokens, seqs)
     }
 
     /// One layer's attention. Decode-only steps in integer coefficients, so a decode

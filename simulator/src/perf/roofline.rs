@@ -9,7 +9,7 @@
 //! the tensor-parallel degree; an MoE model's experts by the expert shards, read for
 //! the tokens of every data-parallel rank ([`super::Parallelism`]).
 
-use super::{DecodeRun, Fs, Parallelism, StepModel, StepShape};
+use super::{DecodeRun, Fs, Parallelism, StepModel, StepOverheads, StepShape};
 use crate::catalog::{GpuDefaults, GpuSpec, ModelSpec, MoeSpec};
 
 /// Step-time coefficients for one (GPU, model, tensor-parallel) replica.
@@ -24,10 +24,7 @@ pub struct StepCostModel {
     linear_fs_per_token: Fs,
     lm_head_fs_per_seq: Fs,
     attention_fs_per_pair: Fs,
-    step_overhead_fs: Fs,
-    per_sequence_fs: Fs,
-    comm_fs_per_step: Fs,
-    comm_fs_per_token: Fs,
+    overheads: StepOverheads,
 }
 
 fn to_fs(seconds: f64) -> Fs {
@@ -61,8 +58,6 @@ impl StepCostModel {
         };
         let attention_width =
             f64::from(model.heads) * f64::from(model.head_dim) * f64::from(model.layers);
-        let (comm_per_step, comm_per_token) =
-            super::communication_seconds(gpu, model, defaults, parallelism);
         Self {
             dense_weight_fs: to_fs(dense_params * dtype / tp / bandwidth),
             // One expert's weights: a shard reads its share of the experts activated.
@@ -78,10 +73,7 @@ impl StepCostModel {
             lm_head_fs_per_seq: to_fs(2.0 * model.embedding_params() / tp / flops),
             // QK^T and AV: 2 multiply-adds per (query, key) pair per attention width.
             attention_fs_per_pair: to_fs(4.0 * attention_width / tp / flops),
-            step_overhead_fs: to_fs(defaults.step_overhead_us * 1e-6),
-            per_sequence_fs: to_fs(defaults.per_sequence_overhead_us * 1e-6),
-            comm_fs_per_step: to_fs(comm_per_step),
-            comm_fs_per_token: to_fs(comm_per_token),
+            overheads: StepOverheads::new(gpu, model, defaults, parallelism),
         }
     }
 
@@ -98,12 +90,7 @@ impl StepCostModel {
     }
 
     fn fixed_fs(&self, tokens: u64, seqs: u64) -> Fs {
-        let comm = if tokens > 0 {
-            self.comm_fs_per_step + self.comm_fs_per_token * tokens as Fs
-        } else {
-            0
-        };
-        self.step_overhead_fs + self.per_sequence_fs * seqs as Fs + comm
+        self.overheads.fs(tokens, seqs)
     }
 
     /// Time of one step of the given shape.
