@@ -226,12 +226,8 @@ pub fn validate(
         meta.gpu_memory_utilization,
         meta.block_size,
     );
-    // With data parallelism vLLM's front end records the sum of its ranks' blocks
-    // (`kv_cache_size_tokens` in the resolved configuration is one rank's).
-    let (kv_blocks, kv_blocks_source) = match meta.num_gpu_blocks {
-        Some(blocks) if !options.estimate_kv_blocks => {
-            (blocks / u64::from(meta.data_parallel.max(1)), "recorded")
-        }
+    let (kv_blocks, kv_blocks_source) = match meta.num_gpu_blocks_per_rank() {
+        Some(blocks) if !options.estimate_kv_blocks => (blocks, "recorded"),
         _ => (estimated, "estimated"),
     };
     let engine = ServingConfig {

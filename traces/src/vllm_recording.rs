@@ -48,6 +48,8 @@ pub struct RecordingMeta {
     pub max_num_batched_tokens: u32,
     /// Tokens per KV-cache block.
     pub block_size: u32,
+    /// KV blocks of the whole engine: with data parallelism vLLM's front end records
+    /// the sum over its ranks ([`Self::num_gpu_blocks_per_rank`]).
     pub num_gpu_blocks: Option<u64>,
     /// KV-cache capacity in tokens (`num_gpu_blocks * block_size` when not given).
     pub num_kv_tokens: Option<u64>,
@@ -58,6 +60,15 @@ pub struct RecordingMeta {
     pub device_total_memory_bytes: Option<u64>,
     /// The whole `meta.json`, for anything not lifted into a field.
     pub raw: Value,
+}
+
+impl RecordingMeta {
+    /// KV blocks of one data-parallel rank (`kv_cache_size_tokens` in the resolved
+    /// configuration is one rank's, `num_gpu_blocks` the ranks' sum).
+    pub fn num_gpu_blocks_per_rank(&self) -> Option<u64> {
+        self.num_gpu_blocks
+            .map(|blocks| blocks / u64::from(self.data_parallel.max(1)))
+    }
 }
 
 /// One recorded request with its measured timestamps.
